@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// benchPeople is the size of the network the score benchmarks read from.
+const benchPeople = 20000
+
+// newBenchServer stores benchPeople consenting people with ~5 friends
+// each (seeded), scores them, and returns the server.
+func newBenchServer(b *testing.B) *testEnv {
+	b.Helper()
+	e := newTestServer(b, openTestStore(b))
+	rng := rand.New(rand.NewPCG(1, 2))
+	batch := graph.Batch{People: make([]graph.Person, benchPeople)}
+	for i := range batch.People {
+		rec := graph.NeutralRecord()
+		rec.PurchaseTotal = float64(rng.IntN(5000))
+		batch.People[i] = graph.Person{ID: graph.ID(i + 1), Consent: true, Record: rec,
+			Profile: graph.Profile{Provided: graph.FieldSet(rng.IntN(128)), Verified: 0}}
+	}
+	for range benchPeople * 5 / 2 {
+		a, c := graph.ID(rng.IntN(benchPeople)+1), graph.ID(rng.IntN(benchPeople)+1)
+		if a != c {
+			batch.Ties = append(batch.Ties, graph.Tie{Kind: graph.Friend, From: a, To: c})
+		}
+	}
+	require.NoError(b, e.store.ApplyBatch(context.Background(), batch))
+	e.score("sesame")
+	return e
+}
+
+// discardWriter is a reusable http.ResponseWriter that keeps only the
+// status, so the benchmark measures the server rather than the recorder.
+type discardWriter struct {
+	h      http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *discardWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.n += len(b)
+	return len(b), nil
+}
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.status, w.n = 0, 0
+}
+
+// BenchmarkGetScore measures GET /v1/people/{id}/score in-process: routing,
+// middleware (request id, metrics, auth), lookup, explanation, audit
+// record and encoding. Requests are built once and reused (a real server
+// pools its request buffers too); see BenchmarkGetScoreHTTP for the cost
+// with net/http and a loopback connection.
+func BenchmarkGetScore(b *testing.B) {
+	e := newBenchServer(b)
+	reqs := make([]*http.Request, 1024)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodGet, "/v1/people/"+strconv.Itoa(i*17%benchPeople+1)+"/score", nil)
+		reqs[i].Header.Set("Authorization", "Bearer "+lenderKey)
+	}
+	run := func(pb func() bool) {
+		w := &discardWriter{h: http.Header{}}
+		for i := 0; pb(); i++ {
+			w.reset()
+			e.h.ServeHTTP(w, reqs[i%len(reqs)])
+			if w.status != http.StatusOK {
+				b.Fatalf("status %d", w.status)
+			}
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		run(b.Loop)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) { run(pb.Next) })
+	})
+}
+
+// BenchmarkGetScoreHTTP measures the same read through net/http over a
+// loopback keep-alive connection per client goroutine.
+func BenchmarkGetScoreHTTP(b *testing.B) {
+	e := newBenchServer(b)
+	ts := httptest.NewServer(e.h)
+	defer ts.Close()
+	client := ts.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1/people/"+strconv.Itoa(i%benchPeople+1)+"/score", nil)
+			req.Header.Set("Authorization", "Bearer "+lenderKey)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+// BenchmarkBatchScores measures POST /v1/scores/batch with 100 ids.
+func BenchmarkBatchScores(b *testing.B) {
+	e := newBenchServer(b)
+	body := `{"ids":[`
+	for i := range 100 {
+		if i > 0 {
+			body += ","
+		}
+		body += strconv.Itoa(i*97 + 1)
+	}
+	body += "]}"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := e.do(request{method: http.MethodPost, path: "/v1/scores/batch", body: body})
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+}

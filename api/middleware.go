@@ -1,0 +1,266 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Middleware, outermost first: observe (request id, metrics, access log),
+// recover (panic → 500 problem, stack logged, never sent), limitBody
+// (http.MaxBytesReader → 413), and on /v1 authenticate (API key → app).
+
+// reqInfo is what the middleware learns about a request. One is attached
+// to each request's context; authenticate fills in app.
+type reqInfo struct {
+	id  string // request id, echoed in X-Request-ID
+	app string // app name from the API key; AnonymousApp without keys
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return nil
+}
+
+// RequestIDFromContext returns the request id of a request served by the
+// API ("" outside one).
+func RequestIDFromContext(ctx context.Context) string {
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// AppFromContext returns the name of the app that made the request, as
+// authenticated by its API key ("" before authentication or outside /v1).
+func AppFromContext(ctx context.Context) string {
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.app
+	}
+	return ""
+}
+
+// hdrRequestID is the canonical form of X-Request-ID.
+const hdrRequestID = "X-Request-Id"
+
+// headerValue returns the first value of a header given by its canonical
+// key.
+func headerValue(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func requestID(c *gin.Context) string { return RequestIDFromContext(c.Request.Context()) }
+
+// Request ids are a random per-process prefix and a counter: unique, cheap,
+// and sortable within a process.
+var (
+	ridPrefix  = newRIDPrefix()
+	ridCounter atomic.Uint64
+)
+
+func newRIDPrefix() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:]) + "-"
+}
+
+func newRequestID() string {
+	var buf [32]byte
+	b := append(buf[:0], ridPrefix...)
+	b = strconv.AppendUint(b, ridCounter.Add(1), 36)
+	return string(b)
+}
+
+// validRequestID reports whether a client-supplied X-Request-ID may be
+// kept: 1..128 characters of [A-Za-z0-9._:-].
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9',
+			ch == '-', ch == '_', ch == '.', ch == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// observe assigns the request id, then after the request records metrics
+// by route pattern and status and writes the access log line.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	ri := &reqInfo{}
+	// Canonical header keys are used directly: this is the hot path and
+	// Header.Get/Set would canonicalise them on every request.
+	if id := headerValue(c.Request.Header, hdrRequestID); validRequestID(id) {
+		ri.id = id
+	} else {
+		ri.id = newRequestID()
+	}
+	c.Writer.Header()[hdrRequestID] = []string{ri.id}
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), infoKey{}, ri))
+
+	c.Next()
+
+	elapsed := time.Since(start)
+	status := c.Writer.Status()
+	rm := s.metrics.route(c.Request.Method, c.FullPath())
+	rm.observe(status, elapsed)
+
+	level := slog.LevelInfo
+	switch {
+	case status >= 500 && status != http.StatusServiceUnavailable:
+		level = slog.LevelError
+	case status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn
+	case rm.quiet:
+		level = slog.LevelDebug // score reads: audited anyway, and the hot path
+	}
+	ctx := c.Request.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	s.log.LogAttrs(ctx, level, "request",
+		slog.String("request_id", ri.id),
+		slog.String("app", ri.app),
+		slog.String("method", c.Request.Method),
+		slog.String("route", rm.route),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.Duration("duration", elapsed),
+		slog.String("client", c.ClientIP()),
+	)
+}
+
+// recover turns a panic into a 500 problem. The stack goes to the log,
+// never to the client.
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		s.log.LogAttrs(c.Request.Context(), slog.LevelError, "panic serving request",
+			slog.String("request_id", requestID(c)),
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.String("panic", fmt.Sprint(v)),
+			slog.String("stack", string(debug.Stack())))
+		if c.Writer.Written() {
+			c.Abort()
+			return
+		}
+		writeProblem(c, Problem{Type: typeInternal, Title: "Internal server error",
+			Status: http.StatusInternalServerError, Detail: "an unexpected error occurred; it has been logged",
+			Instance: c.Request.URL.Path})
+	}()
+	c.Next()
+}
+
+// limitBody bounds the request body: a declared length over the limit is
+// refused at once, and any body is wrapped in http.MaxBytesReader so a
+// longer one fails while being read (both 413).
+func (s *Server) limitBody(c *gin.Context) {
+	r := c.Request
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		s.writeError(c, errTooLarge(s.cfg.MaxBodyBytes))
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(c.Writer, r.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+// keyring maps SHA-256 digests of API keys to app names, so a lookup takes
+// the same time whatever prefix of a key an attacker guesses.
+type keyring struct {
+	apps map[[sha256.Size]byte]string
+}
+
+func newKeyring(keys map[string]string) *keyring {
+	k := &keyring{apps: make(map[[sha256.Size]byte]string, len(keys))}
+	for key, app := range keys {
+		k.apps[sha256.Sum256([]byte(key))] = app
+	}
+	return k
+}
+
+func (k *keyring) lookup(key string) (string, bool) {
+	app, ok := k.apps[sha256.Sum256([]byte(key))]
+	return app, ok
+}
+
+// authenticate attributes the request to an app. With API keys configured
+// it requires a valid one (401 otherwise); without, the app is
+// AnonymousApp.
+func (s *Server) authenticate(c *gin.Context) {
+	ri := infoFrom(c.Request.Context())
+	if s.keys == nil {
+		ri.app = AnonymousApp
+		c.Next()
+		return
+	}
+	key, reason := apiKey(c.Request)
+	if reason == "" {
+		app, ok := s.keys.lookup(key)
+		if ok {
+			ri.app = app
+			c.Next()
+			return
+		}
+		reason = "unknown API key"
+	}
+	c.Header("WWW-Authenticate", `Bearer realm="socialscore"`)
+	writeProblem(c, Problem{Type: typeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
+		Detail: reason + ": send Authorization: Bearer <key> or X-API-Key: <key>", Instance: c.Request.URL.Path,
+		Errors: []FieldError{{Field: "Authorization", Reason: reason}}})
+}
+
+// apiKey extracts the key from Authorization: Bearer <key> or X-API-Key.
+// reason is non-empty when there is none.
+func apiKey(r *http.Request) (key, reason string) {
+	if h := headerValue(r.Header, "Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return "", "unsupported authorization scheme (want Bearer)"
+		}
+		tok = strings.TrimSpace(tok)
+		if tok == "" {
+			return "", "missing API key"
+		}
+		return tok, ""
+	}
+	if k := headerValue(r.Header, "X-Api-Key"); k != "" {
+		return k, ""
+	}
+	return "", "missing API key"
+}

@@ -1,0 +1,349 @@
+// Package api is socialscore's HTTP adapter: a Gin engine (gin.New plus our
+// own middleware) serving the JSON API under /v1, health and readiness
+// checks, Prometheus metrics and the OpenAPI document kept in this package
+// as openapi.json.
+//
+// Errors are RFC 9457 application/problem+json bodies translated from the
+// domain errors of package graph in one place (translate). Bad input is
+// rejected before anything is written, so it changes nothing. Every read of
+// a person's score is attributed to the app that made it and recorded
+// through an Auditor before the score is sent.
+//
+// The package never imports a store adapter: it is given a graph.Store and
+// a scoring.Runner by its caller.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultMaxBodyBytes = 1 << 20 // 1 MiB
+	DefaultPingInterval = 2 * time.Second
+	DefaultMaxJobs      = 100
+	// MinAPIKeyLen is the shortest API key accepted.
+	MinAPIKeyLen = 16
+)
+
+// AnonymousApp is the app name score reads are attributed to when no API
+// keys are configured (development only).
+const AnonymousApp = "anonymous"
+
+// Config is what New needs. Store, Runner, Policy and Audit are required.
+type Config struct {
+	// Store holds people, ties and scores. The server does not close it.
+	Store graph.Store
+	// Runner performs scoring runs and serves the read view of scores.
+	Runner *scoring.Runner
+	// Policy is the default policy of POST /v1/scoring-runs.
+	Policy scoring.Policy
+	// Policies are extra named policies a scoring run may ask for, besides
+	// Policy and the built-in presets (a name here wins over a preset).
+	// Runs cannot name policy files: the API never reads files.
+	Policies []scoring.Policy
+	// Logger receives the access log and errors; nil means slog.Default().
+	Logger *slog.Logger
+	// APIKeys maps an API key to the name of the app that holds it. When it
+	// is non-empty every /v1 route requires a key (Authorization: Bearer
+	// <key> or X-API-Key: <key>). When it is empty (development) requests
+	// are attributed to AnonymousApp and a warning is logged once.
+	APIKeys map[string]string
+	// Audit records every score read. The server owns it from New on and
+	// closes it in Close.
+	Audit Auditor
+	// Registry receives the server's metrics and is served at /metrics;
+	// nil means a new registry with the Go and process collectors.
+	Registry *prometheus.Registry
+	// Clock gives the time for event validation ("not in the future") and
+	// audit records; nil means time.Now.
+	Clock graph.Clock
+	// MaxBodyBytes bounds request bodies (413 above it); 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// TrustedProxies lists the proxies (IPs or CIDRs) whose
+	// X-Forwarded-For is believed for the client address in the access
+	// log; none by default.
+	TrustedProxies []string
+	// PingInterval is how often the store is pinged in the background to
+	// decide readiness and whether scores are served as stale; 0 means
+	// DefaultPingInterval.
+	PingInterval time.Duration
+	// MaxJobs is how many scoring-run jobs are remembered; 0 means
+	// DefaultMaxJobs.
+	MaxJobs int
+	// RunOptions are passed to every scoring run (Progress is set by the
+	// server and overrides one given here).
+	RunOptions scoring.Options
+}
+
+// Validate checks the configuration after defaults were applied.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if c.Runner == nil {
+		errs = append(errs, errors.New("Runner is required"))
+	}
+	if c.Audit == nil {
+		errs = append(errs, errors.New("Audit is required (every score read is recorded)"))
+	}
+	if err := c.Policy.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("Policy: %w", err))
+	}
+	for i, p := range c.Policies {
+		if err := p.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("Policies[%d]: %w", i, err))
+		}
+	}
+	for k, app := range c.APIKeys {
+		if len(k) < MinAPIKeyLen {
+			errs = append(errs, fmt.Errorf("APIKeys: the key of app %q is shorter than %d characters", app, MinAPIKeyLen))
+		}
+		if app == "" {
+			errs = append(errs, errors.New("APIKeys: an app name is empty"))
+		}
+	}
+	if c.MaxBodyBytes < 0 {
+		errs = append(errs, errors.New("MaxBodyBytes must not be negative"))
+	}
+	if c.PingInterval < 0 {
+		errs = append(errs, errors.New("PingInterval must not be negative"))
+	}
+	if c.MaxJobs < 0 {
+		errs = append(errs, errors.New("MaxJobs must not be negative"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("api: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.MaxJobs == 0 {
+		c.MaxJobs = DefaultMaxJobs
+	}
+}
+
+// Server is the HTTP API. Create it with New, serve Handler, and Close it
+// when done.
+type Server struct {
+	cfg     Config
+	store   graph.Store
+	runner  *scoring.Runner
+	log     *slog.Logger
+	clock   graph.Clock
+	audit   Auditor
+	keys    *keyring // nil: no auth (development)
+	engine  *gin.Engine
+	metrics *metrics
+	scores  scoreEncoder
+	jobs    *jobs
+
+	// storeUp is false after the store was found unreachable (background
+	// ping or an ErrUnavailable on a request) until a ping succeeds again.
+	storeUp atomic.Bool
+
+	ctx    context.Context // owned by the server; cancelled on Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New validates cfg, applies defaults and returns a server. It starts a
+// background goroutine that pings the store; Close stops it.
+func New(cfg Config) (*Server, error) {
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Honour an explicit GIN_MODE; otherwise never print gin's debug output.
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil { // nil: trust no proxy
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	// Metrics last: nothing may fail after they are registered.
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s := &Server{
+		cfg:    cfg,
+		store:  cfg.Store,
+		runner: cfg.Runner,
+		log:    cfg.Logger,
+		clock:  cfg.Clock,
+		audit:  cfg.Audit,
+		jobs:   newJobs(cfg.MaxJobs),
+	}
+	s.storeUp.Store(true)
+	m, err := newMetrics(reg, s.peopleScored, func() float64 { return b2f(s.storeUp.Load()) })
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	if len(cfg.APIKeys) > 0 {
+		s.keys = newKeyring(cfg.APIKeys)
+	} else {
+		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")
+	}
+	s.engine = e
+	s.routes()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.pingLoop()
+	return s, nil
+}
+
+// Handler returns the HTTP handler serving every route.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Close cancels a scoring run in progress and waits for it, stops the
+// background ping, and flushes and closes the auditor. It does not close
+// the store. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.jobs.mu.Lock()
+		s.jobs.closed = true // no run starts after this
+		s.jobs.mu.Unlock()
+		s.cancel()
+		s.wg.Wait()
+		if err := s.audit.Close(); err != nil {
+			s.closeErr = fmt.Errorf("api: close audit: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// pingLoop keeps storeUp current so reads can say whether they are stale
+// without touching the store.
+func (s *Server) pingLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		s.ping(s.ctx)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ping checks the store and records the outcome.
+func (s *Server) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	err := s.store.Ping(ctx)
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return err // shutting down; say nothing about the store
+	}
+	up := err == nil
+	if s.storeUp.Swap(up) != up {
+		if up {
+			s.log.Info("api: store reachable again")
+		} else {
+			s.log.Warn("api: store unreachable; scores are served as stale", slog.Any("error", err))
+		}
+	}
+	return err
+}
+
+// peopleScored is the size of the runner's current view.
+func (s *Server) peopleScored() float64 {
+	if v := s.runner.View(); v != nil {
+		return float64(v.Len())
+	}
+	return 0
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// routes registers every route. Each goes through s.handle, which knows
+// its pattern for metrics and logging.
+func (s *Server) routes() {
+	e := s.engine
+	e.Use(s.observe, s.recover, s.limitBody)
+	e.NoRoute(func(c *gin.Context) {
+		writeProblem(c, Problem{Type: typeNotFound, Title: "Not found", Status: http.StatusNotFound,
+			Detail: "no such route", Instance: c.Request.URL.Path})
+	})
+	e.NoMethod(func(c *gin.Context) {
+		writeProblem(c, Problem{Type: typeMethodNotAllowed, Title: "Method not allowed",
+			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not allowed here",
+			Instance: c.Request.URL.Path})
+	})
+
+	s.handle(e, http.MethodGet, "/healthz", false, s.healthz)
+	s.handle(e, http.MethodGet, "/readyz", false, s.readyz)
+	s.handle(e, http.MethodGet, "/metrics", false, s.serveMetrics)
+	s.handle(e, http.MethodGet, "/openapi.json", false, s.openapi)
+
+	v1 := e.Group("/v1", s.authenticate)
+	s.handle(v1, http.MethodPut, "/people/:id", false, s.putPerson)
+	s.handle(v1, http.MethodGet, "/people/:id", false, s.getPerson)
+	s.handle(v1, http.MethodDelete, "/people/:id", false, s.deletePerson)
+	s.handle(v1, http.MethodPost, "/people/:id/events", false, s.postEvents)
+	s.handle(v1, http.MethodGet, "/people/:id/score", true, s.getScore)
+	s.handle(v1, http.MethodPost, "/scores/batch", true, s.batchScores)
+	s.handle(v1, http.MethodPut, "/friendships/:a/:b", false, s.putFriendship)
+	s.handle(v1, http.MethodDelete, "/friendships/:a/:b", false, s.deleteFriendship)
+	s.handle(v1, http.MethodPut, "/recruitments/:recruiter/:recruit", false, s.putRecruitment)
+	s.handle(v1, http.MethodDelete, "/recruitments/:recruiter/:recruit", false, s.deleteRecruitment)
+	s.handle(v1, http.MethodPost, "/scoring-runs", false, s.postRun)
+	s.handle(v1, http.MethodGet, "/scoring-runs/:id", false, s.getRun)
+}
+
+// handle registers h for the route. quiet routes (score reads, the hot
+// path) are access-logged at Debug rather than Info.
+func (s *Server) handle(r gin.IRoutes, method, path string, quiet bool, h gin.HandlerFunc) {
+	full := path
+	if g, ok := r.(*gin.RouterGroup); ok {
+		full = g.BasePath() + path
+	}
+	s.metrics.addRoute(method, full, quiet)
+	r.Handle(method, path, h)
+}
