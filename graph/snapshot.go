@@ -141,8 +141,12 @@ func (b *SnapshotBuilder) Build(takenAt time.Time) (*Snapshot, error) {
 
 	offs, targets, weights := buildCSR(s, b.friends, true, b.weighted)
 	s.Offsets, s.Targets = offs, targets
-	if b.weighted {
-		s.Weights = weights
+	// Weights stay nil unless a tie that was kept has a weight other than 1.
+	for _, w := range weights {
+		if w != 1 {
+			s.Weights = weights
+			break
+		}
 	}
 	b.friends = nil
 	s.RecruitOffsets, s.RecruitTargets, _ = buildCSR(s, b.recruits, false, false)

@@ -8,6 +8,7 @@ import (
 // PersonStore keeps people and their records.
 type PersonStore interface {
 	// PutPerson creates the person or replaces their consent and profile.
+	// The store sets CreatedAt and UpdatedAt; the caller's values are ignored.
 	// The record of an existing person is kept (it changes only through
 	// UpdateRecord); the record given is used only when the person is new.
 	// It reports whether the person was created. Invalid input returns an
@@ -73,8 +74,9 @@ type SnapshotReader interface {
 type ScoreStore interface {
 	// SaveRun stores a completed run and its results. It is atomic: until it
 	// returns nil, LatestRun returns the previous run; if it fails the
-	// previous run stays in place. Results of people who no longer exist are
-	// dropped.
+	// previous run stays in place. Results of people who no longer exist or
+	// no longer consent are dropped, so a run racing with an erasure or a
+	// withdrawal of consent never stores their scores again.
 	SaveRun(ctx context.Context, run Run, results []Result) error
 
 	// LatestRun returns the most recently saved run and its results,
@@ -108,7 +110,8 @@ type Store interface {
 	// Ping reports whether the store is reachable; it returns an error
 	// wrapping ErrUnavailable when it is not.
 	Ping(ctx context.Context) error
-	// Close releases the store. It is safe to call once.
+	// Close releases the store. It is idempotent; afterwards every other
+	// method returns an error wrapping ErrUnavailable.
 	Close() error
 }
 

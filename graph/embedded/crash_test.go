@@ -1,0 +1,201 @@
+package embedded_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/graph/embedded"
+)
+
+// The crash test re-runs the test binary as a writer (TestCrashWriter with
+// these variables set), reads what it acknowledges, kills it with SIGKILL
+// mid-stream, and checks that the file holds every acknowledged write and
+// nothing half-written.
+const (
+	crashEnvPath  = "EMBEDDED_CRASH_DB"
+	crashEnvRound = "EMBEDDED_CRASH_FIRST_ROUND"
+)
+
+// Each round of the writer is a batch of crashBatch people with a chain of
+// friendships among them and a tie to the previous round, then an update
+// of the round's first record.
+const crashBatch = 400
+
+func roundIDs(r int) (first, last graph.ID) {
+	first = graph.ID(r*crashBatch + 1)
+	return first, first + crashBatch - 1
+}
+
+func crashRoundBatch(r int) graph.Batch {
+	first, last := roundIDs(r)
+	var b graph.Batch
+	for id := first; id <= last; id++ {
+		b.People = append(b.People, graph.Person{ID: id, Consent: id%3 != 0})
+		if id > first {
+			b.Ties = append(b.Ties, graph.Tie{Kind: graph.Friend, From: id - 1, To: id, Weight: float64(r%5 + 1)})
+		}
+	}
+	if r > 0 {
+		prev, _ := roundIDs(r - 1)
+		b.Ties = append(b.Ties, graph.Tie{Kind: graph.Recruited, From: prev, To: first})
+	}
+	return b
+}
+
+// TestCrashWriter is the child process of TestCrashSafety; it is skipped
+// in a normal run.
+func TestCrashWriter(t *testing.T) {
+	path := os.Getenv(crashEnvPath)
+	if path == "" {
+		t.Skip("runs only as the child of TestCrashSafety")
+	}
+	start, err := strconv.Atoi(os.Getenv(crashEnvRound))
+	require.NoError(t, err)
+	s, err := embedded.Open(path)
+	require.NoError(t, err)
+	ctx := t.Context()
+	deadline := time.Now().Add(time.Minute) // in case nobody kills us
+	for r := start; time.Now().Before(deadline); r++ {
+		if err := s.ApplyBatch(ctx, crashRoundBatch(r)); err != nil {
+			fmt.Printf("error %v\n", err)
+			return
+		}
+		fmt.Printf("acked batch %d\n", r)
+		first, _ := roundIDs(r)
+		if _, err := s.UpdateRecord(ctx, first, func(rec *graph.Record) error {
+			rec.PurchaseCount = int64(1000 + r)
+			return nil
+		}); err != nil {
+			fmt.Printf("error %v\n", err)
+			return
+		}
+		fmt.Printf("acked record %d\n", r)
+	}
+}
+
+func TestCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no child processes")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	nextRound := 0
+	// Kill the writer at different points: after a batch, and after an
+	// update acknowledgement, each a little further in.
+	for cycle, killAfter := range []int{7, 12, 20} {
+		batches, records := runAndKill(t, path, nextRound, killAfter)
+		require.NotEmpty(t, batches, "cycle %d: the writer acknowledged nothing", cycle)
+
+		s, err := embedded.Open(path)
+		require.NoError(t, err, "cycle %d: reopen after kill", cycle)
+		ctx := t.Context()
+		lastAcked := batches[len(batches)-1]
+		for r := 0; r <= lastAcked; r++ {
+			first, last := roundIDs(r)
+			for _, id := range []graph.ID{first, (first + last) / 2, last} {
+				_, err := s.Person(ctx, id)
+				require.NoError(t, err, "cycle %d: person %d of acknowledged round %d", cycle, id, r)
+			}
+			ties, err := s.Ties(ctx, last)
+			require.NoError(t, err)
+			assert.Contains(t, ties, graph.Tie{Kind: graph.Friend, From: last - 1, To: last, Weight: float64(r%5 + 1)}, "cycle %d round %d", cycle, r)
+		}
+		for _, r := range records {
+			first, _ := roundIDs(r)
+			p, err := s.Person(ctx, first)
+			require.NoError(t, err)
+			assert.Equal(t, int64(1000+r), p.Record.PurchaseCount, "cycle %d: acknowledged update of round %d", cycle, r)
+		}
+		// The round in flight when the writer died is all there or not at
+		// all, and the counters agree with the contents.
+		inFlight := lastAcked + 1
+		first, last := roundIDs(inFlight)
+		_, errFirst := s.Person(ctx, first)
+		_, errLast := s.Person(ctx, last)
+		assert.Equal(t, errFirst == nil, errLast == nil, "cycle %d: batch %d half written", cycle, inFlight)
+		rounds := lastAcked + 1
+		if errFirst == nil {
+			rounds++
+		}
+		c, err := s.Counts(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, rounds*crashBatch, c.People, "cycle %d: people counter", cycle)
+		assert.Equal(t, rounds*(crashBatch-1), c.Friendships, "cycle %d: friendships counter", cycle)
+		assert.Equal(t, rounds-1, c.Recruitments, "cycle %d: recruitments counter", cycle)
+		snap, err := s.Snapshot(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, c.Consenting, snap.Len(), "cycle %d: consenting counter", cycle)
+		require.NoError(t, s.Close())
+		checkFile(t, path)
+		nextRound = rounds
+	}
+}
+
+// runAndKill runs the writer from the round, kills it with SIGKILL after
+// it acknowledged killAfter writes, and returns the rounds of every
+// acknowledged batch and record update (including those printed before
+// the kill landed).
+func runAndKill(t *testing.T, path string, round, killAfter int) (batches, records []int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashEnvPath+"="+path, crashEnvRound+"="+strconv.Itoa(round))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	killed := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		var r int
+		switch {
+		case strings.HasPrefix(line, "acked batch "):
+			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked batch "))
+			batches = append(batches, r)
+		case strings.HasPrefix(line, "acked record "):
+			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked record "))
+			records = append(records, r)
+		case strings.HasPrefix(line, "error "):
+			t.Errorf("writer: %s", line)
+		default:
+			continue
+		}
+		if !killed && len(batches)+len(records) >= killAfter {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			killed = true
+		}
+	}
+	err = cmd.Wait()
+	require.True(t, killed, "the writer ended before it was killed: %v", err)
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr)
+	ws, ok := exitErr.Sys().(syscall.WaitStatus)
+	require.True(t, ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL, "the writer died by SIGKILL: %v", err)
+	return batches, records
+}
+
+// checkFile runs bbolt's consistency check over the file.
+func checkFile(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		return nil
+	}))
+}

@@ -1,0 +1,85 @@
+// Package embedded is socialscore's default store: in-process, one file on
+// disk, over bbolt (go.etcd.io/bbolt). It implements graph.Store and passes
+// graphtest.RunStore.
+//
+// Open it with Open(path) or OpenURL("embedded:///abs/path/file.db"); the
+// URL form embedded://rel/path/file.db names a path relative to the
+// working directory.
+//
+// # Durability
+//
+// Every method that writes runs one bbolt write transaction, which is
+// fsynced (NoSync stays false) before the method returns: an acknowledged
+// write survives kill -9 and power loss, and a write that was not
+// acknowledged is either wholly there or wholly absent. The freelist is
+// not written by commits (NoFreelistSync); bbolt rebuilds it when the file
+// is opened, which costs a scan of the file but keeps small commits small.
+// Writes are serialised; reads run concurrently on consistent views.
+//
+// # Key layout
+//
+// Ids are 8-byte big-endian keys (valid ids are positive, so byte order is
+// numeric order and cursor scans come out sorted by id). Buckets:
+//
+//	meta        "version"      -> uint64 schema version (1)
+//	            "people", "consenting", "friendships", "recruitments"
+//	                           -> uint64 counters, updated in every write
+//	                              transaction (so Counts is one small read)
+//	people      id             -> person, hand-rolled binary (see below)
+//	friends     a|b            -> weight; stored in BOTH directions (a|b and
+//	                              b|a), so a person's friendships are the
+//	                              prefix scan id|*. The value is empty for
+//	                              the default weight 1, else float64 bits.
+//	recruits    recruiter|recruit -> empty
+//	recruiter   recruit        -> recruiter id (the reverse index that
+//	                              enforces one recruiter per recruit)
+//	runs        seq            -> run, binary (id, policy, policy spec,
+//	                              times, sizes); seq is the bucket's
+//	                              increasing sequence, so the last key is
+//	                              the latest run
+//	results     seq|firstID    -> a chunk of up to 1024 results of run seq,
+//	                              sorted by id; firstID is a lower bound of
+//	                              the chunk's ids
+//
+// A person value is: a version byte (1); a flags byte (consent, and which
+// of LastEventAt, CreatedAt, UpdatedAt are set); Provided and Verified as
+// uint16; PurchaseTotal and DefaultAmount as float64 bits; the eight
+// counters of the record as varints; each time that is set as varint Unix
+// seconds and uvarint nanoseconds. Times are read back in UTC with full
+// precision. The consent flag sits at a fixed offset so scans can filter
+// on it without decoding.
+//
+// A result chunk is a version byte (1) followed by fixed 100-byte records
+// (id, score and individual as int32, the floats as float64 bits, friends
+// as int32), so History binary-searches one chunk per retained run and
+// SaveRun writes about a thousand keys per million results.
+//
+// # Runs and erasure
+//
+// SaveRun writes the run, its chunks and the deletion of runs beyond the
+// retention limit (WithKeepRuns, default 20) in one transaction: the run
+// becomes the latest, atomically, when that transaction commits. Results
+// of people who do not exist or have not consented are dropped. History
+// reaches back over the retained runs only.
+//
+// DeletePerson, and PutPerson withdrawing consent, erase the person's
+// results from every retained run in the same transaction, by rewriting
+// the one chunk per run that holds them.
+//
+// # Bulk loads
+//
+// ApplyBatch checks the whole batch (validity, duplicate and existing ids,
+// missing people, recruiters) before it writes anything, then writes in
+// key order in one transaction. When the batch's ids all sort after the
+// stored ones, as when seeding an empty store, the existence checks are
+// skipped and pages are filled completely (FillPercent 1).
+//
+// # Errors
+//
+// Errors name the operation ("embedded: put tie friend 3-4: ...") and wrap
+// the graph sentinels: graph.ErrNotFound, graph.ErrConflict,
+// graph.ErrInvalid (usually as a *graph.ValidationError), and
+// graph.ErrUnavailable after Close or when the file is locked by another
+// process. A cancelled or expired context makes a method return an error
+// wrapping the context's error; a write cancelled that way stores nothing.
+package embedded

@@ -1,0 +1,4 @@
+package embedded
+
+// WithChunkSize exports withChunkSize to the tests.
+var WithChunkSize = withChunkSize

@@ -1,0 +1,348 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+var _ graph.Store = (*Store)(nil)
+
+// schemaVersion is the version of the key layout described in the package
+// documentation, stored under meta/version.
+const schemaVersion = 1
+
+// Defaults of the options.
+const (
+	// DefaultKeepRuns is how many scoring runs are retained by default.
+	DefaultKeepRuns = 20
+	// DefaultLockTimeout is how long Open waits by default for another
+	// process to release the file.
+	DefaultLockTimeout = 5 * time.Second
+	// DefaultMmapSize is the address space mapped for the file when it
+	// is opened (see WithMmapSize).
+	DefaultMmapSize = 4 << 30
+	// defaultChunkSize is the number of results per stored chunk.
+	defaultChunkSize = 1024
+)
+
+// Bucket names.
+var (
+	bucketMeta      = []byte("meta")
+	bucketPeople    = []byte("people")
+	bucketFriends   = []byte("friends")
+	bucketRecruits  = []byte("recruits")
+	bucketRecruiter = []byte("recruiter")
+	bucketRuns      = []byte("runs")
+	bucketResults   = []byte("results")
+	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults}
+)
+
+// Store is the embedded socialscore store: one bbolt file. It is safe for
+// concurrent use by many goroutines; writes are serialised (one write
+// transaction at a time) and each is fsynced before it returns, reads run
+// in parallel on consistent snapshots of the file.
+type Store struct {
+	db        *bolt.DB
+	clock     graph.Clock
+	keepRuns  int
+	chunkSize int
+	closed    atomic.Bool
+}
+
+// config collects the options.
+type config struct {
+	clock       graph.Clock
+	keepRuns    int
+	lockTimeout time.Duration
+	mmapSize    int
+	chunkSize   int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithClock sets the clock used for CreatedAt, UpdatedAt and snapshot
+// times (default time.Now). A nil clock is ignored.
+func WithClock(c graph.Clock) Option {
+	return func(o *config) {
+		if c != nil {
+			o.clock = c
+		}
+	}
+}
+
+// WithKeepRuns sets how many scoring runs are retained (default
+// DefaultKeepRuns); SaveRun deletes older runs and their results in the
+// same transaction. History reaches back only over retained runs. Values
+// below 1 are treated as 1.
+func WithKeepRuns(n int) Option {
+	return func(o *config) { o.keepRuns = max(n, 1) }
+}
+
+// WithLockTimeout sets how long Open waits for another process to release
+// the file (default DefaultLockTimeout). Zero waits forever. When the wait
+// times out Open returns an error wrapping graph.ErrUnavailable.
+func WithLockTimeout(d time.Duration) Option {
+	return func(o *config) { o.lockTimeout = d }
+}
+
+// WithMmapSize sets how much address space is mapped for the file when it
+// is opened (default DefaultMmapSize). It reserves address space, not
+// memory or disk: the file grows only as data is written. While the file
+// fits in it, the mapping never has to grow, which would otherwise copy
+// every key and value a large write transaction holds in memory and make
+// writers wait for readers.
+func WithMmapSize(n int) Option {
+	return func(o *config) { o.mmapSize = max(n, 0) }
+}
+
+// withChunkSize sets the number of results per stored chunk (tests use
+// small chunks to exercise chunk boundaries).
+func withChunkSize(n int) Option {
+	return func(o *config) { o.chunkSize = max(n, 1) }
+}
+
+// Open opens or creates the store in the file at path. The directory must
+// exist. The file is locked for the life of the store: a second Open of
+// the same file, from this process or another, waits up to the lock
+// timeout and then fails with an error wrapping graph.ErrUnavailable.
+//
+// Every write transaction is fsynced before the method that made it
+// returns, so an acknowledged write survives a crash of the process or the
+// machine.
+func Open(path string, opts ...Option) (*Store, error) {
+	cfg := config{clock: time.Now, keepRuns: DefaultKeepRuns, lockTimeout: DefaultLockTimeout, mmapSize: DefaultMmapSize, chunkSize: defaultChunkSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: cfg.lockTimeout,
+		// The freelist is rebuilt on open instead of being written by every
+		// commit (as etcd does); this keeps commits of small writes small
+		// in a large file and does not weaken durability.
+		NoFreelistSync:  true,
+		FreelistType:    bolt.FreelistMapType,
+		NoSync:          false,
+		InitialMmapSize: cfg.mmapSize,
+	})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("embedded: open %s: file is locked by another store: %w: %w", path, graph.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(keyVersion); {
+		case v == nil:
+			return meta.Put(keyVersion, u64bytes(schemaVersion))
+		case u64(v) != schemaVersion:
+			return fmt.Errorf("file has schema version %d, this program reads version %d", u64(v), schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	return &Store{db: db, clock: cfg.clock, keepRuns: cfg.keepRuns, chunkSize: cfg.chunkSize}, nil
+}
+
+// OpenURL opens the store a URL names:
+//
+//	embedded:///abs/path/file.db   the file at an absolute path
+//	embedded://rel/path/file.db    the file at a path relative to the working directory
+//
+// The rest of the URL is taken as a file path verbatim (no query, no
+// percent-decoding). The directory must exist.
+func OpenURL(u string, opts ...Option) (*Store, error) {
+	rest, ok := strings.CutPrefix(u, "embedded://")
+	if !ok {
+		return nil, fmt.Errorf("embedded: open %q: want embedded:///abs/path or embedded://rel/path: %w", u, graph.ErrInvalid)
+	}
+	path := filepath.Clean(rest)
+	if rest == "" || path == "." || path == "/" {
+		return nil, fmt.Errorf("embedded: open %q: no file path: %w", u, graph.ErrInvalid)
+	}
+	return Open(path, opts...)
+}
+
+// Path returns the file the store is kept in.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Close releases the file. It waits for running transactions to finish.
+// Calling it again returns nil; every other method returns an error
+// wrapping graph.ErrUnavailable afterwards.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("embedded: close: %w", err)
+	}
+	return nil
+}
+
+// Ping returns nil while the store is open and an error wrapping
+// graph.ErrUnavailable after Close.
+func (s *Store) Ping(ctx context.Context) error {
+	err := s.view(ctx, func(*tx) error { return nil })
+	if err != nil {
+		return fmt.Errorf("embedded: ping: %w", err)
+	}
+	return nil
+}
+
+// Counts returns how many people and ties are stored. It reads counters
+// kept up to date by every write, so it costs one small read.
+func (s *Store) Counts(ctx context.Context) (graph.Counts, error) {
+	var c graph.Counts
+	err := s.view(ctx, func(t *tx) error {
+		c = graph.Counts{
+			People:       int(u64(t.meta.Get(keyPeople))),
+			Consenting:   int(u64(t.meta.Get(keyConsenting))),
+			Friendships:  int(u64(t.meta.Get(keyFriendships))),
+			Recruitments: int(u64(t.meta.Get(keyRecruitments))),
+		}
+		return nil
+	})
+	if err != nil {
+		return graph.Counts{}, fmt.Errorf("embedded: counts: %w", err)
+	}
+	return c, nil
+}
+
+// tx is a bbolt transaction with its buckets at hand and the changes to
+// the counters it has made.
+type tx struct {
+	*bolt.Tx
+	ctx                                                       context.Context
+	meta, people, friends, recruits, recruiter, runs, results *bolt.Bucket
+	delta                                                     struct{ people, consenting, friendships, recruitments int64 }
+}
+
+func newTx(ctx context.Context, btx *bolt.Tx) *tx {
+	return &tx{
+		Tx:        btx,
+		ctx:       ctx,
+		meta:      btx.Bucket(bucketMeta),
+		people:    btx.Bucket(bucketPeople),
+		friends:   btx.Bucket(bucketFriends),
+		recruits:  btx.Bucket(bucketRecruits),
+		recruiter: btx.Bucket(bucketRecruiter),
+		runs:      btx.Bucket(bucketRuns),
+		results:   btx.Bucket(bucketResults),
+	}
+}
+
+// flushCounts adds the counter changes to the meta bucket.
+func (t *tx) flushCounts() error {
+	for _, c := range [...]struct {
+		key []byte
+		d   int64
+	}{{keyPeople, t.delta.people}, {keyConsenting, t.delta.consenting}, {keyFriendships, t.delta.friendships}, {keyRecruitments, t.delta.recruitments}} {
+		if c.d == 0 {
+			continue
+		}
+		v := int64(u64(t.meta.Get(c.key))) + c.d
+		if v < 0 {
+			return fmt.Errorf("counter %s would become %d: %w", c.key, v, errCorrupt)
+		}
+		if err := t.meta.Put(c.key, u64bytes(uint64(v))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkEvery is how many loop iterations long operations run between
+// checks of their context (a variable so tests can check more often).
+var checkEvery = 1 << 16
+
+// checkCtx returns the context's error every so many iterations.
+func (t *tx) checkCtx(i int) error {
+	if i%checkEvery == 0 {
+		return t.ctx.Err()
+	}
+	return nil
+}
+
+// has reports whether key is in the bucket. Unlike Get it also sees keys
+// with empty values.
+func has(b *bolt.Bucket, key []byte) bool {
+	k, _ := b.Cursor().Seek(key)
+	return k != nil && string(k) == string(key)
+}
+
+// update runs fn in a write transaction, committed (and fsynced) if fn
+// returns nil and rolled back otherwise.
+func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		// Waiting for the writer lock may have outlasted the context.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := newTx(ctx, btx)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flushCounts()
+	})
+	return mapErr(err)
+}
+
+// view runs fn in a read transaction.
+func (s *Store) view(ctx context.Context, fn func(*tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	return mapErr(s.db.View(func(btx *bolt.Tx) error { return fn(newTx(ctx, btx)) }))
+}
+
+// ready returns an error if the store is closed or the context is done.
+func (s *Store) ready(ctx context.Context) error {
+	if s.closed.Load() {
+		return fmt.Errorf("store is closed: %w", graph.ErrUnavailable)
+	}
+	return ctx.Err()
+}
+
+// mapErr makes bbolt's errors for a closed database wrap
+// graph.ErrUnavailable.
+func mapErr(err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) || errors.Is(err, bolt.ErrTxClosed) {
+		return fmt.Errorf("%w: %w", graph.ErrUnavailable, err)
+	}
+	return err
+}
+
+func u64bytes(v uint64) []byte {
+	b := make([]byte, 8)
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+	return b
+}
+
+// notFound returns an error wrapping graph.ErrNotFound for a person.
+func notFound(id graph.ID) error {
+	return fmt.Errorf("person %d: %w", id, graph.ErrNotFound)
+}

@@ -1,0 +1,240 @@
+package neo4j
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// Benchmarks run against the test server (see main_test.go) on a network
+// of benchPeople people and about benchFriends friendships
+// (NEO4J_BENCH_PEOPLE and NEO4J_BENCH_FRIENDS override them;
+// NEO4J_BENCH_REUSE=1 reuses a database already holding that network):
+//
+//	go test ./graph/neo4j/ -run '^$' -bench . -benchtime 1x
+var (
+	benchPeople  = envInt("NEO4J_BENCH_PEOPLE", 100_000)
+	benchFriends = envInt("NEO4J_BENCH_FRIENDS", 500_000)
+)
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// genBatch returns n people (ids 1..n, nine in ten consenting) and f
+// distinct random friendships, plus a recruitment for one person in ten.
+func genBatch(n, f int, seed uint64) graph.Batch {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	var b graph.Batch
+	b.People = make([]graph.Person, n)
+	for i := range b.People {
+		id := graph.ID(i + 1)
+		b.People[i] = graph.Person{
+			ID:      id,
+			Consent: rng.IntN(10) != 0,
+			Profile: graph.Profile{Provided: graph.FieldSet(rng.IntN(128))},
+			Record: graph.Record{
+				PurchaseTotal: float64(rng.IntN(100000)) / 100, PurchaseCount: int64(rng.IntN(50)),
+				BillsOnTime: int64(rng.IntN(30)), BillsLate: int64(rng.IntN(3)),
+				CreditOnTime: int64(rng.IntN(20)), CreditLate: int64(rng.IntN(2)),
+				LastEventAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(1e6)) * time.Minute),
+			},
+		}
+	}
+	seen := make(map[[2]graph.ID]bool, f)
+	b.Ties = make([]graph.Tie, 0, f+n/10)
+	for len(seen) < f && f < n*(n-1)/2 {
+		a, z := graph.ID(rng.IntN(n)+1), graph.ID(rng.IntN(n)+1)
+		if a == z {
+			continue
+		}
+		if a > z {
+			a, z = z, a
+		}
+		if seen[[2]graph.ID{a, z}] {
+			continue
+		}
+		seen[[2]graph.ID{a, z}] = true
+		w := 0.0
+		if rng.IntN(4) == 0 {
+			w = float64(rng.IntN(4)+1) / 2
+		}
+		b.Ties = append(b.Ties, graph.Tie{Kind: graph.Friend, From: a, To: z, Weight: w})
+	}
+	for i := 0; i < n; i += 10 {
+		recruit := graph.ID(i + 1)
+		by := graph.ID(rng.IntN(n) + 1)
+		if by != recruit {
+			b.Ties = append(b.Ties, graph.Tie{Kind: graph.Recruited, From: by, To: recruit})
+		}
+	}
+	return b
+}
+
+func BenchmarkApplyBatch(b *testing.B) {
+	s := openEmpty(b, nil)
+	defer s.Close()
+	ctx := context.Background()
+	batch := genBatch(benchPeople, benchFriends, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if err := wipe(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := s.ApplyBatch(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	secs := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(len(batch.Ties))/secs, "rels/s")
+	b.ReportMetric(float64(len(batch.People)+len(batch.Ties))/secs, "rows/s")
+}
+
+// benchLoaded is set while the database holds genBatch's network (and
+// the results of SaveRun benchmarks); openEmpty clears it.
+var benchLoaded bool
+
+// loaded opens a store holding genBatch's network, loading it unless an
+// earlier benchmark did.
+func loaded(b *testing.B) (*Store, graph.Batch) {
+	b.Helper()
+	batch := genBatch(benchPeople, benchFriends, 1)
+	if !benchLoaded && os.Getenv("NEO4J_BENCH_REUSE") != "" {
+		// Reuse a database an earlier run loaded, if its counts match.
+		s, err := Open(context.Background(), testConfig(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := s.Counts(context.Background())
+		s.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		friends := 0
+		for _, t := range batch.Ties {
+			if t.Kind == graph.Friend {
+				friends++
+			}
+		}
+		benchLoaded = c.People == len(batch.People) && c.Friendships == friends
+	}
+	if benchLoaded {
+		s, err := Open(context.Background(), testConfig(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, batch
+	}
+	s := openEmpty(b, nil)
+	t0 := time.Now()
+	if err := s.ApplyBatch(context.Background(), batch); err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d people and %d ties in %v", len(batch.People), len(batch.Ties), time.Since(t0).Round(time.Millisecond))
+	benchLoaded = true
+	return s, batch
+}
+
+func BenchmarkSnapshot(b *testing.B) {
+	s, _ := loaded(b)
+	defer s.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	var snap *graph.Snapshot
+	for i := 0; i < b.N; i++ {
+		var err error
+		if snap, err = s.Snapshot(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(snap.Len()), "people")
+	b.ReportMetric(float64(snap.Friendships()), "friendships")
+}
+
+// benchResults returns a result for every consenting person.
+func benchResults(batch graph.Batch) []graph.Result {
+	var out []graph.Result
+	for _, p := range batch.People {
+		if !p.Consent {
+			continue
+		}
+		x := float64(p.ID%1000) / 1000
+		out = append(out, graph.Result{
+			ID: p.ID, Score: 350 + int(p.ID%600), Individual: 350 + int(p.ID%599),
+			Pillars: graph.Pillars{Purchase: x, Info: x / 2, Bills: 1 - x, Credit: 0.5, Recruitment: x / 3},
+			Base:    x, Network: x * 0.9, PageRank: 1 / float64(len(batch.People)), Percentile: 100 * x,
+			Friends: int32(p.ID % 13), FriendMean: 600 + 100*x,
+		})
+	}
+	return out
+}
+
+func BenchmarkSaveRun(b *testing.B) {
+	s, batch := loaded(b)
+	defer s.Close()
+	ctx := context.Background()
+	results := benchResults(batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run := graph.Run{ID: fmt.Sprintf("bench-%s-%06d", randomHex(4), i), Policy: "sesame", StartedAt: time.Now(), FinishedAt: time.Now(), People: len(results)}
+		if err := s.SaveRun(ctx, run, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(results))*float64(b.N)/b.Elapsed().Seconds(), "results/s")
+}
+
+func BenchmarkLatestRunAndHistory(b *testing.B) {
+	s, batch := loaded(b)
+	defer s.Close()
+	ctx := context.Background()
+	results := benchResults(batch)
+	for i := range 3 {
+		run := graph.Run{ID: fmt.Sprintf("bench-%s-%06d", randomHex(4), i), Policy: "sesame", StartedAt: time.Now(), FinishedAt: time.Now()}
+		if err := s.SaveRun(ctx, run, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("LatestRun", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			_, rs, err := s.LatestRun(ctx)
+			if err != nil || len(rs) != len(results) {
+				b.Fatal(err, len(rs))
+			}
+		}
+	})
+	b.Run("History", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			id := results[i%len(results)].ID
+			h, err := s.History(ctx, id, 10)
+			if err != nil || len(h) < 3 {
+				b.Fatal(err, len(h))
+			}
+		}
+	})
+	next := 0
+	b.Run("DeletePerson", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			next++
+			if err := s.DeletePerson(ctx, results[(next*7919)%len(results)].ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	benchLoaded = false // people were deleted
+}
