@@ -1,0 +1,224 @@
+package scoring
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// Component names, in the order Explain lists them.
+const (
+	ComponentPurchase       = "purchase"
+	ComponentInfo           = "info"
+	ComponentBills          = "bills"
+	ComponentCredit         = "credit"
+	ComponentRecruitment    = "recruitment"
+	ComponentNetwork        = "network"
+	ComponentCentrality     = "centrality"
+	ComponentFriendDefaults = "friend_defaults"
+)
+
+// Reason codes. They are stable: a code keeps its meaning forever, and a new
+// kind of reason gets a new code. See Explain for the table.
+const (
+	ReasonPurchase       = "PUR01"
+	ReasonInfo           = "INF01"
+	ReasonBills          = "BIL01"
+	ReasonCredit         = "CRD01"
+	ReasonRecruitment    = "REC01"
+	ReasonNetworkLowers  = "NET01"
+	ReasonNetworkRaises  = "NET02"
+	ReasonCentrality     = "CEN01"
+	ReasonFriendDefaults = "DEF01"
+)
+
+// reasonText is the text of each reason code.
+var reasonText = map[string]string{
+	ReasonPurchase:       "low purchase volume",
+	ReasonInfo:           "incomplete or unverified personal information",
+	ReasonBills:          "late bill payments or a short bill payment history",
+	ReasonCredit:         "late credit payments or defaults",
+	ReasonRecruitment:    "few active recruits",
+	ReasonNetworkLowers:  "friends' scores lower yours",
+	ReasonNetworkRaises:  "friends' scores raise yours",
+	ReasonCentrality:     "low standing in the network",
+	ReasonFriendDefaults: "friends with defaults",
+}
+
+// ReasonText returns the fixed text of a reason code ("" if unknown).
+func ReasonText(code string) string { return reasonText[code] }
+
+// MaxReasons is the most reasons an explanation gives.
+const MaxReasons = 4
+
+// Explain derives the explanation of a result under the policy it was
+// computed with (p must be that policy: the points are recomputed from the
+// result's pillars, b, s and percentile).
+//
+// Components. With c the policy's centrality and w_k its weights, the score
+// before rounding is 350 + Σ of these exact points:
+//
+//	purchase, info, bills, credit, recruitment:  600·(1−c)·w_k·pillar_k
+//	network:                                      600·(1−c)·(s − b)
+//	centrality:                                   600·c·percentile/100
+//	friend_defaults (only if the policy has a FriendDefaultPenalty):
+//	    Score − 350 − Σ of the others, the penalty as actually applied
+//	    (after clamping); amounts above −½ point are rounding and count 0.
+//
+// The exact points are turned into integers by the largest-remainder
+// method (round every one down, then add 1 to those with the largest
+// fractional parts until they sum to Score − 350), so 350 + Σ points =
+// Score exactly; only if the result does not fit the policy can they be off
+// (each is then rounded on its own).
+//
+// Reasons. A component's adverse points are what it lost against its
+// maximum: 600·(1−c)·w_k for a pillar, 600·c for centrality, and for the
+// network and friend_defaults their points when negative. Components that
+// lost at least ½ point are reasons, most adverse first (ties in code
+// order below), at most MaxReasons. When friends move the score by at
+// least 1 point, the network reason is always given, even if it pushes out
+// a smaller one: NET01 among the adverse ones, or NET02 (friends raise the
+// score) last. Reason.Points is −(points lost, rounded) for a pillar or
+// centrality and the component's points for NET01, NET02 and DEF01.
+//
+//	code   component        meaning
+//	PUR01  purchase         low purchase volume
+//	INF01  info             incomplete or unverified personal information
+//	BIL01  bills            late bill payments or a short bill payment history
+//	CRD01  credit           late credit payments or defaults
+//	REC01  recruitment      few active recruits
+//	NET01  network          friends' scores lower yours
+//	NET02  network          friends' scores raise yours (not adverse)
+//	CEN01  centrality       low standing in the network (PageRank percentile)
+//	DEF01  friend_defaults  friends with defaults
+//
+// The codes follow the adverse-action reason codes that US credit scores
+// give under Regulation B (12 CFR 1002.9): a short, stable list of the
+// principal reasons, most important first.
+//
+// Band is Policy.BandOf(Score); Perks is Policy.PerksOf(Score, Friends,
+// FriendMean).
+func Explain(r graph.Result, p Policy) Explanation {
+	c := p.Centrality
+	own := Span * (1 - c)
+	w := p.Weights
+	type comp struct {
+		name, code string
+		exact      float64
+		max        float64 // NaN: no maximum (network, friend_defaults)
+	}
+	comps := []comp{
+		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
+		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
+		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
+		{ComponentCredit, ReasonCredit, own * w.Credit * r.Pillars.Credit, own * w.Credit},
+		{ComponentRecruitment, ReasonRecruitment, own * w.Recruitment * r.Pillars.Recruitment, own * w.Recruitment},
+		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
+		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
+	}
+	const network = 5
+	target := r.Score - MinScore
+	if p.FriendDefaultPenalty > 0 {
+		var sum float64
+		for _, k := range comps {
+			sum += k.exact
+		}
+		fd := float64(target) - sum
+		if fd > -0.5 {
+			fd = 0
+		}
+		comps = append(comps, comp{ComponentFriendDefaults, ReasonFriendDefaults, fd, math.NaN()})
+	}
+
+	exact := make([]float64, len(comps))
+	for i, k := range comps {
+		exact[i] = k.exact
+	}
+	points := largestRemainder(exact, target)
+
+	e := Explanation{
+		Score:      r.Score,
+		Individual: r.Individual,
+		Band:       p.BandOf(r.Score),
+		Components: make([]Component, len(comps)),
+		Reasons:    []Reason{},
+		Perks:      p.PerksOf(r.Score, r.Friends, r.FriendMean),
+	}
+	type cand struct {
+		Reason
+		loss float64
+	}
+	var adverse []cand
+	for i, k := range comps {
+		e.Components[i] = Component{Name: k.name, Points: points[i]}
+		var loss float64
+		var pts int
+		if math.IsNaN(k.max) {
+			loss, pts = -k.exact, points[i]
+			if pts > -1 {
+				continue
+			}
+		} else {
+			loss = k.max - k.exact
+			pts = -int(math.Round(loss))
+			if pts > -1 {
+				continue
+			}
+		}
+		adverse = append(adverse, cand{Reason{Code: k.code, Text: reasonText[k.code], Points: pts}, loss})
+	}
+	slices.SortStableFunc(adverse, func(a, b cand) int { return cmp.Compare(b.loss, a.loss) })
+	netPts := points[network]
+	limit := MaxReasons
+	if netPts >= 1 {
+		limit-- // room for NET02
+	}
+	if len(adverse) > limit {
+		if netPts <= -1 && !slices.ContainsFunc(adverse[:limit], func(c cand) bool { return c.Code == ReasonNetworkLowers }) {
+			i := slices.IndexFunc(adverse, func(c cand) bool { return c.Code == ReasonNetworkLowers })
+			adverse[limit-1] = adverse[i]
+		}
+		adverse = adverse[:limit]
+	}
+	for _, a := range adverse {
+		e.Reasons = append(e.Reasons, a.Reason)
+	}
+	if netPts >= 1 {
+		e.Reasons = append(e.Reasons, Reason{Code: ReasonNetworkRaises, Text: reasonText[ReasonNetworkRaises], Points: netPts})
+	}
+	return e
+}
+
+// largestRemainder returns integers p_i with Σ p_i = target that round the
+// x_i: every x_i is rounded down and the target's remaining units go, one
+// each, to the x_i with the largest fractional parts (Hamilton's method of
+// apportionment). If the floors are too far from target for that, each x_i
+// is rounded to nearest instead.
+func largestRemainder(x []float64, target int) []int {
+	p := make([]int, len(x))
+	sum := 0
+	for i, v := range x {
+		p[i] = int(math.Floor(v))
+		sum += p[i]
+	}
+	rem := target - sum
+	if rem < 0 || rem > len(x) {
+		for i, v := range x {
+			p[i] = int(math.Round(v))
+		}
+		return p
+	}
+	order := make([]int, len(x))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(x[b]-math.Floor(x[b]), x[a]-math.Floor(x[a]))
+	})
+	for _, i := range order[:rem] {
+		p[i]++
+	}
+	return p
+}

@@ -1,0 +1,180 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// Stopping rule of Propagate.
+const (
+	// PropagationTol: iteration stops once max_u |s_{t+1}(u) − s_t(u)| is
+	// below it. The error left is then at most α/(1−α)·PropagationTol.
+	PropagationTol = 1e-10
+	// PropagationMaxIterations bounds the iterations (reached only for α
+	// within about 0.002 of 1).
+	PropagationMaxIterations = 10_000
+)
+
+// Propagate returns the network-adjusted values s, the fixed point of
+//
+//	s = (1−α)·b + α·W·s
+//
+// on the friendship graph of the snapshot, and the number of iterations
+// taken. W is row-stochastic: W_uv = w_uv / Σ_x w_ux over u's friends v,
+// with w the tie weights (1 when snapshot.Weights is nil). A person u with
+// no friends (or whose ties all weigh 0) has W_uu = 1, a self-loop, so that
+// s_u = (1−α)b_u + α·s_u, that is s_u = b_u: without friends one keeps one's
+// own value, as DESIGN.md asks. With W row-stochastic and α in [0,1),
+// I − αW is invertible and
+//
+//	s = (1−α)·(I − αW)⁻¹·b = (1−α)·Σ_t (αW)^t·b
+//
+// is a convex combination of the b values (so s ∈ [0,1] when b is), and is
+// linear in b: s − b is exactly what friends contribute. This is the
+// Friedkin–Johnsen model of social influence (Friedkin & Johnsen, J. Math.
+// Sociology 15, 1990), used for score contagion as in Wei, Yildirim, Van den
+// Bulte & Dellarocas, "Credit Scoring with Social Network Data", Marketing
+// Science 35(2), 2016.
+//
+// It is solved by Jacobi iteration s_{t+1} = (1−α)b + αWs_t from s_0 = b
+// (a contraction with factor α in the max norm), accelerated by the
+// Chebyshev semi-iterative method (see chebyshev: W has a real spectrum in
+// [−1, 1] because the friendship graph is symmetric, so the error shrinks
+// like (α/(1+√(1−α²)))^t: 9 iterations instead of 12 at α = 0.15, 17
+// instead of 33 at α = 0.5), until the largest change is below
+// PropagationTol or PropagationMaxIterations is reached; rows are pulled
+// over the CSR arrays by up to workers goroutines (0: GOMAXPROCS). The
+// weights of isolated people are fixed at b: their row of the iteration is
+// constant, which leaves the fixed point unchanged.
+// ctx is checked between iterations. b must have one value per person and
+// α must be in [0,1), and the snapshot well formed (weights finite and
+// ≥ 0); otherwise the error wraps graph.ErrInvalid.
+func Propagate(ctx context.Context, s *graph.Snapshot, b []float64, alpha float64, workers int) ([]float64, int, error) {
+	n := s.Len()
+	if len(b) != n {
+		return nil, 0, graph.Invalid("b", "has %d values for %d people", len(b), n)
+	}
+	if !(alpha >= 0 && alpha < 1) {
+		return nil, 0, graph.Invalid("alpha", "must be in [0,1), got %v", alpha)
+	}
+	if n == 0 {
+		return []float64{}, 0, nil
+	}
+	if err := checkSnapshot(s); err != nil {
+		return nil, 0, err
+	}
+	return propagate(ctx, s.Offsets, s.Targets, s.Weights, b, alpha, workers)
+}
+
+// propagate is Propagate on checked CSR arrays.
+func propagate(ctx context.Context, offsets, targets []int32, weights []float32, b []float64, alpha float64, workers int) ([]float64, int, error) {
+	n := len(b)
+	cur := slices.Clone(b)
+	if alpha == 0 || n == 0 {
+		return cur, 0, nil
+	}
+	bounds := partition(offsets, workerCount(workers, n))
+
+	// inv[u] = 1/Σ_v w_uv, or 0 for a person without (weighted) friends,
+	// who keeps s_u = b_u.
+	inv := make([]float64, n)
+	runRanges(bounds, func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			a, e := offsets[u], offsets[u+1]
+			var sum float64
+			if weights == nil {
+				sum = float64(e - a)
+			} else {
+				for _, w := range weights[a:e] {
+					sum += float64(w)
+				}
+			}
+			if sum > 0 {
+				inv[u] = 1 / sum
+			}
+		}
+	})
+
+	next := make([]float64, n)
+	prev := make([]float64, n)
+	blockMax := make([]float64, numBlocks(n))
+	cheb := newChebyshev(alpha)
+	var first float64
+	for it := 1; it <= PropagationMaxIterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, it - 1, fmt.Errorf("propagation: %w", err)
+		}
+		k := propStep{offsets: offsets, targets: targets, weights: weights, inv: inv, b: b, cur: cur, prev: prev, next: next, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
+		if it == 1 {
+			k.prev = cur // ω₁ = 1: the first step is a plain one
+		}
+		runRanges(bounds, k.run)
+		prev, cur, next = cur, next, prev
+		change := slices.Max(blockMax)
+		if change < PropagationTol {
+			return cur, it, nil
+		}
+		if it == 1 {
+			first = change
+		}
+		// Chebyshev's weights assume a real spectrum (a symmetric
+		// friendship graph). Should the changes grow instead, go on with
+		// plain Jacobi steps, which converge for any row-stochastic W.
+		if !(change <= 2*first) {
+			cheb = chebyshev{}
+		}
+	}
+	return cur, PropagationMaxIterations, nil
+}
+
+// propStep is one Jacobi iteration of Propagate over a range of rows.
+type propStep struct {
+	offsets, targets  []int32
+	weights           []float32
+	inv, b, cur, prev []float64 // read
+	next, blockMax    []float64 // written
+	alpha, omega      float64   // omega: Chebyshev weight; 1: plain step
+}
+
+// run computes y = (1−α)b[u] + α·inv[u]·Σ_v w_uv·cur[v] (b[u] for a person
+// without friends) and next[u] = prev[u] + ω·(y − prev[u]) for u in
+// [lo,hi), and each block's largest change.
+func (k *propStep) run(lo, hi int) {
+	offsets, targets, weights := k.offsets, k.targets, k.weights
+	inv, b, cur, prev, next := k.inv, k.b, k.cur, k.prev, k.next
+	alpha, beta, omega := k.alpha, 1-k.alpha, k.omega
+	for blk := lo; blk < hi; blk += blockSize {
+		var dmax float64
+		end := min(blk+blockSize, hi)
+		for u := blk; u < end; u++ {
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				a, e := offsets[u], offsets[u+1]
+				var acc float64
+				if weights == nil {
+					for _, t := range targets[a:e] {
+						acc += cur[t]
+					}
+				} else {
+					ws := weights[a:e]
+					for j, t := range targets[a:e] {
+						acc += float64(ws[j]) * cur[t]
+					}
+				}
+				v = beta*v + alpha*acc*iu
+				if omega != 1 {
+					v = prev[u] + omega*(v-prev[u])
+				}
+			}
+			if d := math.Abs(v - cur[u]); d > dmax {
+				dmax = d
+			}
+			next[u] = v
+		}
+		k.blockMax[blk/blockSize] = dmax
+	}
+}

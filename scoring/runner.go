@@ -1,0 +1,233 @@
+package scoring
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// RunStore is what a scoring run needs from a store.
+type RunStore interface {
+	graph.SnapshotReader
+	graph.ScoreStore
+}
+
+// ErrRunInProgress is returned by Runner.Run while another run is going.
+var ErrRunInProgress = errors.New("a scoring run is already in progress")
+
+// Runner performs scoring runs against a store and keeps the results of
+// the last completed run as an in-memory read view. A run takes a
+// snapshot, scores it, saves the results, and only then swaps them in, so
+// reads never see a half-finished run and a run that fails leaves the
+// previous scores in place.
+type Runner struct {
+	store RunStore
+	clock graph.Clock
+
+	running atomic.Bool
+	view    atomic.Pointer[View]
+
+	mu     sync.Mutex
+	lastID string
+	// forgotten maps the people erased or withdrawn since the view was
+	// taken to the sequence number of their Forget call.
+	forgotten sync.Map // graph.ID -> uint64
+	forgetSeq atomic.Uint64
+}
+
+// NewRunner returns a runner over the store. clock may be nil (time.Now).
+func NewRunner(store RunStore, clock graph.Clock) *Runner {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Runner{store: store, clock: clock}
+}
+
+// View is the immutable result of one completed run.
+type View struct {
+	Run     graph.Run
+	Policy  Policy
+	results []graph.Result // ascending id
+}
+
+// Len returns the number of people scored.
+func (v *View) Len() int { return len(v.results) }
+
+// Results returns the results in ascending id order. Callers must not
+// modify them.
+func (v *View) Results() []graph.Result { return v.results }
+
+// Lookup returns the result for the id.
+func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
+	rs := v.results
+	n := len(rs)
+	if n == 0 {
+		return graph.Result{}, false
+	}
+	if off := int64(id) - int64(rs[0].ID); off >= 0 && off < int64(n) && rs[off].ID == id {
+		return rs[off], true
+	}
+	i := sort.Search(n, func(i int) bool { return rs[i].ID >= id })
+	if i < n && rs[i].ID == id {
+		return rs[i], true
+	}
+	return graph.Result{}, false
+}
+
+// NewView builds a view from a run's results (sorted here if needed).
+func NewView(run graph.Run, p Policy, results []graph.Result) *View {
+	if !sort.SliceIsSorted(results, func(i, j int) bool { return results[i].ID < results[j].ID }) {
+		results = append([]graph.Result(nil), results...)
+		sort.Slice(results, func(i, j int) bool { return results[i].ID < results[j].ID })
+	}
+	return &View{Run: run, Policy: p, results: results}
+}
+
+// View returns the current read view, or nil before any run completed.
+func (r *Runner) View() *View { return r.view.Load() }
+
+// Running reports whether a run is in progress.
+func (r *Runner) Running() bool { return r.running.Load() }
+
+// Lookup returns the current result and explanation context for a
+// consenting person: the result, the view it came from, and whether it was
+// found. People erased or withdrawn since the view was taken are not found.
+func (r *Runner) Lookup(id graph.ID) (graph.Result, *View, bool) {
+	v := r.view.Load()
+	if v == nil {
+		return graph.Result{}, nil, false
+	}
+	if _, gone := r.forgotten.Load(id); gone {
+		return graph.Result{}, v, false
+	}
+	res, ok := v.Lookup(id)
+	return res, v, ok
+}
+
+// Forget hides a person's score from reads at once, until a run that
+// started afterwards includes them again. Call it when a person is deleted
+// or withdraws consent.
+func (r *Runner) Forget(id graph.ID) {
+	r.forgotten.Store(id, r.forgetSeq.Add(1))
+}
+
+// Load makes the store's latest saved run the read view. It is a no-op
+// when the store holds no run yet.
+func (r *Runner) Load(ctx context.Context) error {
+	run, results, err := r.store.LatestRun(ctx)
+	if errors.Is(err, graph.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("scoring: load latest run: %w", err)
+	}
+	p, err := policyOfRun(run)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.lastID = run.ID
+	r.mu.Unlock()
+	r.view.Store(NewView(run, p, results))
+	return nil
+}
+
+func policyOfRun(run graph.Run) (Policy, error) {
+	if len(run.PolicySpec) > 0 {
+		var p Policy
+		if err := json.Unmarshal(run.PolicySpec, &p); err != nil {
+			return Policy{}, fmt.Errorf("scoring: run %s: decode policy: %w", run.ID, err)
+		}
+		return p, nil
+	}
+	if p, ok := Preset(run.Policy); ok {
+		return p, nil
+	}
+	return Policy{}, fmt.Errorf("scoring: run %s: unknown policy %q", run.ID, run.Policy)
+}
+
+// Report describes a completed run.
+type Report struct {
+	Run      graph.Run
+	Stats    Stats
+	Snapshot time.Duration // reading the snapshot from the store
+	Save     time.Duration // writing the results back
+	Total    time.Duration
+}
+
+// Run performs a full scoring run under the policy. Only one run goes at a
+// time; a second call returns ErrRunInProgress. If any step fails the
+// previous view and stored scores stay in place.
+func (r *Runner) Run(ctx context.Context, p Policy, o Options) (Report, error) {
+	if err := p.Validate(); err != nil {
+		return Report{}, err
+	}
+	if !r.running.CompareAndSwap(false, true) {
+		return Report{}, ErrRunInProgress
+	}
+	defer r.running.Store(false)
+
+	start := r.clock()
+	// Everyone forgotten up to here is absent from the snapshot below.
+	startSeq := r.forgetSeq.Load()
+	t0 := time.Now()
+	snap, err := r.store.Snapshot(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("scoring: snapshot: %w", err)
+	}
+	rep := Report{Snapshot: time.Since(t0)}
+	results, stats, err := ScoreSnapshot(ctx, snap, p, o)
+	if err != nil {
+		return Report{}, fmt.Errorf("scoring: score: %w", err)
+	}
+	rep.Stats = stats
+	spec, err := json.Marshal(p)
+	if err != nil {
+		return Report{}, fmt.Errorf("scoring: encode policy: %w", err)
+	}
+	run := graph.Run{
+		ID:          r.nextID(start),
+		Policy:      p.Name,
+		PolicySpec:  spec,
+		StartedAt:   start,
+		FinishedAt:  r.clock(),
+		People:      snap.Len(),
+		Friendships: snap.Friendships(),
+	}
+	t1 := time.Now()
+	if err := r.store.SaveRun(ctx, run, results); err != nil {
+		return Report{}, fmt.Errorf("scoring: save run: %w", err)
+	}
+	rep.Save = time.Since(t1)
+	rep.Run = run
+	rep.Total = time.Since(t0)
+
+	r.view.Store(NewView(run, p, results))
+	// Keep hiding only people forgotten after the snapshot was taken.
+	r.forgotten.Range(func(k, v any) bool {
+		if v.(uint64) <= startSeq {
+			r.forgotten.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	return rep, nil
+}
+
+// nextID returns a run id that sorts after every earlier one.
+func (r *Runner) nextID(t time.Time) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := t.UTC().Format("20060102T150405.000000000Z")
+	if id <= r.lastID {
+		id = r.lastID + "1"
+	}
+	r.lastID = id
+	return id
+}

@@ -1,0 +1,218 @@
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// phases of a scoring run, in order (Options.Progress).
+const numPhases = 5
+
+// ScoreSnapshot scores every person of the snapshot under the policy and
+// returns one result per person, in snapshot order (ascending id), with
+// the time each phase took. The phases:
+//
+//  1. pillars: graph.Pillars per person (PillarsOf; recruits count if
+//     active) and b = Σ_k w_k·pillar_k; Individual = round(350 + 600·b).
+//
+//  2. propagation: s = (1−α)b + αWs (Propagate).
+//
+//  3. pagerank: PageRank of the friendship graph, d = 0.85, dangling mass
+//     spread uniformly, to an L1 change below DefaultPageRankTol
+//     (PageRank with Undirected set).
+//
+//  4. percentiles: pct = Percentiles(PageRank), among everyone scored.
+//
+//  5. finalize:
+//
+//     Score = clamp(round(350 + 600·((1−c)·s + c·pct/100) − penalty), 350, 950)
+//
+//     with c the policy's Centrality and penalty =
+//     min(FriendDefaultCap, FriendDefaultPenalty·#{friends with a default});
+//     then Friends = number of friends and FriendMean = the mean final
+//     Score of one's friends (unweighted; 0 without friends).
+//
+// ctx is checked between phases and between iterations; on cancellation
+// the error wraps ctx.Err(). The policy must be valid (Policy.Validate) and
+// the snapshot well formed (CSR arrays in range, one record and profile per
+// person); otherwise the error wraps graph.ErrInvalid. The friendship CSR is
+// taken to be symmetric, as graph.SnapshotBuilder makes it. Results do not
+// depend on o.Workers.
+func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) ([]graph.Result, Stats, error) {
+	t0 := time.Now()
+	var st Stats
+	if s == nil {
+		return nil, st, graph.Invalid("snapshot", "is nil")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, st, fmt.Errorf("scoring: policy %q: %w", p.Name, err)
+	}
+	if err := checkSnapshot(s); err != nil {
+		return nil, st, fmt.Errorf("scoring: %w", err)
+	}
+	n := s.Len()
+	offsets := s.Offsets
+	if n == 0 {
+		offsets = []int32{0}
+	}
+	workers := workerCount(o.Workers, n)
+	bounds := partition(offsets, workers)
+	done := 0
+	endPhase := func(name string, d *time.Duration, start time.Time) error {
+		*d = time.Since(start)
+		done++
+		if o.Progress != nil {
+			o.Progress(name, done, numPhases)
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scoring: after %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, st, fmt.Errorf("scoring: %w", err)
+	}
+
+	// 1. Pillars and the individual value b.
+	t := time.Now()
+	results := make([]graph.Result, n)
+	b := make([]float64, n)
+	runRanges(bounds, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			pl := ComputePillars(s, int32(i))
+			bi := p.Weights.Combine(pl)
+			b[i] = bi
+			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: toScore(MinScore + Span*bi)}
+		}
+	})
+	if err := endPhase("pillars", &st.Pillars, t); err != nil {
+		return nil, st, err
+	}
+
+	// 2. Propagation.
+	t = time.Now()
+	sv, iters, err := propagate(ctx, offsets, s.Targets, s.Weights, b, p.Alpha, o.Workers)
+	st.PropagationIterations = iters
+	if err != nil {
+		return nil, st, fmt.Errorf("scoring: %w", err)
+	}
+	if err := endPhase("propagation", &st.Propagation, t); err != nil {
+		return nil, st, err
+	}
+
+	// 3. PageRank.
+	t = time.Now()
+	pr, iters, err := pageRank(ctx, offsets, s.Targets, PageRankOptions{Undirected: true, Workers: o.Workers})
+	st.PageRankIterations = iters
+	if err != nil {
+		return nil, st, fmt.Errorf("scoring: %w", err)
+	}
+	if err := endPhase("pagerank", &st.PageRank, t); err != nil {
+		return nil, st, err
+	}
+
+	// 4. Percentiles.
+	t = time.Now()
+	pct := Percentiles(pr)
+	if err := endPhase("percentiles", &st.Percentiles, t); err != nil {
+		return nil, st, err
+	}
+
+	// 5. Final scores, then friends' means of them.
+	t = time.Now()
+	var defaulted []bool
+	if p.FriendDefaultPenalty > 0 {
+		defaulted = make([]bool, n)
+		runRanges(bounds, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				defaulted[i] = s.Records[i].Defaults > 0
+			}
+		})
+	}
+	c := p.Centrality
+	scores := make([]int32, n) // compact copy for the friends' means
+	runRanges(bounds, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var penalty float64
+			if defaulted != nil {
+				k := 0
+				for _, j := range s.Friends(int32(i)) {
+					if defaulted[j] {
+						k++
+					}
+				}
+				penalty = min(p.FriendDefaultCap, p.FriendDefaultPenalty*float64(k))
+			}
+			r := &results[i]
+			r.Network = sv[i]
+			r.PageRank = pr[i]
+			r.Percentile = pct[i]
+			r.Score = toScore(MinScore + Span*((1-c)*sv[i]+c*pct[i]/100) - penalty)
+			scores[i] = int32(r.Score)
+			r.Friends = int32(s.Degree(int32(i)))
+		}
+	})
+	runRanges(bounds, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			friends := s.Friends(int32(i))
+			if len(friends) == 0 {
+				continue
+			}
+			var sum int64
+			for _, j := range friends {
+				sum += int64(scores[j])
+			}
+			results[i].FriendMean = float64(sum) / float64(len(friends))
+		}
+	})
+	if err := endPhase("finalize", &st.Finalize, t); err != nil {
+		return nil, st, err
+	}
+	st.Total = time.Since(t0)
+	return results, st, nil
+}
+
+// toScore rounds x half away from zero and clamps it to [MinScore, MaxScore].
+func toScore(x float64) int {
+	r := math.Round(x)
+	if !(r >= MinScore) { // also NaN
+		return MinScore
+	}
+	if r > MaxScore {
+		return MaxScore
+	}
+	return int(r)
+}
+
+// checkSnapshot verifies the shape of the snapshot's arrays, so that a
+// malformed one returns an error instead of panicking mid-run.
+func checkSnapshot(s *graph.Snapshot) error {
+	n := s.Len()
+	if len(s.Records) != n || len(s.Profiles) != n {
+		return graph.Invalid("snapshot", "has %d people but %d records and %d profiles", n, len(s.Records), len(s.Profiles))
+	}
+	if n == 0 && len(s.Offsets) == 0 {
+		return nil
+	}
+	if err := checkCSR("snapshot/friends", s.Offsets, s.Targets, n); err != nil {
+		return err
+	}
+	if s.Weights != nil {
+		if len(s.Weights) != len(s.Targets) {
+			return graph.Invalid("snapshot/weights", "has %d entries for %d targets", len(s.Weights), len(s.Targets))
+		}
+		for k, w := range s.Weights {
+			if !(w >= 0) || math.IsInf(float64(w), 0) {
+				return graph.Invalid("snapshot/weights", "entry %d is %v, want a finite weight ≥ 0", k, w)
+			}
+		}
+	}
+	if len(s.RecruitOffsets) == 0 && len(s.RecruitTargets) == 0 {
+		return nil // no recruitments
+	}
+	return checkCSR("snapshot/recruits", s.RecruitOffsets, s.RecruitTargets, n)
+}
