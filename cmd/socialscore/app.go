@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/socialscore/socialscore/api"
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
+)
+
+// Main is the whole program wired together: a store, a scoring runner, the
+// API and its HTTP server. End-to-end tests start it on port 0.
+type Main struct {
+	StoreURL  string
+	StoreOpts storeOptions
+	Addr      string // host:port; port 0 picks a free one
+	Policy    scoring.Policy
+	APIKeys   map[string]string // key -> app
+	AuditPath string
+	Logger    *slog.Logger
+	// ShowsReady prints the listening URL once serving.
+	ShowsReady bool
+
+	Store  graph.Store
+	Runner *scoring.Runner
+	API    *api.Server
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// Open opens the store, loads the last completed scoring run into the read
+// view, and builds the API.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	store, err := openStore(ctx, m.StoreURL, m.StoreOpts)
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	m.Runner = scoring.NewRunner(store, nil)
+	if err := m.Runner.Load(ctx); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(m.AuditPath), 0o755); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	auditor, err := api.NewFileAuditor(m.AuditPath)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	m.API, err = api.New(api.Config{
+		Store:   store,
+		Runner:  m.Runner,
+		Policy:  m.Policy,
+		Logger:  m.Logger,
+		APIKeys: m.APIKeys,
+		Audit:   auditor,
+	})
+	if err != nil {
+		auditor.Close()
+		return err
+	}
+	return nil
+}
+
+// Listen binds the address; URL is valid afterwards.
+func (m *Main) Listen() error {
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", m.Addr, err)
+	}
+	m.ln = ln
+	return nil
+}
+
+// URL returns the base URL the API is served at.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Serve serves the API until ctx is cancelled, then shuts down in order:
+// stop accepting, finish requests (bounded), and return. Close releases the
+// rest.
+func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
+	if m.ln == nil {
+		if err := m.Listen(); err != nil {
+			return err
+		}
+	}
+	m.srv = &http.Server{
+		Handler:           m.API.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.srv.Serve(m.ln) }()
+	if m.ShowsReady {
+		fmt.Fprintf(stdout, "serving on %s (Ctrl-C to stop)\n", m.URL())
+	}
+	m.Logger.Info("serving", "addr", m.URL(), "store", m.StoreURL)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the API (flushing the audit log) and then the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		errs = append(errs, m.srv.Close())
+	} else if m.ln != nil {
+		errs = append(errs, m.ln.Close())
+	}
+	if m.API != nil {
+		errs = append(errs, m.API.Close())
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
+	"github.com/socialscore/socialscore/seed"
+)
+
+func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, common := newFlagSet("seed", stderr)
+	people := fs.Int("people", 10000, "number of people to generate (ids 1..N)")
+	seedVal := fs.Uint64("seed", 1, "random seed: the same seed gives the same network")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, common.store, common.neo4j)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return seedStore(ctx, store, *people, *seedVal, stdout, stderr)
+}
+
+func seedStore(ctx context.Context, store graph.Store, people int, seedVal uint64, stdout, stderr io.Writer) error {
+	bar := newBar(stderr, 2, "generating")
+	t0 := time.Now()
+	batch, err := seed.Generate(seed.Config{People: people, Seed: seedVal})
+	if err != nil {
+		return usageError{err}
+	}
+	gen := time.Since(t0)
+	bar.step("loading")
+	t1 := time.Now()
+	if err := store.ApplyBatch(ctx, batch); err != nil {
+		return fmt.Errorf("seed: load: %w", err)
+	}
+	load := time.Since(t1)
+	bar.finish()
+	fmt.Fprintf(stdout, "seeded %d people, %d ties (generate %s, load %s)\n",
+		len(batch.People), len(batch.Ties), gen.Round(time.Millisecond), load.Round(time.Millisecond))
+	return nil
+}
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, common := newFlagSet("import", stderr)
+	friends := fs.String("friends", "", "SNAP edge list of friendships (whitespace-separated id pairs, # comments)")
+	peopleFile := fs.String("people", "", "optional CSV of people and their records (see seed.ReadPeopleCSV)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *friends == "" {
+		return usageError{errors.New("import: --friends FILE is required")}
+	}
+	ef, err := os.Open(*friends)
+	if err != nil {
+		return err
+	}
+	defer ef.Close()
+	var pr io.Reader
+	if *peopleFile != "" {
+		pf, err := os.Open(*peopleFile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		pr = pf
+	}
+	batch, stats, err := seed.ImportBatch(ef, pr)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	store, err := openStore(ctx, common.store, common.neo4j)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	t0 := time.Now()
+	if err := store.ApplyBatch(ctx, batch); err != nil {
+		return fmt.Errorf("import: load: %w", err)
+	}
+	fmt.Fprintf(stdout, "imported %d people, %d friendships in %s (%+v)\n",
+		len(batch.People), len(batch.Ties), time.Since(t0).Round(time.Millisecond), stats)
+	return nil
+}
+
+func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, common := newFlagSet("score", stderr)
+	policyArg := fs.String("policy", envOr("SOCIALSCORE_POLICY", "sesame"), "policy: a preset name or a JSON/YAML file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	pol, err := scoring.LoadPolicy(*policyArg)
+	if err != nil {
+		return usageError{err}
+	}
+	store, err := openStore(ctx, common.store, common.neo4j)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	_, err = scoreStore(ctx, scoring.NewRunner(store, nil), pol, stdout, stderr)
+	return err
+}
+
+// scoreStore runs one scoring run with a progress bar and prints its report.
+func scoreStore(ctx context.Context, r *scoring.Runner, pol scoring.Policy, stdout, stderr io.Writer) (scoring.Report, error) {
+	bar := newBar(stderr, 7, "snapshot")
+	rep, err := r.Run(ctx, pol, scoring.Options{Progress: func(phase string, done, total int) {
+		bar.describe(phase)
+		if done == total {
+			bar.step(phase)
+		}
+	}})
+	if err != nil {
+		return rep, err
+	}
+	bar.finish()
+	s := rep.Stats
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	fmt.Fprintf(stdout, "scored %d people, %d friendships under %q: run %s\n", rep.Run.People, rep.Run.Friendships, rep.Run.Policy, rep.Run.ID)
+	fmt.Fprintf(stdout, "  snapshot %s | pillars %s, propagation %s (%d it), pagerank %s (%d it), percentiles %s, finalize %s | save %s | total %s\n",
+		ms(rep.Snapshot), ms(s.Pillars), ms(s.Propagation), s.PropagationIterations, ms(s.PageRank), s.PageRankIterations,
+		ms(s.Percentiles), ms(s.Finalize), ms(rep.Save), ms(rep.Total))
+	return rep, nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, common := newFlagSet("serve", stderr)
+	cfg := serveFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	m, err := cfg.newMain(common, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Serve(ctx, stdout)
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, common := newFlagSet("demo", stderr)
+	cfg := serveFlags(fs)
+	people := fs.Int("people", 20000, "people to seed when the store is empty")
+	seedVal := fs.Uint64("seed", 1, "random seed for the demo network")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.apiKeys == "" {
+		// The demo makes one app key so that score reads are attributable
+		// from the first request; it is printed below.
+		cfg.apiKeys = "demo:" + randomKey()
+	}
+	m, err := cfg.newMain(common, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	// Bind first, so a busy port fails before any seeding.
+	if err := m.Listen(); err != nil {
+		return err
+	}
+	counts, err := m.Store.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if counts.People == 0 {
+		fmt.Fprintf(stdout, "store %s is empty: seeding %d people (seed %d)\n", common.store, *people, *seedVal)
+		if err := seedStore(ctx, m.Store, *people, *seedVal, stdout, stderr); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "store %s holds %d people, %d friendships\n", common.store, counts.People, counts.Friendships)
+	}
+	if _, err := scoreStore(ctx, m.Runner, m.Policy, stdout, stderr); err != nil {
+		return err
+	}
+	for key, app := range m.APIKeys {
+		fmt.Fprintf(stdout, "API key for app %q: %s\n", app, key)
+		fmt.Fprintf(stdout, "try:  curl -s -H 'Authorization: Bearer %s' %s/v1/people/1/score\n", key, m.URL())
+		break
+	}
+	return m.Serve(ctx, stdout)
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// serveConfig holds the flags of serve and demo.
+type serveConfig struct {
+	addr, policy, apiKeys, auditLog string
+}
+
+func serveFlags(fs interface {
+	StringVar(p *string, name, value, usage string)
+}) *serveConfig {
+	c := &serveConfig{}
+	fs.StringVar(&c.addr, "addr", envOr("SOCIALSCORE_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SOCIALSCORE_ADDR)")
+	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
+	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "app API keys as app:key,app:key (env SOCIALSCORE_API_KEYS); empty: reads are attributed to 'anonymous'")
+	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
+	return c
+}
+
+func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, error) {
+	pol, err := scoring.LoadPolicy(c.policy)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	keys, err := parseAPIKeys(c.apiKeys)
+	if err != nil {
+		return nil, err
+	}
+	audit := c.auditLog
+	if audit == "" {
+		audit = filepath.Join(storeDir(common.store), "audit.jsonl")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(common.logLevel)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
+	}
+	return &Main{
+		StoreURL:   common.store,
+		StoreOpts:  common.neo4j,
+		Addr:       c.addr,
+		Policy:     pol,
+		APIKeys:    keys,
+		AuditPath:  audit,
+		Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		ShowsReady: true,
+	}, nil
+}
+
+// bar is a progress bar shown only on a terminal.
+type bar struct{ pb *progressbar.ProgressBar }
+
+func newBar(w io.Writer, steps int, first string) *bar {
+	if !isTerminal(w) {
+		return &bar{}
+	}
+	return &bar{pb: progressbar.NewOptions(steps,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(first),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)}
+}
+
+func (b *bar) describe(s string) {
+	if b.pb != nil {
+		b.pb.Describe(s)
+	}
+}
+
+func (b *bar) step(next string) {
+	if b.pb != nil {
+		b.pb.Describe(next)
+		_ = b.pb.Add(1)
+	}
+}
+
+func (b *bar) finish() {
+	if b.pb != nil {
+		_ = b.pb.Finish()
+	}
+}

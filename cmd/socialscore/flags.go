@@ -1,0 +1,76 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// commonFlags are the flags every subcommand takes. Flags win; the
+// environment supplies the defaults.
+type commonFlags struct {
+	store    string
+	neo4j    storeOptions
+	logLevel string
+}
+
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *commonFlags) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &commonFlags{}
+	fs.StringVar(&c.store, "store", envOr("SOCIALSCORE_STORE", defaultStoreURL), "store URL: embedded:///path/file.db, neo4j://host:port or bolt://host:port (env SOCIALSCORE_STORE)")
+	fs.StringVar(&c.neo4j.user, "neo4j-user", envOr("NEO4J_USER", "neo4j"), "Neo4j user (env NEO4J_USER)")
+	fs.StringVar(&c.neo4j.password, "neo4j-password", os.Getenv("NEO4J_PASSWORD"), "Neo4j password (env NEO4J_PASSWORD)")
+	fs.StringVar(&c.neo4j.database, "neo4j-database", envOr("NEO4J_DATABASE", "neo4j"), "Neo4j database (env NEO4J_DATABASE)")
+	fs.StringVar(&c.logLevel, "log-level", envOr("SOCIALSCORE_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
+	return fs, c
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// isTerminal reports whether w is a terminal (progress bars only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// parseAPIKeys parses "app1:key1,app2:key2".
+func parseAPIKeys(s string) (map[string]string, error) {
+	keys := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return keys, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		app, key, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || app == "" || len(key) < 16 {
+			return nil, usageError{fmt.Errorf("api keys: want app:key pairs with keys of at least 16 characters, got %q", part)}
+		}
+		if _, dup := keys[key]; dup {
+			return nil, usageError{fmt.Errorf("api keys: key for %q given twice", app)}
+		}
+		keys[key] = app
+	}
+	return keys, nil
+}

@@ -1,0 +1,87 @@
+// Command socialscore is the one binary of socialscore: it seeds or imports
+// a network, runs scoring, and serves the API.
+//
+//	socialscore demo                          seed if empty, score, serve (the README's command)
+//	socialscore seed --people N --seed S      generate and load a network
+//	socialscore import --friends FILE [--people FILE]
+//	socialscore score [--policy NAME|FILE]    a full scoring run
+//	socialscore serve --addr HOST:PORT        the API
+//
+// Every subcommand takes --store URL (embedded:///path/file.db, the
+// default embedded://data/socialscore.db, or neo4j://host:port).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "socialscore:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError marks errors in how the command was called (exit code 2).
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "seed a network if the store is empty, score it and serve the API", cmdDemo},
+		{"seed", "generate a realistic network and load it (ids 1..N)", cmdSeed},
+		{"import", "load a real network from a SNAP edge list", cmdImport},
+		{"score", "run a full scoring run under a policy", cmdScore},
+		{"serve", "serve the HTTP API", cmdServe},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return usageError{errors.New("no command given")}
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	usage(stderr)
+	return usageError{fmt.Errorf("unknown command %q", args[0])}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: socialscore COMMAND [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes --store URL (default "+defaultStoreURL+"); run 'socialscore COMMAND -h' for its flags.")
+}

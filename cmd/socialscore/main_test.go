@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
+)
+
+func datasets(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SOCIALSCORE_DATASETS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "datasets")
+	}
+	_, err := os.Stat(dir)
+	require.NoError(t, err, "datasets folder missing (set SOCIALSCORE_DATASETS)")
+	return dir
+}
+
+func runCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	require.NoError(t, err, "socialscore %s\nstderr: %s", strings.Join(args, " "), errb.String())
+	return out.String()
+}
+
+// TestSeedThenScore runs the CLI as a user would: seed, then score, and
+// checks what the store holds afterwards.
+func TestSeedThenScore(t *testing.T) {
+	url := "embedded://" + filepath.Join(t.TempDir(), "s.db")
+	out := runCmd(t, "seed", "--store", url, "--people", "2000", "--seed", "3")
+	assert.Contains(t, out, "seeded 2000 people")
+	out = runCmd(t, "score", "--store", url, "--policy", "tencent")
+	assert.Contains(t, out, "scored 2000 people")
+
+	store, err := openStore(context.Background(), url, storeOptions{})
+	require.NoError(t, err)
+	defer store.Close()
+	run, results, err := store.LatestRun(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tencent", run.Policy)
+	require.Len(t, results, 2000)
+	for _, r := range results {
+		require.GreaterOrEqual(t, r.Score, scoring.MinScore)
+		require.LessOrEqual(t, r.Score, scoring.MaxScore)
+	}
+}
+
+// TestImportEgoFacebook imports SNAP ego-Facebook and scores it.
+// Expected sizes: SNAP's page for ego-Facebook (4,039 nodes, 88,234 edges),
+// repeated in the dataset's SOURCE.md.
+func TestImportEgoFacebook(t *testing.T) {
+	file := filepath.Join(datasets(t), "snap-ego-facebook", "facebook_combined.txt")
+	url := "embedded://" + filepath.Join(t.TempDir(), "fb.db")
+	out := runCmd(t, "import", "--store", url, "--friends", file)
+	assert.Contains(t, out, "imported 4039 people, 88234 friendships")
+	out = runCmd(t, "score", "--store", url)
+	assert.Contains(t, out, "scored 4039 people, 88234 friendships")
+}
+
+func TestBadCommandLines(t *testing.T) {
+	url := "embedded://" + filepath.Join(t.TempDir(), "s.db")
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"score", "--store", url, "--policy", "no-such-policy"},
+		{"seed", "--store", url, "--people", "-5"},
+		{"import", "--store", url},
+		{"serve", "--store", "ftp://x"},
+		{"seed", "--store", url, "extra"},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		assert.Error(t, err, "%v", args)
+	}
+	// None of them created a store with people in it.
+	store, err := openStore(context.Background(), url, storeOptions{})
+	require.NoError(t, err)
+	defer store.Close()
+	c, err := store.Counts(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 0, c.People)
+}
+
+// TestMainEndToEnd starts the whole program on port 0, seeds and scores
+// through it, and reads a score over HTTP with an app key; the read is in
+// the audit log.
+func TestMainEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	m := &Main{
+		StoreURL:  "embedded://" + filepath.Join(dir, "s.db"),
+		Addr:      "127.0.0.1:0",
+		Policy:    mustPreset(t, "sesame"),
+		APIKeys:   map[string]string{"0123456789abcdef-test": "lender"},
+		AuditPath: filepath.Join(dir, "audit.jsonl"),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, m.Open(ctx))
+	require.NoError(t, seedStore(ctx, m.Store, 500, 9, io.Discard, io.Discard))
+	_, err := scoreStore(ctx, m.Runner, m.Policy, io.Discard, io.Discard)
+	require.NoError(t, err)
+	require.NoError(t, m.Listen())
+	done := make(chan error, 1)
+	go func() { done <- m.Serve(ctx, io.Discard) }()
+
+	req, err := http.NewRequest("GET", m.URL()+"/v1/people/42/score", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer 0123456789abcdef-test")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	var body struct {
+		ID         int64 `json:"id"`
+		Score      int   `json:"score"`
+		Components []struct {
+			Points int `json:"points"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	assert.EqualValues(t, 42, body.ID)
+	sum := scoring.MinScore
+	for _, c := range body.Components {
+		sum += c.Points
+	}
+	assert.InDelta(t, body.Score, sum, 1, "350 + Σ points = score (±1)")
+
+	// The same number as the store's saved result.
+	_, results, err := m.Store.LatestRun(ctx)
+	require.NoError(t, err)
+	idx := findResult(results, 42)
+	require.GreaterOrEqual(t, idx, 0)
+	assert.Equal(t, results[idx].Score, body.Score)
+
+	cancel()
+	require.NoError(t, <-done)
+	require.NoError(t, m.Close())
+	audit, err := os.ReadFile(m.AuditPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(audit), `"lender"`)
+	assert.Contains(t, string(audit), "42")
+}
+
+// TestDemoRestartKeepsData runs demo twice on the same store: the second
+// run finds the network and does not seed again.
+func TestDemoRestartKeepsData(t *testing.T) {
+	url := "embedded://" + filepath.Join(t.TempDir(), "d.db")
+	for i, want := range []string{"is empty: seeding 300 people", "holds 300 people"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out syncBuffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"demo", "--store", url, "--people", "300", "--addr", "127.0.0.1:0"}, &out, io.Discard)
+		}()
+		require.Eventually(t, func() bool { return strings.Contains(out.String(), "serving on") }, 60*time.Second, 20*time.Millisecond, "run %d: %s", i, out.String())
+		assert.Contains(t, out.String(), want)
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+func mustPreset(t *testing.T, name string) scoring.Policy {
+	p, ok := scoring.Preset(name)
+	require.True(t, ok)
+	return p
+}
+
+func findResult(rs []graph.Result, id graph.ID) int {
+	for i, r := range rs {
+		if r.ID == id {
+			return i
+		}
+	}
+	return -1
+}

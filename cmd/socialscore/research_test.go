@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// runResearch calls one of this file's commands (registered by the lead
+// in main.go's commands()).
+func runResearch(t *testing.T, cmd func(context.Context, []string, io.Writer, io.Writer) error, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := cmd(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestExportCommand(t *testing.T) {
+	dir := t.TempDir()
+	url := "embedded://" + filepath.Join(dir, "s.db")
+	runCmd(t, "seed", "--store", url, "--people", "500", "--seed", "2")
+	key := filepath.Join(dir, "key")
+	require.NoError(t, os.WriteFile(key, []byte("a-secret-export-key-1234\n"), 0o600))
+
+	// No scoring run yet: scored on the fly.
+	gexf := filepath.Join(dir, "all.gexf")
+	out, errOut, err := runResearch(t, cmdExport, "--store", url, "--out", gexf, "--key-file", key)
+	require.NoError(t, err, errOut)
+	assert.Contains(t, out, "500 people")
+	assert.Contains(t, errOut, "no scoring run")
+	var doc struct {
+		Nodes []struct {
+			ID string `xml:"id,attr"`
+		} `xml:"graph>nodes>node"`
+		Edges []struct{} `xml:"graph>edges>edge"`
+	}
+	data, err := os.ReadFile(gexf)
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(data, &doc))
+	assert.Len(t, doc.Nodes, 500)
+	assert.NotEqual(t, "1", doc.Nodes[0].ID)
+	assert.Len(t, doc.Nodes[0].ID, 16)
+
+	// After a run: its scores; an ego network as GraphML with real ids.
+	runCmd(t, "score", "--store", url, "--policy", "tencent")
+	gml := filepath.Join(dir, "ego.graphml")
+	_, errOut, err = runResearch(t, cmdExport, "--store", url, "--out", gml, "--ego", "7", "--depth", "1", "--real-ids")
+	require.NoError(t, err, errOut)
+	assert.Contains(t, errOut, `policy "tencent"`)
+	data, err = os.ReadFile(gml)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `<node id="7">`)
+
+	// A JSON sample to standard output, same key: stable pseudonyms.
+	out, _, err = runResearch(t, cmdExport, "--store", url, "--out", "-", "--sample", "50", "--seed", "3", "--key-file", key)
+	require.NoError(t, err)
+	var js struct {
+		Meta  map[string]any   `json:"meta"`
+		Nodes []map[string]any `json:"nodes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &js))
+	assert.Len(t, js.Nodes, 50)
+	assert.Equal(t, true, js.Meta["pseudonymised"])
+	ids := map[string]bool{}
+	for _, n := range doc.Nodes {
+		ids[n.ID] = true
+	}
+	for _, n := range js.Nodes {
+		assert.True(t, ids[n["id"].(string)], "same key, same pseudonym")
+	}
+
+	// Bad command lines are usage errors.
+	for _, args := range [][]string{
+		{"--store", url},
+		{"--store", url, "--out", "x.json", "--format", "csv"},
+		{"--store", url, "--out", "x.json", "--ego", "1", "--sample", "3"},
+		{"--store", url, "--out", "x.json", "--ego", "abc"},
+		{"--store", url, "--out", "x.json", "--ego", "1", "--depth", "9"},
+	} {
+		_, _, err := runResearch(t, cmdExport, args...)
+		var u usageError
+		assert.ErrorAs(t, err, &u, "%v", args)
+	}
+	_, _, err = runResearch(t, cmdExport, "--store", url, "--out", filepath.Join(dir, "x.json"), "--ego", "99999", "--real-ids")
+	assert.ErrorIs(t, err, graph.ErrNotFound)
+}
+
+func TestExperimentShockCommand(t *testing.T) {
+	dir := t.TempDir()
+	url := "embedded://" + filepath.Join(dir, "s.db")
+	runCmd(t, "seed", "--store", url, "--people", "1000", "--seed", "4")
+	runCmd(t, "score", "--store", url, "--policy", "sesame")
+	store, err := openStore(context.Background(), url, storeOptions{})
+	require.NoError(t, err)
+	before, err := store.Person(context.Background(), 1)
+	require.NoError(t, err)
+	run0, _, err := store.LatestRun(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
+
+	jsonOut, gexfOut := filepath.Join(dir, "shock.json"), filepath.Join(dir, "shock.gexf")
+	out, errOut, err := runResearch(t, cmdExperiment, "shock", "--store", url, "--ids", "1,2", "--event", "default:5000",
+		"--event", "missed_bill:60", "--policy", "tencent", "--out", jsonOut, "--gexf", gexfOut)
+	require.NoError(t, err, errOut)
+	for _, s := range []string{`shock under "tencent"`, "reach at convergence", "total:", "points lost", "largest moves", "wrote " + jsonOut} {
+		assert.Contains(t, out, s)
+	}
+	var res struct {
+		Pseudonymised bool `json:"pseudonymised"`
+		Total         struct {
+			Moved int `json:"moved"`
+			Reach []struct {
+				Hop int `json:"hop"`
+			} `json:"reach"`
+		} `json:"total"`
+		Changes []struct {
+			ID string `json:"id"`
+		} `json:"changes"`
+	}
+	data, err := os.ReadFile(jsonOut)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &res))
+	assert.True(t, res.Pseudonymised)
+	assert.Positive(t, res.Total.Moved)
+	require.Len(t, res.Changes, 2)
+	assert.Len(t, res.Changes[0].ID, 16)
+	data, err = os.ReadFile(gexfOut)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `mode="dynamic"`)
+	assert.Contains(t, string(data), `timestamp="0"`)
+
+	// The store is unchanged: same record, no new run.
+	store, err = openStore(context.Background(), url, storeOptions{})
+	require.NoError(t, err)
+	defer store.Close()
+	after, err := store.Person(context.Background(), 1)
+	require.NoError(t, err)
+	assert.Equal(t, before.Record, after.Record)
+	run1, _, err := store.LatestRun(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, run0.ID, run1.ID)
+	store.Close()
+
+	for _, args := range [][]string{
+		{},
+		{"nonsense"},
+		{"shock", "--store", url, "--ids", "1"},
+		{"shock", "--store", url, "--ids", "1", "--event", "explode"},
+		{"shock", "--store", url, "--ids", "x", "--event", "default"},
+		{"shock", "--store", url, "--ids", "999999", "--event", "default"},
+	} {
+		_, _, err := runResearch(t, cmdExperiment, args...)
+		var u usageError
+		assert.ErrorAs(t, err, &u, "%v", args)
+	}
+	_, errOut, err = runResearch(t, cmdExperiment, "-h")
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, errOut, "experiment shock")
+	assert.Contains(t, errOut, "default[:AMOUNT]")
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/graph/embedded"
+)
+
+// defaultStoreURL is the embedded store in ./data, so the program runs with
+// no server at all.
+const defaultStoreURL = "embedded://data/socialscore.db"
+
+// storeOptions are the credentials for a networked store; flags win over
+// the environment.
+type storeOptions struct {
+	user, password, database string
+}
+
+// openStore opens the store a URL names:
+//
+//	embedded:///abs/path/file.db   the embedded store at an absolute path
+//	embedded://rel/path/file.db    ... or relative to the working directory
+//	neo4j://host:port, bolt://host:port   a Neo4j server
+func openStore(ctx context.Context, url string, o storeOptions) (graph.Store, error) {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return nil, fmt.Errorf("store %q: want embedded:///path, neo4j://host:port or bolt://host:port", url)
+	}
+	switch scheme {
+	case "embedded":
+		path := rest
+		if strings.HasPrefix(rest, "/") {
+			path = filepath.Clean(rest)
+		}
+		if path == "" || path == "." {
+			return nil, fmt.Errorf("store %q: no file path", url)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("store %q: %w", url, err)
+		}
+		s, err := embedded.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	case "neo4j", "bolt", "neo4j+s", "bolt+s":
+		return openNeo4j(ctx, url, o)
+	}
+	return nil, fmt.Errorf("store %q: unknown scheme %q (want embedded, neo4j or bolt)", url, scheme)
+}
+
+// storeDir returns the directory next to which files that belong with the
+// store (audit log) are kept: the embedded file's directory, else ./data.
+func storeDir(url string) string {
+	if rest, ok := strings.CutPrefix(url, "embedded://"); ok && rest != "" {
+		return filepath.Dir(rest)
+	}
+	return "data"
+}
