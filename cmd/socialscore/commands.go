@@ -117,12 +117,10 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // scoreStore runs one scoring run with a progress bar and prints its report.
 func scoreStore(ctx context.Context, r *scoring.Runner, pol scoring.Policy, stdout, stderr io.Writer) (scoring.Report, error) {
-	bar := newBar(stderr, 7, "snapshot")
-	rep, err := r.Run(ctx, pol, scoring.Options{Progress: func(phase string, done, total int) {
-		bar.describe(phase)
-		if done == total {
-			bar.step(phase)
-		}
+	// One step per scoring phase; the time before the first is the snapshot.
+	bar := newBar(stderr, 5, "reading snapshot")
+	rep, err := r.Run(ctx, pol, scoring.Options{Progress: func(phase string, _, _ int) {
+		bar.step(phase + " done")
 	}})
 	if err != nil {
 		return rep, err
@@ -271,12 +269,6 @@ func newBar(w io.Writer, steps int, first string) *bar {
 	)}
 }
 
-func (b *bar) describe(s string) {
-	if b.pb != nil {
-		b.pb.Describe(s)
-	}
-}
-
 func (b *bar) step(next string) {
 	if b.pb != nil {
 		b.pb.Describe(next)
@@ -287,5 +279,11 @@ func (b *bar) step(next string) {
 func (b *bar) finish() {
 	if b.pb != nil {
 		_ = b.pb.Finish()
+	}
+}
+
+func (b *bar) describe(s string) {
+	if b.pb != nil {
+		b.pb.Describe(s)
 	}
 }
