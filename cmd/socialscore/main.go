@@ -6,6 +6,8 @@
 //	socialscore import --friends FILE [--people FILE]
 //	socialscore score [--policy NAME|FILE]    a full scoring run
 //	socialscore serve --addr HOST:PORT        the API
+//	socialscore export --format json|gexf|graphml [--ego ID --depth D | --sample N --seed S] --out FILE
+//	socialscore experiment shock --ids 1,2 --event default:5000 [--out F.json] [--gexf F.gexf]
 //
 // Every subcommand takes --store URL (embedded:///path/file.db, the
 // default embedded://data/socialscore.db, or neo4j://host:port).
@@ -58,6 +60,8 @@ func commands() []command {
 		{"import", "load a real network from a SNAP edge list", cmdImport},
 		{"score", "run a full scoring run under a policy", cmdScore},
 		{"serve", "serve the HTTP API", cmdServe},
+		{"export", "write the network, an ego network or a sample as JSON, GEXF or GraphML", cmdExport},
+		{"experiment", "run a research experiment (shock) without changing the store", cmdExperiment},
 	}
 }
 

@@ -38,6 +38,22 @@ func privacyFlags(fs *flag.FlagSet) *privacy {
 	return p
 }
 
+// undirected is the --undirected-recruitments flag.
+type undirected struct{ on bool }
+
+func undirectedFlag(fs *flag.FlagSet) *undirected {
+	u := &undirected{}
+	fs.BoolVar(&u.on, "undirected-recruitments", false, "write recruitments as undirected edges in GEXF/GraphML (kind stays \"recruited\"), for NetworkX and igraph, which cannot read mixed graphs")
+	return u
+}
+
+func (u *undirected) options() []export.WriteOption {
+	if u.on {
+		return []export.WriteOption{export.UndirectedRecruitments()}
+	}
+	return nil
+}
+
 // pseudonymizer returns the id mapping the flags ask for: real ids, the
 // key from --key-file or the environment, or a one-off random key (ids
 // stable within this output only), saying which on stderr.
@@ -152,6 +168,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	seedVal := fs.Uint64("seed", 1, "random seed of --sample")
 	method := fs.String("sample-method", "snowball", "snowball (breadth-first from random people) or uniform")
 	policyArg := fs.String("policy", "", "score under this policy now (default: the store's latest run, else $SOCIALSCORE_POLICY or sesame)")
+	undirected := undirectedFlag(fs)
 	priv := privacyFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -235,7 +252,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := writeFile(*out, stdout, func(w io.Writer) error { return export.Write(w, format, g) }); err != nil {
+	if err := writeFile(*out, stdout, func(w io.Writer) error { return export.Write(w, format, g, undirected.options()...) }); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	if *out != "-" {
@@ -284,6 +301,7 @@ func cmdShock(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "write the result as JSON to this file ('-': standard output)")
 	gexf := fs.String("gexf", "", "write the people who moved (and the shocked) as a dynamic GEXF to this file")
 	top := fs.Int("top", 10, "largest moves to print")
+	undirected := undirectedFlag(fs)
 	priv := privacyFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -382,7 +400,7 @@ func cmdShock(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := g.AttachShock(res, ps); err != nil {
 			return err
 		}
-		if err := writeFile(*gexf, stdout, func(w io.Writer) error { return export.WriteGEXF(w, g) }); err != nil {
+		if err := writeFile(*gexf, stdout, func(w io.Writer) error { return export.WriteGEXF(w, g, undirected.options()...) }); err != nil {
 			return fmt.Errorf("experiment shock: %w", err)
 		}
 		fmt.Fprintf(stdout, "wrote %s: %d people, %d ties, steps 0..%d\n", *gexf, len(g.Nodes), len(g.Links), g.Steps[len(g.Steps)-1])

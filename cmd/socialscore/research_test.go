@@ -60,7 +60,19 @@ func TestExportCommand(t *testing.T) {
 	assert.Contains(t, errOut, `policy "tencent"`)
 	data, err = os.ReadFile(gml)
 	require.NoError(t, err)
-	assert.Contains(t, string(data), `<node id="7">`)
+	assert.True(t, bytes.Contains(data, []byte(`<node id="7">`)), "real ids")
+	full := filepath.Join(dir, "all.graphml")
+	_, errOut, err = runResearch(t, cmdExport, "--store", url, "--out", full, "--key-file", key)
+	require.NoError(t, err, errOut)
+	data, err = os.ReadFile(full)
+	require.NoError(t, err)
+	assert.True(t, bytes.Contains(data, []byte(`directed="true"`)), "recruitments are directed")
+	_, errOut, err = runResearch(t, cmdExport, "--store", url, "--out", full, "--key-file", key, "--undirected-recruitments")
+	require.NoError(t, err, errOut)
+	data, err = os.ReadFile(full)
+	require.NoError(t, err)
+	assert.False(t, bytes.Contains(data, []byte(`directed="true"`)), "--undirected-recruitments")
+	assert.True(t, bytes.Contains(data, []byte(`>recruited<`)), "kinds kept")
 
 	// A JSON sample to standard output, same key: stable pseudonyms.
 	out, _, err = runResearch(t, cmdExport, "--store", url, "--out", "-", "--sample", "50", "--seed", "3", "--key-file", key)
@@ -137,8 +149,8 @@ func TestExperimentShockCommand(t *testing.T) {
 	assert.Len(t, res.Changes[0].ID, 16)
 	data, err = os.ReadFile(gexfOut)
 	require.NoError(t, err)
-	assert.Contains(t, string(data), `mode="dynamic"`)
-	assert.Contains(t, string(data), `timestamp="0"`)
+	assert.True(t, bytes.Contains(data, []byte(`mode="dynamic"`)), "a dynamic GEXF")
+	assert.True(t, bytes.Contains(data, []byte(`for="score" value=`)) && bytes.Contains(data, []byte(`start="0" end="0"`)), "scores per step")
 
 	// The store is unchanged: same record, no new run.
 	store, err = openStore(context.Background(), url, storeOptions{})

@@ -1,0 +1,217 @@
+package export
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// WriteJSON writes the graph as one JSON object,
+//
+//	{"meta": {...}, "steps": [...], "nodes": [{"id": ..., ...}], "links": [{"source": ..., "target": ..., "kind": ..., "weight": ...}]}
+//
+// the node-link layout d3-force reads (links name nodes by id) and that
+// sigma.js / graphology import after renaming links to edges. Nodes and
+// links are encoded one at a time, so memory stays flat for a whole
+// snapshot. "steps" is present only with an experiment attached.
+func WriteJSON(w io.Writer, g *Graph) error {
+	bw := bufio.NewWriter(w)
+	put := func(s string) { bw.WriteString(s) }
+	enc := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("export: json: %w", err)
+		}
+		bw.Write(b)
+		return nil
+	}
+	put(`{"meta":`)
+	if err := enc(g.Meta); err != nil {
+		return err
+	}
+	if g.Steps != nil {
+		put(`,"steps":`)
+		if err := enc(g.Steps); err != nil {
+			return err
+		}
+	}
+	put(`,"nodes":[`)
+	for i := range g.Nodes {
+		if i > 0 {
+			put(",")
+		}
+		put("\n")
+		if err := enc(&g.Nodes[i]); err != nil {
+			return err
+		}
+	}
+	put("\n],\"links\":[")
+	for i := range g.Links {
+		if i > 0 {
+			put(",")
+		}
+		put("\n")
+		if err := enc(&g.Links[i]); err != nil {
+			return err
+		}
+	}
+	put("\n]}\n")
+	return bw.Flush()
+}
+
+// WriteOption adjusts how a graph is written.
+type WriteOption func(*writeConfig)
+
+type writeConfig struct {
+	undirectedRecruitments bool
+}
+
+// UndirectedRecruitments writes recruitments as undirected edges in GEXF
+// and GraphML, keeping their kind ("recruited") and the recruiter as
+// source, for tools that cannot read a graph with both directed and
+// undirected edges (NetworkX's read_gexf and read_graphml refuse such
+// "mixed" graphs; igraph ignores per-edge direction). Gephi, yEd and
+// Cytoscape read mixed graphs, so it is off by default.
+func UndirectedRecruitments() WriteOption {
+	return func(c *writeConfig) { c.undirectedRecruitments = true }
+}
+
+func configOf(opts []WriteOption) writeConfig {
+	var c writeConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// attr is one node attribute of the XML formats.
+type attr struct {
+	id, gexfType, graphmlType string
+	value                     func(n *Node) (string, bool) // false: no value for this node
+}
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// nodeAttrs returns the node attributes the graph has, score excluded.
+func nodeAttrs(g *Graph) []attr {
+	scored := func(f func(n *Node) string) func(n *Node) (string, bool) {
+		return func(n *Node) (string, bool) {
+			if !n.Scored {
+				return "", false
+			}
+			return f(n), true
+		}
+	}
+	pillar := func(f func(n *Node) float64) func(n *Node) (string, bool) {
+		return func(n *Node) (string, bool) {
+			if n.Pillars == nil {
+				return "", false
+			}
+			return ftoa(f(n)), true
+		}
+	}
+	out := []attr{
+		{"scored", "boolean", "boolean", func(n *Node) (string, bool) { return strconv.FormatBool(n.Scored), true }},
+		{"individual", "integer", "int", scored(func(n *Node) string { return strconv.Itoa(n.Individual) })},
+		{"band", "string", "string", func(n *Node) (string, bool) { return n.Band, n.Band != "" }},
+		{"pagerank", "double", "double", scored(func(n *Node) string { return ftoa(n.PageRank) })},
+		{"percentile", "double", "double", scored(func(n *Node) string { return ftoa(n.Percentile) })},
+		{"purchase", "double", "double", pillar(func(n *Node) float64 { return n.Pillars.Purchase })},
+		{"info", "double", "double", pillar(func(n *Node) float64 { return n.Pillars.Info })},
+		{"bills", "double", "double", pillar(func(n *Node) float64 { return n.Pillars.Bills })},
+		{"credit", "double", "double", pillar(func(n *Node) float64 { return n.Pillars.Credit })},
+		{"recruitment", "double", "double", pillar(func(n *Node) float64 { return n.Pillars.Recruitment })},
+	}
+	hasHop := false
+	for i := range g.Nodes {
+		if g.Nodes[i].Hop != nil {
+			hasHop = true
+			break
+		}
+	}
+	if hasHop {
+		out = append(out, attr{"hop", "integer", "int", func(n *Node) (string, bool) {
+			if n.Hop == nil {
+				return "", false
+			}
+			return strconv.Itoa(*n.Hop), true
+		}})
+	}
+	if g.Meta.Experiment != nil {
+		out = append(out,
+			attr{"shocked", "boolean", "boolean", func(n *Node) (string, bool) { return strconv.FormatBool(n.Shocked), true }},
+			attr{"shock_hop", "integer", "int", func(n *Node) (string, bool) {
+				if n.ShockHop == nil {
+					return "", false
+				}
+				return strconv.Itoa(*n.ShockHop), true
+			}},
+			attr{"delta", "double", "double", func(n *Node) (string, bool) {
+				if n.Delta == nil {
+					return "", false
+				}
+				return ftoa(*n.Delta), true
+			}},
+		)
+	}
+	return out
+}
+
+// xmlWriter streams elements with encoding/xml.
+type xmlWriter struct {
+	bw  *bufio.Writer
+	enc *xml.Encoder
+	err error
+}
+
+func newXMLWriter(w io.Writer) *xmlWriter {
+	bw := bufio.NewWriter(w)
+	x := &xmlWriter{bw: bw, enc: xml.NewEncoder(bw)}
+	x.enc.Indent("", "  ")
+	_, x.err = bw.WriteString(xml.Header)
+	return x
+}
+
+func (x *xmlWriter) start(name string, attrs ...string) {
+	if x.err != nil {
+		return
+	}
+	se := xml.StartElement{Name: xml.Name{Local: name}}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		se.Attr = append(se.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
+	}
+	x.err = x.enc.EncodeToken(se)
+}
+
+func (x *xmlWriter) end(name string) {
+	if x.err != nil {
+		return
+	}
+	x.err = x.enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: name}})
+}
+
+func (x *xmlWriter) element(v any) {
+	if x.err != nil {
+		return
+	}
+	x.err = x.enc.Encode(v)
+}
+
+func (x *xmlWriter) finish(format string) error {
+	if x.err == nil {
+		x.err = x.enc.Flush()
+	}
+	if x.err == nil {
+		_, x.err = x.bw.WriteString("\n")
+	}
+	if x.err == nil {
+		x.err = x.bw.Flush()
+	}
+	if x.err != nil {
+		return fmt.Errorf("export: %s: %w", format, x.err)
+	}
+	return nil
+}
