@@ -6,6 +6,7 @@
 //	socialscore import --friends FILE [--people FILE]
 //	socialscore score [--policy NAME|FILE]    a full scoring run
 //	socialscore serve --addr HOST:PORT        the API
+//	socialscore simulate --policy NAME|FILE --rounds N [--people N --seed S | --store URL] [--sweep f=v1,v2]... [--replicates R] --out DIR
 //	socialscore export --format json|gexf|graphml [--ego ID --depth D | --sample N --seed S] --out FILE
 //	socialscore experiment shock --ids 1,2 --event default:5000 [--out F.json] [--gexf F.gexf]
 //
@@ -60,6 +61,7 @@ func commands() []command {
 		{"import", "load a real network from a SNAP edge list", cmdImport},
 		{"score", "run a full scoring run under a policy", cmdScore},
 		{"serve", "serve the HTTP API", cmdServe},
+		{"simulate", "simulate friend-dropping under a scoring policy (runs and sweeps)", cmdSimulate},
 		{"export", "write the network, an ego network or a sample as JSON, GEXF or GraphML", cmdExport},
 		{"experiment", "run a research experiment (shock) without changing the store", cmdExperiment},
 	}

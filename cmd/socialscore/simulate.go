@@ -128,6 +128,9 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usageError{fmt.Errorf("simulate: --%s: %w", f.name, err)}
 		}
 	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{fmt.Errorf("simulate: %s", flagHint(err))}
+	}
 	sw := simulate.Sweep{Base: cfg, Axes: sweeps, Replicates: *replicates, PolicyLoader: scoring.LoadPolicy}
 	points, err := sw.Points()
 	if err != nil {
@@ -173,6 +176,28 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "  %s\n", filepath.Join(*out, f))
 	}
 	return nil
+}
+
+// flagHint names the flag that sets the config field an error is about,
+// e.g. "--p-form-tie (p_form_tie): is a probability ...".
+func flagHint(err error) string {
+	var ve *graph.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	name := strings.ReplaceAll(ve.Field, "_", "-")
+	for _, f := range simFlags {
+		if f.field == ve.Field {
+			name = f.name
+		}
+	}
+	switch {
+	case strings.HasPrefix(ve.Field, "policy/"):
+		return fmt.Sprintf("--policy (%s): %s", ve.Field, ve.Reason)
+	case strings.Contains(ve.Field, "/"):
+		return err.Error()
+	}
+	return fmt.Sprintf("--%s (%s): %s", name, ve.Field, ve.Reason)
 }
 
 // fieldText returns a config field's value as command-line text (flag
