@@ -146,6 +146,11 @@ func TestConfigValidate(t *testing.T) {
 		{"empty app", func(c *Config) { c.APIKeys = map[string]string{"long-enough-key-123": ""} }, "app name is empty"},
 		{"negative body limit", func(c *Config) { c.MaxBodyBytes = -1 }, "MaxBodyBytes"},
 		{"bad proxy", func(c *Config) { c.TrustedProxies = []string{"not an ip"} }, "trusted proxies"},
+		{"negative snapshot refresh", func(c *Config) { c.SnapshotRefresh = -1 }, "SnapshotRefresh"},
+		{"negative snapshot age", func(c *Config) { c.SnapshotMaxAge = -1 }, "SnapshotMaxAge"},
+		{"short export key", func(c *Config) { c.ExportKey = []byte("short") }, "ExportKey must be at least 16 bytes"},
+		{"negative simulation queue", func(c *Config) { c.SimulationQueue = -1 }, "SimulationQueue"},
+		{"negative simulation workers", func(c *Config) { c.SimulationWorkers = -2 }, "SimulationWorkers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := good

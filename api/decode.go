@@ -218,7 +218,10 @@ func checkKeys(data []byte, t reflect.Type, prefix string) error {
 	return nil
 }
 
-var rawMessageType = reflect.TypeFor[json.RawMessage]()
+var (
+	rawMessageType  = reflect.TypeFor[json.RawMessage]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
 
 func joinPath(prefix, name string) string {
 	if prefix == "" {
@@ -235,6 +238,14 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t != nil && reflect.PointerTo(t).Implements(unmarshalerType) {
+		// A type that decodes itself (json.RawMessage, a value that may be
+		// a name or an object) checks its own content.
+		if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+			return skipRest(dec)
+		}
+		return nil
 	}
 	if want, got := typeMismatch(tok, t); want != "" {
 		return invalid(path, "must be "+want+", not "+got)
@@ -306,6 +317,12 @@ func typeMismatch(tok json.Token, t reflect.Type) (want, got string) {
 			if _, err := v.Int64(); err == nil {
 				return "", ""
 			}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if _, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+				return "", ""
+			}
+			got = "the number " + v.String()
+			return "a non-negative integer", got
 		}
 		got = "the number " + v.String()
 	case json.Delim:

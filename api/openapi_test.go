@@ -44,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(served)
 	assert.Equal(t, served, documented)
-	assert.Len(t, served, 16)
+	assert.Len(t, served, 25)
 
 	w := e.do(request{method: http.MethodGet, path: "/openapi.json", header: map[string]string{"Authorization": ""}})
 	require.Equal(t, http.StatusOK, w.Code)
@@ -121,7 +121,8 @@ func TestOpenAPIIsComplete(t *testing.T) {
 
 	types := comps["schemas"].(map[string]any)["Problem"].(map[string]any)["properties"].(map[string]any)["type"].(map[string]any)["enum"].([]any)
 	for _, typ := range []string{typeInvalidInput, typeMalformedJSON, typeUnauthorized, typeNotFound, typeMethodNotAllowed,
-		typeConflict, typeRunInProgress, typeTooLarge, typeUnsupportedMedia, typeUnavailable, typeInternal} {
+		typeConflict, typeRunInProgress, typeTooLarge, typeUnsupportedMedia, typeUnavailable, typeInternal,
+		typeForbidden, typeQueueFull} {
 		assert.Contains(t, types, typ)
 	}
 }

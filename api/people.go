@@ -154,6 +154,7 @@ func (s *Server) putPerson(c *gin.Context) {
 		return
 	}
 	created, err := s.store.PutPerson(ctx, p)
+	s.snaps.wrote(!p.Consent)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -207,7 +208,9 @@ func (s *Server) deletePerson(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.store.DeletePerson(c.Request.Context(), id); err != nil {
+	err = s.store.DeletePerson(c.Request.Context(), id)
+	s.snaps.wrote(true)
+	if err != nil {
 		if errors.Is(err, graph.ErrNotFound) {
 			err = errNoPerson("id", id)
 		}
@@ -328,6 +331,7 @@ func (s *Server) postEvents(c *gin.Context) {
 		return
 	}
 	p, err := s.store.UpdateRecord(ctx, id, func(r *graph.Record) error { return r.Apply(events, now) })
+	s.snaps.wrote(false)
 	if errors.Is(err, graph.ErrNotFound) {
 		var ve *graph.ValidationError
 		if !errors.As(err, &ve) {

@@ -28,6 +28,8 @@ const (
 	typeRunInProgress    = problemBase + "run-in-progress"        // 409: a scoring run is already going
 	typeTooLarge         = problemBase + "payload-too-large"      // 413
 	typeUnsupportedMedia = problemBase + "unsupported-media-type" // 415
+	typeForbidden        = problemBase + "forbidden"              // 403: allowed only by the server's configuration
+	typeQueueFull        = problemBase + "queue-full"             // 429: the simulation queue is full; retry later
 	typeUnavailable      = problemBase + "unavailable"            // 503: store (or audit log) unavailable; retry
 	typeInternal         = problemBase + "internal"               // 500
 )

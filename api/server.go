@@ -9,6 +9,12 @@
 // a person's score is attributed to the app that made it and recorded
 // through an Auditor before the score is sent.
 //
+// Researchers' routes (ego networks, exports, shock experiments, network
+// metrics) and the policy lab's simulation jobs work on a cached snapshot of
+// the consenting network (see snapCache) and never write to the store. The
+// researchers' page, built from ../web into webdist/ and embedded, is
+// served at / with its assets under /assets/.
+//
 // The package never imports a store adapter: it is given a graph.Store and
 // a scoring.Runner by its caller.
 package api
@@ -28,8 +34,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/scoring"
+	"github.com/socialscore/socialscore/scoring/simulate"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -90,6 +98,36 @@ type Config struct {
 	// RunOptions are passed to every scoring run (Progress is set by the
 	// server and overrides one given here).
 	RunOptions scoring.Options
+
+	// SnapshotRefresh is the least time between two reads of the store's
+	// snapshot for the research routes (ego networks, exports, shocks,
+	// network metrics, simulations) after a write through this server or a
+	// completed scoring run; within it a slightly older network is served.
+	// An erasure or withdrawal of consent is never served stale. 0 means
+	// DefaultSnapshotRefresh. See snapCache.
+	SnapshotRefresh time.Duration
+	// SnapshotMaxAge is the age at which the snapshot is read again even
+	// if this server saw no change (for other writers to a shared store);
+	// 0 means DefaultSnapshotMaxAge.
+	SnapshotMaxAge time.Duration
+
+	// ExportKey is the secret key that pseudonymises person ids in
+	// exports (HMAC-SHA256, at least export.MinKeyLen bytes). nil means a
+	// random key per process: pseudonyms are then stable only until the
+	// server restarts, and a warning is logged.
+	ExportKey []byte
+	// ExportRealIDs allows GET /v1/exports?real_ids=true, which writes
+	// real person ids (such an export is personal data and is audited).
+	// Off by default: exports are pseudonymised and real_ids=true is 403.
+	ExportRealIDs bool
+
+	// SimulationQueue is how many simulation jobs may wait to run (429
+	// beyond); 0 means DefaultSimulationQueue.
+	SimulationQueue int
+	// SimulationWorkers is how many simulation jobs run at once (each
+	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
+	// means DefaultSimulationWorkers.
+	SimulationWorkers int
 }
 
 // Validate checks the configuration after defaults were applied.
@@ -129,6 +167,15 @@ func (c *Config) Validate() error {
 	if c.MaxJobs < 0 {
 		errs = append(errs, errors.New("MaxJobs must not be negative"))
 	}
+	if c.SnapshotRefresh < 0 || c.SnapshotMaxAge < 0 {
+		errs = append(errs, errors.New("SnapshotRefresh and SnapshotMaxAge must not be negative"))
+	}
+	if n := len(c.ExportKey); n > 0 && n < export.MinKeyLen {
+		errs = append(errs, fmt.Errorf("ExportKey must be at least %d bytes, got %d", export.MinKeyLen, n))
+	}
+	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 {
+		errs = append(errs, errors.New("SimulationQueue and SimulationWorkers must not be negative"))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("api: invalid config: %w", errors.Join(errs...))
 	}
@@ -151,6 +198,18 @@ func (c *Config) applyDefaults() {
 	if c.MaxJobs == 0 {
 		c.MaxJobs = DefaultMaxJobs
 	}
+	if c.SnapshotRefresh == 0 {
+		c.SnapshotRefresh = DefaultSnapshotRefresh
+	}
+	if c.SnapshotMaxAge == 0 {
+		c.SnapshotMaxAge = DefaultSnapshotMaxAge
+	}
+	if c.SimulationQueue == 0 {
+		c.SimulationQueue = DefaultSimulationQueue
+	}
+	if c.SimulationWorkers == 0 {
+		c.SimulationWorkers = DefaultSimulationWorkers
+	}
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -167,6 +226,11 @@ type Server struct {
 	metrics *metrics
 	scores  scoreEncoder
 	jobs    *jobs
+
+	snaps     *snapCache     // the network the research routes work on
+	sims      *simulate.Jobs // simulation jobs
+	exportKey []byte         // pseudonymisation key of exports
+	web       *webSite       // the researchers' page
 
 	// storeUp is false after the store was found unreachable (background
 	// ping or an ErrUnavailable on a request) until a ping succeeds again.
@@ -198,6 +262,14 @@ func New(cfg Config) (*Server, error) {
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil { // nil: trust no proxy
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
+	web, err := loadWeb()
+	if err != nil {
+		return nil, err
+	}
+	exportKey, randomKey, err := newExportKey(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	// Metrics last: nothing may fail after they are registered.
 	reg := cfg.Registry
 	if reg == nil {
@@ -212,6 +284,9 @@ func New(cfg Config) (*Server, error) {
 		clock:  cfg.Clock,
 		audit:  cfg.Audit,
 		jobs:   newJobs(cfg.MaxJobs),
+
+		exportKey: exportKey,
+		web:       web,
 	}
 	s.storeUp.Store(true)
 	m, err := newMetrics(reg, s.peopleScored, func() float64 { return b2f(s.storeUp.Load()) })
@@ -224,9 +299,19 @@ func New(cfg Config) (*Server, error) {
 	} else {
 		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")
 	}
+	if randomKey {
+		s.log.Warn("api: no export key configured: exported ids are pseudonymised with a random key and change when the server restarts")
+	}
 	s.engine = e
 	s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.snaps = newSnapCache(s.ctx, &s.wg, s.store.Snapshot, func() string {
+		if v := s.runner.View(); v != nil {
+			return v.Run.ID
+		}
+		return ""
+	}, cfg.SnapshotRefresh, cfg.SnapshotMaxAge)
+	s.sims = simulate.NewJobs(cfg.SimulationQueue, cfg.SimulationWorkers, s.simulationNetwork)
 	s.wg.Add(1)
 	go s.pingLoop()
 	return s, nil
@@ -235,15 +320,18 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the HTTP handler serving every route.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// Close cancels a scoring run in progress and waits for it, stops the
-// background ping, and flushes and closes the auditor. It does not close
-// the store. It is safe to call more than once.
+// Close cancels a scoring run in progress and the simulations queued or
+// running and waits for them, stops the background ping, and flushes and
+// closes the auditor. It does not close the store. It is safe to call more
+// than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.jobs.mu.Lock()
 		s.jobs.closed = true // no run starts after this
 		s.jobs.mu.Unlock()
+		s.snaps.close()
 		s.cancel()
+		s.sims.Close()
 		s.wg.Wait()
 		if err := s.audit.Close(); err != nil {
 			s.closeErr = fmt.Errorf("api: close audit: %w", err)
@@ -335,6 +423,19 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodDelete, "/recruitments/:recruiter/:recruit", false, s.deleteRecruitment)
 	s.handle(v1, http.MethodPost, "/scoring-runs", false, s.postRun)
 	s.handle(v1, http.MethodGet, "/scoring-runs/:id", false, s.getRun)
+
+	// Researchers' tools and the policy lab.
+	s.handle(v1, http.MethodGet, "/people/:id/network", false, s.getNetwork)
+	s.handle(v1, http.MethodGet, "/exports", false, s.getExport)
+	s.handle(v1, http.MethodPost, "/experiments/shock", false, s.postShock)
+	s.handle(v1, http.MethodGet, "/network/metrics", false, s.getNetworkMetrics)
+	s.handle(v1, http.MethodPost, "/simulations", false, s.postSimulation)
+	s.handle(v1, http.MethodGet, "/simulations/:id", false, s.getSimulation)
+	s.handle(v1, http.MethodDelete, "/simulations/:id", false, s.deleteSimulation)
+
+	// The researchers' page (no key needed: it holds no data).
+	s.handle(e, http.MethodGet, "/", true, s.getIndex)
+	s.handle(e, http.MethodGet, "/assets/*filepath", true, s.getAsset)
 }
 
 // handle registers h for the route. quiet routes (score reads, the hot

@@ -79,6 +79,7 @@ func (s *Server) putTie(ctx context.Context, t graph.Tie, fromField, toField str
 		return false, err
 	}
 	err = s.store.PutTie(ctx, t)
+	s.snaps.wrote(false)
 	var ve *graph.ValidationError
 	switch {
 	case err == nil:
@@ -183,6 +184,7 @@ func (s *Server) deleteRecruitment(c *gin.Context) {
 
 func (s *Server) deleteTie(c *gin.Context, kind graph.TieKind, a, b graph.ID, missing string) {
 	err := s.store.DeleteTie(c.Request.Context(), kind, a, b)
+	s.snaps.wrote(false)
 	if err != nil {
 		var ve *graph.ValidationError
 		if errors.Is(err, graph.ErrNotFound) && !errors.As(err, &ve) {

@@ -27,6 +27,11 @@ type Main struct {
 	APIKeys   map[string]string // key -> app
 	AuditPath string
 	Logger    *slog.Logger
+	// ExportKey pseudonymises ids in exports; ExportRealIDs allows real ids.
+	ExportKey         []byte
+	ExportRealIDs     bool
+	SimulationQueue   int
+	SimulationWorkers int
 	// ShowsReady prints the listening URL once serving.
 	ShowsReady bool
 
@@ -67,6 +72,11 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger:  m.Logger,
 		APIKeys: m.APIKeys,
 		Audit:   auditor,
+
+		ExportKey:         m.ExportKey,
+		ExportRealIDs:     m.ExportRealIDs,
+		SimulationQueue:   m.SimulationQueue,
+		SimulationWorkers: m.SimulationWorkers,
 	})
 	if err != nil {
 		auditor.Close()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -211,12 +212,17 @@ func randomKey() string {
 // serveConfig holds the flags of serve and demo.
 type serveConfig struct {
 	addr, policy, apiKeys, auditLog string
+	// privacy: --real-ids lets exports carry real ids; --key-file (or
+	// SOCIALSCORE_EXPORT_KEY) is the pseudonymisation key, shared with the
+	// export command so pseudonyms match.
+	privacy              *privacy
+	simQueue, simWorkers int
 }
 
-func serveFlags(fs interface {
-	StringVar(p *string, name, value, usage string)
-}) *serveConfig {
-	c := &serveConfig{}
+func serveFlags(fs *flag.FlagSet) *serveConfig {
+	c := &serveConfig{privacy: privacyFlags(fs)}
+	fs.IntVar(&c.simQueue, "simulation-queue", 4, "simulations that may wait for a worker before POST /v1/simulations answers 429")
+	fs.IntVar(&c.simWorkers, "simulation-workers", 1, "simulations run at once (each uses every core)")
 	fs.StringVar(&c.addr, "addr", envOr("SOCIALSCORE_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SOCIALSCORE_ADDR)")
 	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
 	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "app API keys as app:key,app:key (env SOCIALSCORE_API_KEYS); empty: reads are attributed to 'anonymous'")
@@ -241,15 +247,23 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	if err := level.UnmarshalText([]byte(common.logLevel)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level: %w", err)}
 	}
+	ps, err := c.privacy.pseudonymizer(stderr)
+	if err != nil {
+		return nil, err
+	}
 	return &Main{
-		StoreURL:   common.store,
-		StoreOpts:  common.neo4j,
-		Addr:       c.addr,
-		Policy:     pol,
-		APIKeys:    keys,
-		AuditPath:  audit,
-		Logger:     slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-		ShowsReady: true,
+		ExportKey:         ps.Key,
+		ExportRealIDs:     ps.RealIDs,
+		SimulationQueue:   c.simQueue,
+		SimulationWorkers: c.simWorkers,
+		StoreURL:          common.store,
+		StoreOpts:         common.neo4j,
+		Addr:              c.addr,
+		Policy:            pol,
+		APIKeys:           keys,
+		AuditPath:         audit,
+		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		ShowsReady:        true,
 	}, nil
 }
 

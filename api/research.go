@@ -1,0 +1,386 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
+	"github.com/socialscore/socialscore/scoring/community"
+	"github.com/socialscore/socialscore/scoring/contagion"
+)
+
+// Researchers' routes: ego networks, shock experiments and network
+// metrics. They work on the cached snapshot of the consenting network (see
+// snapCache) and the current score view, and never write to the store.
+
+// Route patterns of the research routes, as audit records name them.
+const (
+	routeNetwork = "/v1/people/{id}/network"
+	routeShock   = "/v1/experiments/shock"
+	routeExports = "/v1/exports"
+)
+
+// Limits of the shock route.
+const (
+	// DefaultShockListLimit is the number of people listed per step (the
+	// largest moves) when a shock request does not say.
+	DefaultShockListLimit = 1000
+	// MaxShockListLimit bounds list_limit.
+	MaxShockListLimit = 100_000
+)
+
+// NetworkResponse is the body of GET /v1/people/{id}/network: the ego
+// network (contagion.EgoNetwork) with the run its scores come from and when
+// the network was read.
+type NetworkResponse struct {
+	contagion.EgoNetwork
+	// RunID and Policy identify the scores; both are "" before the first
+	// scoring run (everyone is then unscored).
+	RunID  string `json:"run_id"`
+	Policy string `json:"policy"`
+	// SnapshotAt is when the network was read from the store.
+	SnapshotAt time.Time `json:"snapshot_at"`
+}
+
+// getNetwork is GET /v1/people/{id}/network?depth=D&limit=N.
+func (s *Server) getNetwork(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	q, err := queryParams(c, "depth", "limit")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	depth, err := intParam(q, "depth", 1, 1, contagion.MaxEgoDepth)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	limit, err := intParam(q, "limit", contagion.DefaultEgoLimit, 1, contagion.MaxEgoLimit)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	e, err := s.snaps.get(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	view := s.runner.View()
+	eg, err := s.ego(e, view, id, depth, limit, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var recs []AuditRecord
+	for _, p := range eg.People {
+		if p.Scored {
+			recs = append(recs, AuditRecord{Person: p.ID})
+		}
+	}
+	if err := s.recordReads(infoFrom(c.Request.Context()), routeNetwork, recs...); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := NetworkResponse{EgoNetwork: eg, SnapshotAt: e.loadedAt.UTC()}
+	if view != nil {
+		out.RunID, out.Policy = view.Run.ID, view.Policy.Name
+	}
+	writeJSON(c, http.StatusOK, out)
+}
+
+// ego returns the ego network of id with the scores of view, hiding the
+// scores that the runner hides (people erased or withdrawn since the view
+// was computed who consented again). A centre not in the snapshot (no such
+// person, or not consenting) is a 404 naming field.
+func (s *Server) ego(e *snapEntry, view *scoring.View, id graph.ID, depth, limit int, field string) (contagion.EgoNetwork, error) {
+	eg, err := contagion.Ego(e.snap, contagion.ViewScores(view), id, depth, limit)
+	if err != nil {
+		var ve *graph.ValidationError
+		if errors.Is(err, graph.ErrNotFound) && !errors.As(err, &ve) {
+			return eg, errNoPerson(field, id)
+		}
+		return eg, err
+	}
+	for i := range eg.People {
+		p := &eg.People[i]
+		if !p.Scored {
+			continue
+		}
+		if _, _, ok := s.runner.Lookup(p.ID); !ok {
+			*p = contagion.EgoPerson{ID: p.ID, Hop: p.Hop, Friends: p.Friends}
+		}
+	}
+	return eg, nil
+}
+
+// shockRequest is the body of POST /v1/experiments/shock. Changes are
+// decoded one by one so that errors name their index.
+type shockRequest struct {
+	Changes   *[]json.RawMessage `json:"changes"`    // required: 1..contagion.MaxChanges
+	Policy    *string            `json:"policy"`     // default: the policy of the current scores
+	MaxSteps  *int               `json:"max_steps"`  // 0..contagion.MaxMaxSteps; 0 or absent: default
+	ListLimit *int               `json:"list_limit"` // 1..MaxShockListLimit
+}
+
+// shockChange is one change: a person and the events added to their
+// record. An event is either a shorthand string (contagion.ParseEvent:
+// "default", "default:2500", "missed_bill:60", ...) or an event object as
+// POST /v1/people/{id}/events takes it.
+type shockChange struct {
+	ID     json.RawMessage    `json:"id"`
+	Events *[]json.RawMessage `json:"events"`
+}
+
+// ShockResponse is the body of POST /v1/experiments/shock: the outcome of
+// the experiment (contagion.ShockResult) and when the network was read.
+type ShockResponse struct {
+	contagion.ShockResult
+	SnapshotAt time.Time `json:"snapshot_at"`
+}
+
+// parseShock decodes and checks the request.
+func (s *Server) parseShock(req *shockRequest, now time.Time) (contagion.ShockRequest, error) {
+	var out contagion.ShockRequest
+	if req.Changes == nil {
+		return out, invalid("changes", "is required")
+	}
+	if n := len(*req.Changes); n == 0 || n > contagion.MaxChanges {
+		return out, invalid("changes", fmt.Sprintf("must hold 1 to %d changes, not %d", contagion.MaxChanges, n))
+	}
+	seen := map[graph.ID]int{}
+	for i, raw := range *req.Changes {
+		prefix := "changes/" + strconv.Itoa(i)
+		var ch shockChange
+		if err := decodeStrict(raw, &ch, prefix); err != nil {
+			return out, err
+		}
+		if len(ch.ID) == 0 || string(ch.ID) == "null" {
+			return out, invalid(prefix+"/id", "is required")
+		}
+		id, err := parseJSONID(ch.ID)
+		if err != nil {
+			return out, invalid(prefix+"/id", "must be a positive integer id")
+		}
+		if j, dup := seen[id]; dup {
+			return out, invalid(prefix+"/id", fmt.Sprintf("person %d is already changed by changes/%d (one change per person)", id, j))
+		}
+		seen[id] = i
+		events, err := parseShockEvents(ch.Events, prefix+"/events", now)
+		if err != nil {
+			return out, err
+		}
+		out.Changes = append(out.Changes, contagion.Change{ID: id, Events: events})
+	}
+	if req.MaxSteps != nil {
+		if *req.MaxSteps < 0 || *req.MaxSteps > contagion.MaxMaxSteps {
+			return out, invalid("max_steps", fmt.Sprintf("must be from 0 (default, %d) to %d", contagion.DefaultMaxSteps, contagion.MaxMaxSteps))
+		}
+		out.MaxSteps = *req.MaxSteps
+	}
+	out.ListLimit = DefaultShockListLimit
+	if req.ListLimit != nil {
+		if *req.ListLimit < 1 || *req.ListLimit > MaxShockListLimit {
+			return out, invalid("list_limit", fmt.Sprintf("must be from 1 to %d", MaxShockListLimit))
+		}
+		out.ListLimit = *req.ListLimit
+	}
+	out.Now = now
+	return out, nil
+}
+
+// parseShockEvents decodes the events of one change: shorthand strings or
+// event objects, 1..MaxEvents of them.
+func parseShockEvents(raw *[]json.RawMessage, field string, now time.Time) ([]graph.Event, error) {
+	if raw == nil {
+		return nil, invalid(field, "is required")
+	}
+	if n := len(*raw); n == 0 || n > MaxEvents {
+		return nil, invalid(field, fmt.Sprintf("must hold 1 to %d events, not %d", MaxEvents, n))
+	}
+	out := make([]graph.Event, len(*raw))
+	for i, m := range *raw {
+		prefix := field + "/" + strconv.Itoa(i)
+		if len(m) > 0 && m[0] == '"' {
+			var spec string
+			if err := json.Unmarshal(m, &spec); err != nil {
+				return nil, invalid(prefix, "must be a string or an event object")
+			}
+			e, err := contagion.ParseEvent(spec, now)
+			if err != nil {
+				var ve *graph.ValidationError
+				reason := err.Error()
+				if errors.As(err, &ve) {
+					reason = ve.Reason
+				}
+				return nil, invalid(prefix, fmt.Sprintf("%s (shorthands: %s)", reason, strings.Join(contagion.EventKinds(), ", ")))
+			}
+			out[i] = e
+			continue
+		}
+		if len(m) == 0 || m[0] != '{' {
+			return nil, invalid(prefix, "must be a shorthand string (e.g. \"default\") or an event object")
+		}
+		var b eventBody
+		if err := decodeStrict(m, &b, prefix); err != nil {
+			return nil, err
+		}
+		e, err := b.event(prefix)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.Validate(prefix, now); err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// postShock is POST /v1/experiments/shock: a shock experiment on the
+// cached snapshot. It changes records on a copy only: nothing is stored.
+func (s *Server) postShock(c *gin.Context) {
+	ctx := c.Request.Context()
+	var req shockRequest
+	if _, err := s.bindJSON(c, &req, false); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	sreq, err := s.parseShock(&req, s.clock())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	pol := s.cfg.Policy
+	if v := s.runner.View(); v != nil {
+		pol = v.Policy
+	}
+	if req.Policy != nil {
+		var ok bool
+		if pol, ok = s.policy(*req.Policy); !ok {
+			s.writeError(c, invalid("policy", fmt.Sprintf("unknown policy %q (known: %s)",
+				*req.Policy, strings.Join(s.policyNames(), ", "))))
+			return
+		}
+	}
+	e, err := s.snaps.get(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	base, err := s.baseline(ctx, e, pol)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	sreq.Baseline = base
+	res, err := contagion.Shock(ctx, e.snap, pol, sreq)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, ShockResponse{ShockResult: res, SnapshotAt: e.loadedAt.UTC()})
+}
+
+// shockAudit lists everyone whose score a shock result shows, once.
+func shockAudit(res contagion.ShockResult) []AuditRecord {
+	seen := map[graph.ID]bool{}
+	var recs []AuditRecord
+	add := func(id graph.ID) {
+		if !seen[id] {
+			seen[id] = true
+			recs = append(recs, AuditRecord{Person: id})
+		}
+	}
+	for _, ch := range res.Changes {
+		add(ch.ID)
+	}
+	for _, st := range res.Steps {
+		for _, d := range st.Deltas {
+			add(d.ID)
+		}
+	}
+	for _, d := range res.Total.Deltas {
+		add(d.ID)
+	}
+	return recs
+}
+
+// baseline returns the snapshot scored under the policy, computed once per
+// snapshot and policy (the same name may stand for different policies:
+// the view's policy is the one stored with its run).
+func (s *Server) baseline(ctx context.Context, e *snapEntry, pol scoring.Policy) ([]graph.Result, error) {
+	spec, err := json.Marshal(pol)
+	if err != nil {
+		return nil, fmt.Errorf("encode policy: %w", err)
+	}
+	sum := sha256.Sum256(spec)
+	v, err := s.snaps.memo(ctx, e, "baseline/"+hex.EncodeToString(sum[:]), func(ctx context.Context) (any, error) {
+		res, _, err := scoring.ScoreSnapshot(ctx, e.snap, pol, scoring.Options{})
+		return res, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]graph.Result), nil
+}
+
+// MetricsResponse is the body of GET /v1/network/metrics: the network
+// report of package community over the cached snapshot and the current
+// scores.
+type MetricsResponse struct {
+	community.NetworkReport
+	// RunID is the run whose scores the report lays over the network (""
+	// before the first run: everyone is unscored).
+	RunID      string    `json:"run_id"`
+	SnapshotAt time.Time `json:"snapshot_at"`
+}
+
+// getNetworkMetrics is GET /v1/network/metrics. The report is computed
+// once per snapshot and score view; it holds only aggregates (no person is
+// named), so it is not audited.
+func (s *Server) getNetworkMetrics(c *gin.Context) {
+	ctx := c.Request.Context()
+	if _, err := queryParams(c); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	e, err := s.snaps.get(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	view := s.runner.View()
+	var results []graph.Result
+	runID := ""
+	if view != nil {
+		results, runID = view.Results(), view.Run.ID
+	}
+	v, err := s.snaps.memo(ctx, e, "report/"+runID, func(ctx context.Context) (any, error) {
+		return community.Report(ctx, e.snap, results, community.ReportOptions{})
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	writeJSON(c, http.StatusOK, MetricsResponse{NetworkReport: v.(community.NetworkReport), RunID: runID,
+		SnapshotAt: e.loadedAt.UTC()})
+}
