@@ -292,6 +292,16 @@ cmd_start() {
   local attempt port pid rc
   for attempt in 1 2 3; do
     port="$(free_port)"
+    # A restart on the same dir keeps its port when it is free, so clients
+    # holding the old URI (and their drivers) reconnect; NEO4J_PORT forces one.
+    if [ "$attempt" = 1 ]; then
+      if [ -n "${NEO4J_PORT:-}" ]; then
+        port="$NEO4J_PORT"
+      elif [ -f "$dir/bolt_uri" ]; then
+        local old="$(sed -n 's|^bolt://127.0.0.1:\([0-9]*\)$|\1|p' "$dir/bolt_uri")"
+        if [ -n "$old" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$old") 2>/dev/null; then port="$old"; fi
+      fi
+    fi
     write_conf "$dir" "$port"
     log "starting Neo4j $VERSION ($java, heap $HEAP, page cache $PAGECACHE) on bolt://127.0.0.1:$port, dir $dir"
     (
