@@ -14,28 +14,61 @@ import (
 )
 
 // Bulk statements. Rows are passed as parallel lists ($a, $b, $w) rather
-// than one map per row: they pack and unpack several times faster.
+// than one map per row, which the server unpacks several times faster.
+// Every statement returns what it did so that a row that matched nothing
+// (someone deleted a person meanwhile) is noticed, not silently skipped.
 const (
-	qCreatePeople = `UNWIND $rows AS row CREATE (p:Person) SET p = row`
+	qCreatePeople = `
+UNWIND $rows AS row
+CREATE (p:Person {id: row.id, consent: row.consent, provided: row.provided, verified: row.verified,
+  purchase_total: row.purchase_total, purchase_count: row.purchase_count,
+  bills_on_time: row.bills_on_time, bills_late: row.bills_late, bill_days_late: row.bill_days_late,
+  credit_on_time: row.credit_on_time, credit_late: row.credit_late, credit_days_late: row.credit_days_late,
+  defaults: row.defaults, default_amount: row.default_amount, last_event_at: row.last_event_at,
+  created_at: $now, updated_at: $now})
+RETURN collect(p.id), collect(elementId(p))`
+
+	// By person id, through the uniqueness constraint's index.
 	qCreateFriend = `
 UNWIND range(0, size($a) - 1) AS i
 MATCH (a:Person {id: $a[i]})
 MATCH (b:Person {id: $b[i]})
-CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)`
-	qUpdateFriend = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
-SET f.weight = $w[i]`
+CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
+RETURN count(*)`
 	qCreateRecruit = `
 UNWIND range(0, size($a) - 1) AS i
 MATCH (a:Person {id: $a[i]})
 MATCH (b:Person {id: $b[i]})
-CREATE (a)-[:RECRUITED]->(b)`
+CREATE (a)-[:RECRUITED]->(b)
+RETURN count(*)`
+
+	// By element id, learnt earlier in the same transaction: a node seek
+	// instead of an index seek, about 1.4 times faster. Only used within
+	// one transaction, where an element id cannot be reused.
+	qCreateFriendByElement = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (a:Person) WHERE elementId(a) = $a[i]
+MATCH (b:Person) WHERE elementId(b) = $b[i]
+CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
+RETURN count(*)`
+	qCreateRecruitByElement = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (a:Person) WHERE elementId(a) = $a[i]
+MATCH (b:Person) WHERE elementId(b) = $b[i]
+CREATE (a)-[:RECRUITED]->(b)
+RETURN count(*)`
+
+	qUpdateFriend = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
+SET f.weight = $w[i]
+RETURN count(*)`
 
 	// Undo statements for a batch split over several transactions.
+	// Only people this batch created: they carry its created_at.
 	qDeletePeople = `
 UNWIND $ids AS id
-MATCH (p:Person {id: id})
+MATCH (p:Person {id: id}) WHERE p.created_at = $now
 DETACH DELETE p`
 	qDeleteFriend = `
 UNWIND range(0, size($a) - 1) AS i
@@ -51,6 +84,7 @@ DELETE t`
 // normalised, deduplicated (the last weight wins) and sorted, recruitments
 // deduplicated and sorted.
 type batchPlan struct {
+	batch    graph.Batch // as given, for positions in error messages
 	people   []graph.Person
 	isNew    map[graph.ID]bool
 	friends  []graph.Tie
@@ -58,17 +92,23 @@ type batchPlan struct {
 	// outside lists, ascending, the ids that ties name and the batch does
 	// not create: they must exist already.
 	outside []int64
-	// index maps a person id or a tie to its position in the batch, for
-	// error messages.
-	personAt map[graph.ID]int
-	tieAt    map[tieKey]int
 }
 
-type tieKey struct {
-	kind graph.TieKind
-	a, b graph.ID
+// personAt returns the position of the person with the id in the batch.
+func (p *batchPlan) personAt(id graph.ID) int {
+	return slices.IndexFunc(p.batch.People, func(q graph.Person) bool { return q.ID == id })
 }
 
+// tieAt returns the position of the first tie in the batch that is t
+// once normalised.
+func (p *batchPlan) tieAt(t graph.Tie) int {
+	return slices.IndexFunc(p.batch.Ties, func(u graph.Tie) bool {
+		u = u.Normalize()
+		return u.Kind == t.Kind && u.From == t.From && u.To == t.To
+	})
+}
+
+// batchError returns a *graph.ValidationError of the kind.
 func batchError(field string, kind error, format string, args ...any) error {
 	return &graph.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...), Kind: kind}
 }
@@ -82,69 +122,97 @@ func prefixed(prefix string, err error) error {
 	return fmt.Errorf("%s: %w", prefix, err)
 }
 
-// planBatch validates what can be checked without the database.
+// planBatch validates what can be checked without the database. It sorts
+// instead of using maps keyed by tie: a batch of 500,000 ties is planned
+// in a fraction of a second.
 func planBatch(b graph.Batch) (*batchPlan, error) {
-	p := &batchPlan{
-		isNew:    make(map[graph.ID]bool, len(b.People)),
-		personAt: make(map[graph.ID]int, len(b.People)),
-		tieAt:    make(map[tieKey]int, len(b.Ties)),
-	}
-	for i, person := range b.People {
-		if err := person.Validate(); err != nil {
+	p := &batchPlan{batch: b, isNew: make(map[graph.ID]bool, len(b.People))}
+	for i := range b.People {
+		if err := b.People[i].Validate(); err != nil {
 			return nil, prefixed(fmt.Sprintf("people/%d", i), err)
 		}
-		if j, dup := p.personAt[person.ID]; dup {
-			return nil, batchError(fmt.Sprintf("people/%d/id", i), graph.ErrConflict, "id %d appears twice in the batch (also people/%d)", person.ID, j)
-		}
-		p.personAt[person.ID] = i
-		p.isNew[person.ID] = true
 	}
 	p.people = slices.Clone(b.People)
-	slices.SortFunc(p.people, func(x, y graph.Person) int { return cmp.Compare(x.ID, y.ID) })
+	slices.SortStableFunc(p.people, func(x, y graph.Person) int { return cmp.Compare(x.ID, y.ID) })
+	for i := range p.people {
+		id := p.people[i].ID
+		if i > 0 && p.people[i-1].ID == id {
+			first := p.personAt(id)
+			second := first + 1 + slices.IndexFunc(b.People[first+1:], func(q graph.Person) bool { return q.ID == id })
+			return nil, batchError(fmt.Sprintf("people/%d/id", second), graph.ErrConflict,
+				"id %d appears twice in the batch (also people/%d)", id, first)
+		}
+		p.isNew[id] = true
+	}
 
-	friends := make(map[tieKey]float64)
-	recruiter := make(map[graph.ID]graph.ID)
-	outside := make(map[graph.ID]bool)
+	// Ties, normalised, with their positions.
+	type at struct {
+		graph.Tie
+		i int
+	}
+	var friends, recruits []at
 	for i, t := range b.Ties {
 		if err := t.Validate(); err != nil {
 			return nil, prefixed(fmt.Sprintf("ties/%d", i), err)
 		}
 		t = t.Normalize()
-		k := tieKey{t.Kind, t.From, t.To}
-		p.tieAt[k] = i
-		switch t.Kind {
-		case graph.Friend:
-			if _, seen := friends[k]; !seen {
-				p.friends = append(p.friends, t)
-			}
-			friends[k] = t.Weight
-		case graph.Recruited:
-			if r, seen := recruiter[t.To]; seen {
-				if r != t.From {
-					return nil, batchError(fmt.Sprintf("ties/%d", i), graph.ErrConflict,
-						"person %d is recruited by both %d and %d in the batch", t.To, r, t.From)
-				}
-				continue
-			}
-			recruiter[t.To] = t.From
-			p.recruits = append(p.recruits, t)
-		}
-		for _, id := range [2]graph.ID{t.From, t.To} {
-			if !p.isNew[id] {
-				outside[id] = true
-			}
+		if t.Kind == graph.Friend {
+			friends = append(friends, at{t, i})
+		} else {
+			recruits = append(recruits, at{t, i})
 		}
 	}
-	for i := range p.friends {
-		p.friends[i].Weight = friends[tieKey{graph.Friend, p.friends[i].From, p.friends[i].To}]
+	byPair := func(x, y at) int {
+		return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To), cmp.Compare(x.i, y.i))
 	}
-	slices.SortFunc(p.friends, func(x, y graph.Tie) int { return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To)) })
-	slices.SortFunc(p.recruits, func(x, y graph.Tie) int { return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To)) })
-	p.outside = make([]int64, 0, len(outside))
-	for id := range outside {
-		p.outside = append(p.outside, int64(id))
+	// A friendship given several times: the last weight wins.
+	slices.SortFunc(friends, byPair)
+	p.friends = make([]graph.Tie, 0, len(friends))
+	for k, f := range friends {
+		if k+1 < len(friends) && friends[k+1].From == f.From && friends[k+1].To == f.To {
+			continue
+		}
+		p.friends = append(p.friends, f.Tie)
+	}
+	// A recruit named twice must have the same recruiter both times.
+	slices.SortFunc(recruits, func(x, y at) int { return cmp.Or(cmp.Compare(x.To, y.To), cmp.Compare(x.i, y.i)) })
+	conflict := -1
+	var msg string
+	for k := 1; k < len(recruits); k++ {
+		r, prev := recruits[k], recruits[k-1]
+		if r.To == prev.To && r.From != prev.From && (conflict < 0 || r.i < conflict) {
+			first := recruits[k-1]
+			for j := k - 1; j > 0 && recruits[j-1].To == r.To; j-- {
+				first = recruits[j-1]
+			}
+			conflict = r.i
+			msg = fmt.Sprintf("person %d is recruited by both %d and %d in the batch", r.To, first.From, r.From)
+		}
+	}
+	if conflict >= 0 {
+		return nil, batchError(fmt.Sprintf("ties/%d/from", conflict), graph.ErrConflict, "%s", msg)
+	}
+	slices.SortFunc(recruits, byPair)
+	p.recruits = make([]graph.Tie, 0, len(recruits))
+	for k, r := range recruits {
+		if k > 0 && recruits[k-1].From == r.From && recruits[k-1].To == r.To {
+			continue
+		}
+		p.recruits = append(p.recruits, r.Tie)
+	}
+
+	for _, ts := range [][]graph.Tie{p.friends, p.recruits} {
+		for _, t := range ts {
+			if !p.isNew[t.From] {
+				p.outside = append(p.outside, int64(t.From))
+			}
+			if !p.isNew[t.To] {
+				p.outside = append(p.outside, int64(t.To))
+			}
+		}
 	}
 	slices.Sort(p.outside)
+	p.outside = slices.Compact(p.outside)
 	return p, nil
 }
 
@@ -157,32 +225,43 @@ type checked struct {
 }
 
 // check validates the plan against the database (inside tx): new ids must
-// not exist, other ids must, and a recruit keeps their recruiter.
-func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPlan) (*checked, error) {
+// not exist, other ids must, and a recruit keeps their recruiter. The
+// element ids of the people who exist are added to elems unless it is nil.
+func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPlan, elems map[graph.ID]string) (*checked, error) {
 	ids := make([]int64, 0, len(p.people)+len(p.outside))
 	for _, person := range p.people {
 		ids = append(ids, int64(person.ID))
 	}
 	ids = append(ids, p.outside...)
 	exists := make(map[graph.ID]bool, len(p.outside))
-	var firstConflict graph.ID
+	conflicts := false
 	for start := 0; start < len(ids); start += 5 * s.cfg.BatchSize {
 		part := ids[start:min(start+5*s.cfg.BatchSize, len(ids))]
-		err := each(ctx, tx, `UNWIND $ids AS id MATCH (p:Person {id: id}) RETURN id`, map[string]any{"ids": part},
-			func(r *drv.Record) error {
-				id := graph.ID(asInt(r.Values[0]))
-				exists[id] = true
-				if p.isNew[id] && (firstConflict == 0 || p.personAt[id] < p.personAt[firstConflict]) {
-					firstConflict = id
-				}
-				return nil
-			})
+		rec, err := single(ctx, tx, `
+UNWIND $ids AS id
+MATCH (p:Person {id: id})
+RETURN collect(id), collect(elementId(p))`, map[string]any{"ids": part})
 		if err != nil {
 			return nil, err
 		}
+		found, elem := asList(rec.Values[0]), asList(rec.Values[1])
+		for i := range found {
+			id := graph.ID(asInt(found[i]))
+			exists[id] = true
+			if elems != nil && i < len(elem) {
+				elems[id] = asString(elem[i])
+			}
+			if p.isNew[id] {
+				conflicts = true
+			}
+		}
 	}
-	if firstConflict != 0 {
-		return nil, batchError(fmt.Sprintf("people/%d/id", p.personAt[firstConflict]), graph.ErrConflict, "person %d already exists", firstConflict)
+	if conflicts { // report the first in batch order
+		for i, q := range p.batch.People {
+			if exists[q.ID] {
+				return nil, batchError(fmt.Sprintf("people/%d/id", i), graph.ErrConflict, "person %d already exists", q.ID)
+			}
+		}
 	}
 	for _, id := range p.outside {
 		if !exists[graph.ID(id)] {
@@ -217,7 +296,7 @@ RETURN id, r.id`, map[string]any{"ids": oldRecruits}, func(r *drv.Record) error 
 		case !ok:
 			c.newRecruit = append(c.newRecruit, t)
 		case r != t.From:
-			return nil, batchError(fmt.Sprintf("ties/%d", p.tieAt[tieKey{graph.Recruited, t.From, t.To}]), graph.ErrConflict,
+			return nil, batchError(fmt.Sprintf("ties/%d/from", p.tieAt(t)), graph.ErrConflict,
 				"person %d was already recruited by %d", t.To, r)
 		}
 	}
@@ -256,26 +335,53 @@ RETURN $a[i], $b[i], f.weight`, map[string]any{"a": a[start:end], "b": b[start:e
 
 // missing returns the ErrNotFound error for the first tie naming id.
 func (s *Store) missing(p *batchPlan, id graph.ID) error {
-	at := -1
-	for k, i := range p.tieAt {
-		if (k.a == id || k.b == id) && (at < 0 || i < at) {
-			at = i
-		}
+	at := slices.IndexFunc(p.batch.Ties, func(t graph.Tie) bool { return t.From == id || t.To == id })
+	end := "from"
+	if at >= 0 && p.batch.Ties[at].From != id {
+		end = "to"
 	}
-	return batchError(fmt.Sprintf("ties/%d", at), graph.ErrNotFound, "person %d does not exist", id)
+	return batchError(fmt.Sprintf("ties/%d/%s", at, end), graph.ErrNotFound, "person %d does not exist", id)
 }
 
 // step is one UNWIND statement of a batch, with how to undo it.
 type step struct {
 	query  string
-	params map[string]any
+	params func() map[string]any // built when the step runs
 	rows   int
+	// result checks the statement's one record.
+	result func(rec *drv.Record) error
 	undo   func() (string, map[string]any)
+}
+
+// run executes the step in tx.
+func (st *step) run(ctx context.Context, tx drv.ManagedTransaction) error {
+	rec, err := single(ctx, tx, st.query, st.params())
+	if err != nil {
+		return err
+	}
+	return st.result(rec)
+}
+
+// errVanished reports a row that matched nothing: a person the batch
+// names was deleted while the batch was written.
+var errVanished = fmt.Errorf("a person the batch names was deleted while it was written: %w", graph.ErrConflict)
+
+// countIs returns a result check requiring the count to be n.
+func countIs(n int) func(*drv.Record) error {
+	return func(rec *drv.Record) error {
+		if got := asInt(rec.Values[0]); got != int64(n) {
+			return fmt.Errorf("%d of %d rows written: %w", got, n, errVanished)
+		}
+		return nil
+	}
 }
 
 // steps turns a checked plan into statements of at most BatchSize rows:
 // people first, then new friendships, weight updates and recruitments.
-func (s *Store) steps(p *batchPlan, c *checked, now time.Time) []step {
+// With elems (one transaction), new people's element ids are added to it
+// as they are created and ties are created by element id; without, ties
+// are created by person id.
+func (s *Store) steps(p *batchPlan, c *checked, now time.Time, elems map[graph.ID]string) []step {
 	n := s.cfg.BatchSize
 	var out []step
 	for start := 0; start < len(p.people); start += n {
@@ -283,29 +389,62 @@ func (s *Store) steps(p *batchPlan, c *checked, now time.Time) []step {
 		rows := make([]map[string]any, len(part))
 		ids := make([]int64, len(part))
 		for i := range part {
-			rows[i] = newPersonProps(&part[i], now)
+			rows[i] = newPersonProps(&part[i], time.Time{}) // times: $now
 			ids[i] = int64(part[i].ID)
 		}
-		out = append(out, step{query: qCreatePeople, params: map[string]any{"rows": rows}, rows: len(part),
-			undo: func() (string, map[string]any) { return qDeletePeople, map[string]any{"ids": ids} }})
+		params := map[string]any{"rows": rows, "now": now}
+		out = append(out, step{
+			query:  qCreatePeople,
+			params: func() map[string]any { return params },
+			rows:   len(part),
+			result: func(rec *drv.Record) error {
+				created, elem := asList(rec.Values[0]), asList(rec.Values[1])
+				if len(created) != len(part) || len(elem) != len(part) {
+					return fmt.Errorf("created %d of %d people", len(created), len(part))
+				}
+				if elems != nil {
+					for i := range created {
+						elems[graph.ID(asInt(created[i]))] = asString(elem[i])
+					}
+				}
+				return nil
+			},
+			undo: func() (string, map[string]any) { return qDeletePeople, map[string]any{"ids": ids, "now": now} },
+		})
 	}
-	ties := func(ts []graph.Tie, create, remove string) {
+	ties := func(ts []graph.Tie, byID, byElem, remove string) {
 		for start := 0; start < len(ts); start += n {
-			params := tieParams(ts[start:min(start+n, len(ts))])
-			out = append(out, step{query: create, params: params, rows: len(params["a"].([]int64)),
-				undo: func() (string, map[string]any) { return remove, params }})
+			part := ts[start:min(start+n, len(ts))]
+			ids := tieParams(part)
+			st := step{
+				query:  byID,
+				params: func() map[string]any { return ids },
+				rows:   len(part),
+				result: countIs(len(part)),
+				undo:   func() (string, map[string]any) { return remove, ids },
+			}
+			if elems != nil {
+				st.query = byElem
+				st.params = func() map[string]any { return elemParams(part, elems) }
+			}
+			out = append(out, st)
 		}
 	}
-	ties(c.newFriends, qCreateFriend, qDeleteFriend)
+	ties(c.newFriends, qCreateFriend, qCreateFriendByElement, qDeleteFriend)
 	for start := 0; start < len(c.oldFriends); start += n {
 		end := min(start+n, len(c.oldFriends))
 		params := tieParams(c.oldFriends[start:end])
 		undo := tieParams(c.oldFriends[start:end])
 		undo["w"] = c.oldWeights[start:end]
-		out = append(out, step{query: qUpdateFriend, params: params, rows: end - start,
-			undo: func() (string, map[string]any) { return qUpdateFriend, undo }})
+		out = append(out, step{
+			query:  qUpdateFriend,
+			params: func() map[string]any { return params },
+			rows:   end - start,
+			result: countIs(end - start),
+			undo:   func() (string, map[string]any) { return qUpdateFriend, undo },
+		})
 	}
-	ties(c.newRecruit, qCreateRecruit, qDeleteRecruit)
+	ties(c.newRecruit, qCreateRecruit, qCreateRecruitByElement, qDeleteRecruit)
 	return out
 }
 
@@ -315,6 +454,16 @@ func tieParams(ts []graph.Tie) map[string]any {
 	w := make([]float64, len(ts))
 	for i, t := range ts {
 		a[i], b[i], w[i] = int64(t.From), int64(t.To), t.Weight
+	}
+	return map[string]any{"a": a, "b": b, "w": w}
+}
+
+func elemParams(ts []graph.Tie, elems map[graph.ID]string) map[string]any {
+	a := make([]string, len(ts))
+	b := make([]string, len(ts))
+	w := make([]float64, len(ts))
+	for i, t := range ts {
+		a[i], b[i], w[i] = elems[t.From], elems[t.To], t.Weight
 	}
 	return map[string]any{"a": a, "b": b, "w": w}
 }
@@ -338,12 +487,13 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	now := s.now()
 	if len(p.people)+len(p.friends)+len(p.recruits) <= s.cfg.TxRows {
 		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			c, err := s.check(ctx, tx, p)
+			elems := make(map[graph.ID]string, len(p.people)+len(p.outside))
+			c, err := s.check(ctx, tx, p, elems)
 			if err != nil {
 				return nil, err
 			}
-			for _, st := range s.steps(p, c, now) {
-				if err := execTx(ctx, tx, st.query, st.params); err != nil {
+			for _, st := range s.steps(p, c, now, elems) {
+				if err := st.run(ctx, tx); err != nil {
 					return nil, err
 				}
 			}
@@ -352,11 +502,11 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 		return s.wrap(ctx, op, err)
 	}
 
-	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) { return s.check(ctx, tx, p) })
+	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) { return s.check(ctx, tx, p, nil) })
 	if err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	steps := s.steps(p, v.(*checked), now)
+	steps := s.steps(p, v.(*checked), now, nil)
 	done := 0 // steps committed
 	for done < len(steps) {
 		// One transaction: steps up to TxRows rows (at least one).
@@ -366,8 +516,8 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 			end++
 		}
 		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			for _, st := range steps[done:end] {
-				if err := execTx(ctx, tx, st.query, st.params); err != nil {
+			for i := done; i < end; i++ {
+				if err := steps[i].run(ctx, tx); err != nil {
 					return nil, err
 				}
 			}
@@ -380,7 +530,15 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 			}
 		}
 		if err != nil {
-			if uerr := s.undo(ctx, steps[:done]); uerr != nil {
+			// A connection lost during a commit leaves its outcome
+			// unknown: undo that transaction's statements too (undoing
+			// what was not written changes nothing).
+			undo := done
+			var connErr *drv.ConnectivityError
+			if errors.As(err, &connErr) {
+				undo = end
+			}
+			if uerr := s.undo(ctx, steps[:undo]); uerr != nil {
 				err = fmt.Errorf("%w; undoing the %d statements already committed failed, the batch is partly stored: %v", err, done, uerr)
 			}
 			return s.wrap(ctx, op, err)

@@ -249,7 +249,7 @@ func TestBatchCheckedBeforeWriting(t *testing.T) {
 		kind  error
 		field string
 	}{
-		{graph.Tie{Kind: graph.Friend, From: 1, To: 5000}, graph.ErrNotFound, "ties/%d"},
+		{graph.Tie{Kind: graph.Friend, From: 1, To: 5000}, graph.ErrNotFound, "ties/%d/to"},
 		{graph.Tie{Kind: graph.Friend, From: 1, To: 1}, graph.ErrInvalid, "ties/%d/id"},
 	} {
 		bad := b
@@ -265,4 +265,49 @@ func TestBatchCheckedBeforeWriting(t *testing.T) {
 	c, err := s.Counts(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, graph.Counts{}, c)
+}
+
+// TestPlanBatch checks the validation that needs no database.
+func TestPlanBatch(t *testing.T) {
+	person := func(id graph.ID) graph.Person { return graph.Person{ID: id, Consent: true} }
+	friend := func(a, b graph.ID, w float64) graph.Tie {
+		return graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: w}
+	}
+	recruit := func(a, b graph.ID) graph.Tie { return graph.Tie{Kind: graph.Recruited, From: a, To: b} }
+
+	p, err := planBatch(graph.Batch{
+		People: []graph.Person{person(5), person(3), person(4)},
+		Ties: []graph.Tie{
+			friend(4, 3, 2), friend(9, 5, 0), friend(3, 4, 0.5), // 3-4 twice: the last weight wins
+			recruit(7, 5), recruit(7, 5), recruit(3, 9),
+		},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []graph.ID{3, 4, 5}, []graph.ID{p.people[0].ID, p.people[1].ID, p.people[2].ID})
+	assert.Equal(t, []graph.Tie{friend(3, 4, 0.5), friend(5, 9, 1)}, p.friends)
+	assert.Equal(t, []graph.Tie{{Kind: graph.Recruited, From: 3, To: 9, Weight: 1}, {Kind: graph.Recruited, From: 7, To: 5, Weight: 1}}, p.recruits)
+	assert.Equal(t, []int64{7, 9}, p.outside, "ids the batch names but does not create")
+
+	bad := []struct {
+		name  string
+		b     graph.Batch
+		kind  error
+		field string
+	}{
+		{"duplicate person", graph.Batch{People: []graph.Person{person(1), person(2), person(1)}}, graph.ErrConflict, "people/2/id"},
+		{"invalid person", graph.Batch{People: []graph.Person{person(1), {ID: -1}}}, graph.ErrInvalid, "people/1/id"},
+		{"self tie", graph.Batch{Ties: []graph.Tie{friend(1, 2, 0), friend(3, 3, 0)}}, graph.ErrInvalid, "ties/1/id"},
+		{"bad weight", graph.Batch{Ties: []graph.Tie{friend(1, 2, -1)}}, graph.ErrInvalid, "ties/0/weight"},
+		{"two recruiters", graph.Batch{Ties: []graph.Tie{recruit(1, 5), recruit(2, 6), recruit(1, 5), recruit(3, 5)}}, graph.ErrConflict, "ties/3/from"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := planBatch(tt.b)
+			assert.ErrorIs(t, err, tt.kind)
+			var ve *graph.ValidationError
+			if assert.ErrorAs(t, err, &ve) {
+				assert.Equal(t, tt.field, ve.Field)
+			}
+		})
+	}
 }

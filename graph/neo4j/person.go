@@ -74,7 +74,8 @@ func recordProps(r *graph.Record, m map[string]any) map[string]any {
 	return m
 }
 
-// newPersonProps returns every property of a person being created.
+// newPersonProps returns every property of a person being created; the
+// times are left out when now is zero.
 func newPersonProps(p *graph.Person, now time.Time) map[string]any {
 	m := make(map[string]any, 17)
 	m["id"] = int64(p.ID)
@@ -85,8 +86,10 @@ func newPersonProps(p *graph.Person, now time.Time) map[string]any {
 	if m["last_event_at"] == nil {
 		delete(m, "last_event_at")
 	}
-	m["created_at"] = now
-	m["updated_at"] = now
+	if !now.IsZero() {
+		m["created_at"] = now
+		m["updated_at"] = now
+	}
 	return m
 }
 

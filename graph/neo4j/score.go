@@ -44,9 +44,12 @@ var eraseQuery = func() string {
 MATCH (r:Run)
 CALL (r) {
   MATCH (c:ScoreChunk)
-  WHERE c.run = r.key AND c.lo <= $id AND c.hi >= $id
+  USING INDEX c:ScoreChunk(run, lo)
+  WHERE c.run = r.key AND c.lo <= $id
+  WITH c ORDER BY c.lo DESC LIMIT 1
   RETURN c
 }
+WITH c WHERE c.hi >= $id
 WITH c, c.ids AS ids
 WITH c, [k IN range(0, size(ids) - 1) WHERE ids[k] = $id][0] AS i
 WHERE i IS NOT NULL
@@ -84,13 +87,15 @@ func eraseScores(ctx context.Context, tx drv.ManagedTransaction, id graph.ID) er
 	return execTx(ctx, tx, eraseQuery, map[string]any{"id": int64(id)})
 }
 
-// SaveRun stores the run and its results. Results are written in chunks
-// over several transactions under a run that is not yet complete; a last
-// transaction marks it complete (LatestRun only sees complete runs) and
-// deletes runs beyond KeepRuns. On failure the partial run is removed. Results of people who
-// no longer exist, or no longer consent, are dropped. A run id already
-// stored is an error wrapping graph.ErrConflict; result ids must be
-// positive and unique (graph.ErrInvalid).
+// SaveRun stores the run and its results. Results are written in chunks,
+// BatchSize results per transaction, under a run that is not yet
+// complete; a last transaction marks it complete (LatestRun only sees
+// complete runs) and deletes runs beyond KeepRuns. On failure the partial
+// run is removed (even if ctx was cancelled); one left behind by a process
+// that died is removed by a later SaveRun. Results of people who no longer
+// exist, or no longer consent, are dropped. A run id already stored is an
+// error wrapping graph.ErrConflict; result ids must be positive and unique
+// (graph.ErrInvalid).
 func (s *Store) SaveRun(ctx context.Context, run graph.Run, results []graph.Result) error {
 	op := fmt.Sprintf("save run %s", run.ID)
 	if run.ID == "" {
@@ -151,6 +156,11 @@ SET r.policy = $policy, r.policy_spec = $spec,
 			return nil, s.writeChunks(ctx, tx, key, part)
 		}); err != nil {
 			return err
+		}
+		if s.afterChunks != nil {
+			if err := s.afterChunks(start + len(part)); err != nil {
+				return err
+			}
 		}
 	}
 	_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
@@ -431,9 +441,12 @@ func (s *Store) History(ctx context.Context, id graph.ID, limit int) ([]graph.Hi
 MATCH (r:Run) WHERE r.complete = true
 CALL (r) {
   MATCH (c:ScoreChunk)
-  WHERE c.run = r.key AND c.lo <= $id AND c.hi >= $id
+  USING INDEX c:ScoreChunk(run, lo)
+  WHERE c.run = r.key AND c.lo <= $id
+  WITH c ORDER BY c.lo DESC LIMIT 1
   RETURN c
 }
+WITH r, c WHERE c.hi >= $id
 WITH r, c, c.ids AS ids
 WITH r, c, [k IN range(0, size(ids) - 1) WHERE ids[k] = $id][0] AS i
 WHERE i IS NOT NULL

@@ -31,10 +31,11 @@ const snapshotPage = 5000
 func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		var b graph.SnapshotBuilder // fresh on every (re)try
+		takenAt := s.now()
 		if err := readSnapshot(ctx, tx, &b, s.snapshotPage); err != nil {
 			return nil, err
 		}
-		return b.Build(s.now())
+		return b.Build(takenAt)
 	})
 	if err != nil {
 		return nil, s.wrap(ctx, "snapshot", err)

@@ -19,7 +19,7 @@ var _ graph.Store = (*Store)(nil)
 const (
 	DefaultDatabase       = "neo4j"
 	DefaultBatchSize      = 10_000
-	DefaultTxRows         = 100_000
+	DefaultTxRows         = 20_000
 	DefaultChunkSize      = 512
 	DefaultKeepRuns       = 20
 	DefaultConnectTimeout = 5 * time.Second
@@ -48,7 +48,10 @@ type Config struct {
 	// ApplyBatch and the number of results per SaveRun transaction.
 	BatchSize int
 	// TxRows is the number of people and ties ApplyBatch writes in one
-	// transaction; larger batches are split and undone on failure.
+	// transaction; larger batches are split and undone on failure. A
+	// transaction of people and ties costs the server a few KiB of heap per
+	// row: 100,000 rows overflow the transaction memory pool of a 1 GiB
+	// heap (dbms.memory.transaction.total.max, 70% of the heap).
 	TxRows int
 	// ChunkSize is the number of results packed into one :ScoreChunk node.
 	ChunkSize int
@@ -143,6 +146,10 @@ type Store struct {
 	// statements committed so far and in all; an error it returns fails
 	// the batch as if the next transaction had failed.
 	afterTx func(done, total int) error
+	// afterChunks, when set (tests only), is called by SaveRun after each
+	// committed transaction of result chunks; an error it returns fails
+	// the save.
+	afterChunks func(saved int) error
 }
 
 // Open connects to the server, checks that it answers, and creates the
