@@ -2,13 +2,24 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/graph/neo4j"
 )
 
 // openNeo4j opens the Neo4j store; credentials come from flags, else from
-// NEO4J_USER / NEO4J_PASSWORD.
+// NEO4J_USER / NEO4J_PASSWORD. Connection and retry times are short so
+// that, with the server down, an API write answers 503 within seconds
+// instead of hanging on the driver's retries.
 func openNeo4j(ctx context.Context, url string, o storeOptions) (graph.Store, error) {
-	return neo4j.Open(ctx, neo4j.Config{URI: url, User: o.user, Password: o.password, Database: o.database})
+	s, err := neo4j.Open(ctx, neo4j.Config{
+		URI: url, User: o.user, Password: o.password, Database: o.database,
+		ConnectTimeout: 3 * time.Second,
+		RetryTime:      3 * time.Second,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/neo4jtest"
 )
 
 // Benchmarks run against the test server (see main_test.go) on a network
@@ -94,13 +95,13 @@ func BenchmarkApplyBatch(b *testing.B) {
 		if err := wipe(ctx, s); err != nil {
 			b.Fatal(err)
 		}
-		cpu0 -= serverCPU()
+		cpu0 -= serverCPU(b)
 		b.StartTimer()
 		if err := s.ApplyBatch(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		cpu0 += serverCPU()
+		cpu0 += serverCPU(b)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -253,10 +254,10 @@ func BenchmarkLatestRunAndHistory(b *testing.B) {
 // it is not known: its pid is NEO4J_PID or the one TestMain started.
 // Comparing server CPU per row, not only wall time, keeps measurements
 // meaningful on a machine shared with other work.
-func serverCPU() time.Duration {
+func serverCPU(tb testing.TB) time.Duration {
 	pid := os.Getenv("NEO4J_PID")
-	if pid == "" && server.runDir != "" {
-		b, _ := os.ReadFile(filepath.Join(server.runDir, "neo4j.pid"))
+	if dir := neo4jtest.Shared(tb).Dir; pid == "" && dir != "" {
+		b, _ := os.ReadFile(filepath.Join(dir, "neo4j.pid"))
 		pid = strings.TrimSpace(string(b))
 	}
 	if pid == "" {
