@@ -33,7 +33,8 @@ RETURN collect(p.id), collect(elementId(p))`
 UNWIND range(0, size($a) - 1) AS i
 MATCH (a:Person {id: $a[i]})
 MATCH (b:Person {id: $b[i]})
-CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
+CREATE (a)-[f:FRIEND]->(b)
+SET f.weight = CASE $w[i] WHEN 1.0 THEN null ELSE $w[i] END
 RETURN count(*)`
 	qCreateRecruit = `
 UNWIND range(0, size($a) - 1) AS i
@@ -49,7 +50,8 @@ RETURN count(*)`
 UNWIND range(0, size($a) - 1) AS i
 MATCH (a:Person) WHERE elementId(a) = $a[i]
 MATCH (b:Person) WHERE elementId(b) = $b[i]
-CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
+CREATE (a)-[f:FRIEND]->(b)
+SET f.weight = CASE $w[i] WHEN 1.0 THEN null ELSE $w[i] END
 RETURN count(*)`
 	qCreateRecruitByElement = `
 UNWIND range(0, size($a) - 1) AS i

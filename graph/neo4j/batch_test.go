@@ -100,7 +100,7 @@ func takeDump(t *testing.T, s *Store) dump {
 		}); err != nil {
 			return nil, err
 		}
-		if err := each(ctx, tx, `MATCH (a:Person)-[f:FRIEND]->(b:Person) RETURN a.id, b.id, f.weight`, nil, func(r *drv.Record) error {
+		if err := each(ctx, tx, `MATCH (a:Person)-[f:FRIEND]->(b:Person) RETURN a.id, b.id, coalesce(f.weight, 1.0)`, nil, func(r *drv.Record) error {
 			d.weights[[2]graph.ID{graph.ID(asInt(r.Values[0])), graph.ID(asInt(r.Values[1]))}] = asFloat(r.Values[2])
 			return nil
 		}); err != nil {

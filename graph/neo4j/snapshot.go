@@ -52,7 +52,7 @@ RETURN collect([` + personFields + `]), max(p.id)`
 CALL () {
   MATCH (a:Person) WHERE a.id > $after AND a.id <= $last AND a.consent = true
   MATCH (a)-[f:FRIEND]->(b:Person) WHERE b.consent = true
-  RETURN collect(a.id) AS fa, collect(b.id) AS fb, collect(f.weight) AS fw
+  RETURN collect(a.id) AS fa, collect(b.id) AS fb, collect(coalesce(f.weight, 1.0)) AS fw
 }
 CALL () {
   MATCH (a:Person) WHERE a.id > $after AND a.id <= $last AND a.consent = true
