@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/contagion"
 )
 
@@ -162,7 +163,7 @@ func induced(snap *graph.Snapshot, sc contagion.Scores, members []int32, kind st
 		g.Meta.Policy = sc.Policy.Name
 	}
 	members = slices.Compact(slices.Sorted(slices.Values(members)))
-	res := contagion.Align(snap.IDs, sc.Results)
+	res := scoring.Align(snap.IDs, sc.Results)
 	in := make(map[int32]bool, len(members))
 	for _, v := range members {
 		in[v] = true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/netstat"
 )
 
@@ -162,7 +163,7 @@ func Report(ctx context.Context, snap *graph.Snapshot, results []graph.Result, o
 	rep := NetworkReport{People: n, Friendships: len(snap.Targets) / 2}
 
 	t0 := time.Now()
-	res := align(snap.IDs, results)
+	res := scoring.Align(snap.IDs, results)
 	score := make([]float64, n)
 	indiv := make([]float64, n)
 	scored := make([]bool, n)
@@ -240,30 +241,6 @@ func finite(x float64) *float64 {
 		return nil
 	}
 	return &x
-}
-
-// align returns, for each snapshot id, the index of its result or -1.
-func align(ids []graph.ID, results []graph.Result) []int32 {
-	out := make([]int32, len(ids))
-	order := make([]int32, len(results))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	if !slices.IsSortedFunc(results, func(a, b graph.Result) int { return cmp.Compare(a.ID, b.ID) }) {
-		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(results[a].ID, results[b].ID) })
-	}
-	j := 0
-	for i, id := range ids {
-		for j < len(order) && results[order[j]].ID < id {
-			j++
-		}
-		if j < len(order) && results[order[j]].ID == id {
-			out[i] = order[j]
-		} else {
-			out[i] = -1
-		}
-	}
-	return out
 }
 
 // induced returns the CSR restricted to edges between kept vertices (the
