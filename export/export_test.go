@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/datasets/datagraph"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/contagion"
 	"github.com/socialscore/socialscore/scoring/netstat"
@@ -27,72 +26,6 @@ var (
 	testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	pseudo  = Pseudonymizer{Key: testKey}
 )
-
-// datasetsDir returns $SOCIALSCORE_DATASETS or ../../shared/datasets; a
-// missing folder fails the test.
-func datasetsDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("SOCIALSCORE_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "datasets")
-	}
-	require.DirExists(t, dir, "reference datasets folder missing (set SOCIALSCORE_DATASETS)")
-	return dir
-}
-
-func build(t testing.TB, b graph.Batch) *graph.Snapshot {
-	t.Helper()
-	var sb graph.SnapshotBuilder
-	for _, p := range b.People {
-		sb.AddPerson(p)
-	}
-	for _, tie := range b.Ties {
-		sb.AddTie(tie)
-	}
-	s, err := sb.Build(time.Time{})
-	require.NoError(t, err)
-	return s
-}
-
-func importEdges(t testing.TB, r *strings.Reader) *graph.Snapshot {
-	t.Helper()
-	batch, _, err := seed.ImportBatch(r, nil)
-	require.NoError(t, err)
-	return build(t, batch)
-}
-
-func karate(t testing.TB) *graph.Snapshot {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(datasetsDir(t), "karate-club", "karate.mtx"))
-	require.NoError(t, err)
-	var sb strings.Builder
-	header := true
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "%") {
-			continue
-		}
-		if header {
-			header = false
-			continue
-		}
-		sb.WriteString(line + "\n")
-	}
-	s := importEdges(t, strings.NewReader(sb.String()))
-	require.Equal(t, 34, s.Len())
-	require.Equal(t, 78, s.Friendships())
-	return s
-}
-
-func facebook(t testing.TB) *graph.Snapshot {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(datasetsDir(t), "snap-ego-facebook", "facebook_combined.txt"))
-	require.NoError(t, err)
-	s := importEdges(t, strings.NewReader(string(data)))
-	require.Equal(t, 4039, s.Len())
-	require.Equal(t, 88234, s.Friendships())
-	return s
-}
 
 // seeded is a synthetic network with recruitments and varied records;
 // ids are shifted far from small numbers so that a real id cannot appear
@@ -109,7 +42,7 @@ func seeded(t testing.TB, n int) *graph.Snapshot {
 		batch.Ties[i].From = batch.Ties[i].From*1_000_003 + shift
 		batch.Ties[i].To = batch.Ties[i].To*1_000_003 + shift
 	}
-	return build(t, batch)
+	return datagraph.Snapshot(t, batch)
 }
 
 func scores(t testing.TB, s *graph.Snapshot, name string) contagion.Scores {
@@ -225,7 +158,7 @@ func TestXMLRoundTripDatasets(t *testing.T) {
 		name         string
 		snap         func(testing.TB) *graph.Snapshot
 		nodes, edges int
-	}{{"karate", karate, 34, 78}, {"ego-Facebook", facebook, 4039, 88234}} {
+	}{{"karate", datagraph.KarateSnapshot, 34, 78}, {"ego-Facebook", datagraph.FacebookSnapshot, 4039, 88234}} {
 		t.Run(c.name, func(t *testing.T) {
 			s := c.snap(t)
 			sc := scores(t, s, scoring.PolicySesame)
@@ -360,7 +293,7 @@ func TestRecruitedEdgesDirected(t *testing.T) {
 // a dynamic attribute with one value per step at its timestamp, and the
 // values are the scores of the experiment's steps.
 func TestGEXFDynamicShock(t *testing.T) {
-	s := karate(t)
+	s := datagraph.KarateSnapshot(t)
 	sc := scores(t, s, scoring.PolicyTencent)
 	ev, err := contagion.ParseEvent("default:5000", testNow)
 	require.NoError(t, err)
@@ -646,7 +579,7 @@ func TestFormats(t *testing.T) {
 }
 
 func TestSubgraph(t *testing.T) {
-	s := karate(t)
+	s := datagraph.KarateSnapshot(t)
 	sc := scores(t, s, scoring.PolicySesame)
 	g, err := Subgraph(s, sc, []graph.ID{34, 1, 3, 999, 1}, Pseudonymizer{RealIDs: true})
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package seed
 import (
 	"cmp"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,26 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/datasets"
 )
-
-// datasets returns the shared data directory: $SOCIALSCORE_DATASETS, or
-// ../../shared/datasets from this package. A missing directory fails the
-// test: the reference data are part of the test, not optional.
-func datasets(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("SOCIALSCORE_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "datasets")
-	}
-	info, err := os.Stat(dir)
-	require.NoError(t, err, "datasets directory (set SOCIALSCORE_DATASETS)")
-	require.True(t, info.IsDir(), "%s is not a directory", dir)
-	return dir
-}
 
 func openFacebook(t *testing.T) *os.File {
 	t.Helper()
-	f, err := os.Open(filepath.Join(datasets(t), "snap-ego-facebook", "facebook_combined.txt"))
+	f, err := os.Open(datasets.Path(t, datasets.FacebookFolder, "facebook_combined.txt"))
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	return f

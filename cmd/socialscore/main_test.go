@@ -16,19 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/datasets"
 	"github.com/socialscore/socialscore/scoring"
 )
-
-func datasets(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("SOCIALSCORE_DATASETS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "datasets")
-	}
-	_, err := os.Stat(dir)
-	require.NoError(t, err, "datasets folder missing (set SOCIALSCORE_DATASETS)")
-	return dir
-}
 
 func runCmd(t *testing.T, args ...string) string {
 	t.Helper()
@@ -64,7 +54,7 @@ func TestSeedThenScore(t *testing.T) {
 // Expected sizes: SNAP's page for ego-Facebook (4,039 nodes, 88,234 edges),
 // repeated in the dataset's SOURCE.md.
 func TestImportEgoFacebook(t *testing.T) {
-	file := filepath.Join(datasets(t), "snap-ego-facebook", "facebook_combined.txt")
+	file := datasets.Path(t, datasets.FacebookFolder, "facebook_combined.txt")
 	url := "embedded://" + filepath.Join(t.TempDir(), "fb.db")
 	out := runCmd(t, "import", "--store", url, "--friends", file)
 	assert.Contains(t, out, "imported 4039 people, 88234 friendships")
