@@ -247,21 +247,30 @@ func parseEvents(raw *[]json.RawMessage, now time.Time) ([]graph.Event, error) {
 	}
 	out := make([]graph.Event, len(*raw))
 	for i, m := range *raw {
-		prefix := "events/" + strconv.Itoa(i)
-		var b eventBody
-		if err := decodeStrict(m, &b, prefix); err != nil {
-			return nil, err
-		}
-		e, err := b.event(prefix)
+		e, err := decodeEvent(m, "events/"+strconv.Itoa(i), now)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.Validate(prefix, now); err != nil {
 			return nil, err
 		}
 		out[i] = e
 	}
 	return out, nil
+}
+
+// decodeEvent decodes and validates one event object; errors name fields
+// under prefix.
+func decodeEvent(m json.RawMessage, prefix string, now time.Time) (graph.Event, error) {
+	var b eventBody
+	if err := decodeStrict(m, &b, prefix); err != nil {
+		return graph.Event{}, err
+	}
+	e, err := b.event(prefix)
+	if err != nil {
+		return graph.Event{}, err
+	}
+	if err := e.Validate(prefix, now); err != nil {
+		return graph.Event{}, err
+	}
+	return e, nil
 }
 
 // event checks which fields the type needs and allows, and parses them.

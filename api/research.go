@@ -235,15 +235,8 @@ func parseShockEvents(raw *[]json.RawMessage, field string, now time.Time) ([]gr
 		if len(m) == 0 || m[0] != '{' {
 			return nil, invalid(prefix, "must be a shorthand string (e.g. \"default\") or an event object")
 		}
-		var b eventBody
-		if err := decodeStrict(m, &b, prefix); err != nil {
-			return nil, err
-		}
-		e, err := b.event(prefix)
+		e, err := decodeEvent(m, prefix, now)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.Validate(prefix, now); err != nil {
 			return nil, err
 		}
 		out[i] = e

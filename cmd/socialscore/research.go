@@ -208,15 +208,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	store, err := openStore(ctx, common.store, common.neo4j)
+	store, snap, err := openSnapshot(ctx, common, "export")
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	snap, err := store.Snapshot(ctx)
-	if err != nil {
-		return fmt.Errorf("export: snapshot: %w", err)
-	}
 	sc, err := loadScores(ctx, store, snap, *policyArg, stderr)
 	if err != nil {
 		return err
@@ -338,16 +334,12 @@ func cmdShock(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	store, err := openStore(ctx, common.store, common.neo4j)
+	// Nothing is written: the experiment runs on a snapshot.
+	store, snap, err := openSnapshot(ctx, common, "experiment shock")
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	// Nothing is written: the experiment runs on a snapshot.
-	snap, err := store.Snapshot(ctx)
-	if err != nil {
-		return fmt.Errorf("experiment shock: snapshot: %w", err)
-	}
 	base, _, err := scoring.ScoreSnapshot(ctx, snap, pol, scoring.Options{})
 	if err != nil {
 		return err
@@ -455,4 +447,19 @@ func printShock(w io.Writer, res contagion.ShockResult, events []string, ps expo
 		}
 		tw.Flush()
 	}
+}
+
+// openSnapshot opens the store the flags name and reads its snapshot; the
+// caller closes the store.
+func openSnapshot(ctx context.Context, common *commonFlags, what string) (graph.Store, *graph.Snapshot, error) {
+	store, err := openStore(ctx, common.store, common.neo4j)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := store.Snapshot(ctx)
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("%s: snapshot: %w", what, err)
+	}
+	return store, snap, nil
 }
