@@ -159,7 +159,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	return &Store{db: db, clock: cfg.clock, keepRuns: cfg.keepRuns, chunkSize: cfg.chunkSize}, nil
+	// Times are handed out as they read back from disk: UTC, without a
+	// monotonic reading, so a value returned by a write equals the one a
+	// later read returns.
+	clock := func() time.Time { return cfg.clock().UTC().Round(0) }
+	return &Store{db: db, clock: clock, keepRuns: cfg.keepRuns, chunkSize: cfg.chunkSize}, nil
 }
 
 // OpenURL opens the store a URL names:
