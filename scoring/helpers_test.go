@@ -2,28 +2,20 @@ package scoring
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/datasets"
 )
 
-func mustParseInt(t testing.TB, s string) int64 {
-	t.Helper()
-	v, err := strconv.ParseInt(s, 10, 64)
-	require.NoError(t, err)
-	return v
-}
-
-func mustParseFloat(t testing.TB, s string) float64 {
-	t.Helper()
-	v, err := strconv.ParseFloat(s, 64)
-	require.NoError(t, err)
-	return v
-}
+// The dataset parsers fail the test on a malformed number.
+var (
+	mustParseInt   = datasets.ParseInt
+	mustParseFloat = datasets.ParseFloat
+)
 
 // randomRecord returns a varied but valid record.
 func randomRecord(rng *rand.Rand) graph.Record {

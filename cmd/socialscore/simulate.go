@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -203,35 +203,16 @@ func flagHint(err error) string {
 // fieldText returns a config field's value as command-line text (flag
 // defaults in the help).
 func fieldText(c simulate.Config, field string) string {
-	switch field {
-	case "drop_rule":
-		return string(c.DropRule)
-	case "threshold":
-		return strconv.Itoa(c.Threshold)
-	case "margin":
-		return strconv.Itoa(c.Margin)
-	case "min_gain":
-		return strconv.FormatFloat(c.MinGain, 'g', -1, 64)
-	case "p_high_drops_low":
-		return strconv.FormatFloat(c.PHighDropsLow, 'g', -1, 64)
-	case "p_low_drops_low":
-		return strconv.FormatFloat(c.PLowDropsLow, 'g', -1, 64)
-	case "max_drops_per_round":
-		return strconv.Itoa(c.MaxDropsPerRound)
-	case "p_form_tie":
-		return strconv.FormatFloat(c.PFormTie, 'g', -1, 64)
-	case "form_bias":
-		return strconv.FormatFloat(c.FormBias, 'g', -1, 64)
-	case "p_effort":
-		return strconv.FormatFloat(c.PEffort, 'g', -1, 64)
-	case "effort_size":
-		return strconv.Itoa(c.EffortSize)
-	case "low_score":
-		return strconv.Itoa(c.LowScore)
-	case "low_quantile":
-		return strconv.FormatFloat(c.LowQuantile, 'g', -1, 64)
+	// The config's JSON encoding is the one place that names its fields.
+	b, err := json.Marshal(c)
+	if err != nil {
+		return ""
 	}
-	return ""
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return ""
+	}
+	return strings.Trim(string(m[field]), `"`)
 }
 
 // readSnapshot reads the consenting network from the store named by
