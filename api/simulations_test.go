@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,4 +217,36 @@ func TestCloseCancelsSimulations(t *testing.T) {
 	}
 	w = e.do(request{method: http.MethodPost, path: "/v1/simulations", body: `{"base":{"rounds":2}}`})
 	assertProblem(t, w, http.StatusServiceUnavailable, "unavailable", "-", "")
+}
+
+// The document's SimulationConfig lists exactly the fields a config has
+// (simulate.Config's JSON names, as DefaultConfig marshals them), so a
+// field added to the model is documented for API users.
+func TestOpenAPISimulationConfigFields(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(openAPIDoc, &doc))
+	schema, ok := doc.Components.Schemas["SimulationConfig"]
+	require.True(t, ok)
+	var documented []string
+	for k := range schema.Properties {
+		documented = append(documented, k)
+	}
+
+	data, err := json.Marshal(simulate.DefaultConfig())
+	require.NoError(t, err)
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(data, &fields))
+	var want []string
+	for k := range fields {
+		want = append(want, k)
+	}
+	slices.Sort(documented)
+	slices.Sort(want)
+	assert.Equal(t, want, documented)
 }

@@ -31,10 +31,12 @@ var simFlags = []simFlag{
 	{"p-high-drops-low", "p_high_drops_low", "probability that a high scorer drops a low friend the rule picks"},
 	{"p-low-drops-low", "p_low_drops_low", "probability that a low scorer drops a low friend the rule picks"},
 	{"max-drops", "max_drops_per_round", "most friends one person drops per round"},
+	{"full-cost", "full_cost", "points friends must cost a person for them to act with the full drop probability (0: any cost)"},
 	{"p-form-tie", "p_form_tie", "probability that a person tries to befriend a friend of a friend each round"},
 	{"form-bias", "form_bias", "bias of new ties toward higher scorers (0: none)"},
 	{"p-effort", "p_effort", "probability that a low scorer invests effort each round"},
 	{"effort-size", "effort_size", "on-time bill and credit payments one effort adds"},
+	{"low-on", "low_on", "the score that says who is low: individual (own record) or score (the policy's)"},
 	{"low-score", "low_score", "low means a score below this (set this or --low-quantile)"},
 	{"low-quantile", "low_quantile", "low means the bottom share of scores, e.g. 0.3 (set this or --low-score)"},
 }

@@ -32,6 +32,18 @@ const (
 	BestResponse DropRule = "best_response"
 )
 
+// LowOn says which score decides who is low.
+type LowOn string
+
+const (
+	// LowOnIndividual: the individual score, from one's own record only
+	// (the pillars; graph.Result.Individual) — a person's "type" in
+	// [WYVD16]. The default.
+	LowOnIndividual LowOn = "individual"
+	// LowOnScore: the score under the policy, friends included.
+	LowOnScore LowOn = "score"
+)
+
 // Limits on a Config, so that a request cannot ask for unbounded work.
 const (
 	MaxRounds   = 10_000
@@ -78,6 +90,14 @@ type Config struct {
 	PLowDropsLow  float64 `json:"p_low_drops_low"`
 	// MaxDropsPerRound caps the friends one person drops in a round.
 	MaxDropsPerRound int `json:"max_drops_per_round"`
+	// FullCost is the stake at which people act with the full
+	// probability, in score points: a person whose friends cost them c
+	// points overall (what they would score with no friends minus what
+	// they score) drops, and refuses new low friends, with the probability
+	// above times min(1, c/FullCost); nobody whose friends cost them
+	// nothing drops anyone. 0 means the full probability whenever friends
+	// cost anything.
+	FullCost float64 `json:"full_cost"`
 
 	// PFormTie is the probability that a person with friends tries to form
 	// one new tie in a round, by triadic closure (a friend of a friend).
@@ -93,8 +113,12 @@ type Config struct {
 	PEffort    float64 `json:"p_effort"`
 	EffortSize int     `json:"effort_size"`
 
-	// Who is low, judged on the scores at the start of each round: a
-	// score below LowScore, or, if LowQuantile > 0, a score below the
+	// LowOn is the score that decides who is low: individual (the
+	// default: one's own record, whatever the friends) or score (the
+	// policy's score).
+	LowOn LowOn `json:"low_on"`
+	// Who is low, judged on the LowOn scores at the start of each round:
+	// a score below LowScore, or, if LowQuantile > 0, a score below the
 	// step-0 score at the mid-rank percentile 100·LowQuantile (at step 0
 	// the bottom LowQuantile of the population are low; afterwards people
 	// are low as their scores fall below that score or rise above it).
@@ -106,19 +130,27 @@ type Config struct {
 // DefaultConfig returns the defaults: the sesame policy, 10 rounds on a
 // seeded network of 10,000 people (seed 1), best response with a gain of at
 // least one point, high scorers dropping low friends with probability 0.5
-// and low scorers with 0.02, at most 2 drops per person per round, a 0.05
-// chance of a new tie with a mild bias toward higher scorers, a 0.05
-// chance that a low scorer invests effort of 2 on-time payments, and "low"
-// meaning a score below the bottom 30% of the step-0 scores.
+// and low scorers with 0.02 — at full stake, reached when friends cost 60
+// points — at most 2 drops per person per round, a 0.05 chance of a new
+// tie with a mild bias toward higher scorers, a 0.05 chance that a low
+// scorer invests effort of 2 on-time payments, and "low" meaning an
+// individual score below the bottom 30% of the step-0 individual scores.
 //
-// The low cut is relative to the start by default because contagion
-// compresses scores: under tencent with α = 0.75 nobody in a seeded
-// network scores below 600, so a fixed cut would leave nobody to drop
-// however strong the contagion. It is then fixed, rather than re-taken
-// from each round's scores, so that who is low does not move up the
-// distribution as the lowest are cut off (a re-taken bottom 30% always
-// holds 30% of the people, and dropping would cascade through the whole
-// network round after round).
+// Who is low is judged on the individual score by default, as types are
+// in [WYVD16]: a person's own record, which the policy's contagion does
+// not change. Propagation makes low network scores cluster (a low score is
+// as much a low neighbourhood as a poor record), so a cut on the policy's
+// score marks whole neighbourhoods, whose members mostly have low
+// friends and little reason to drop them; the stronger the contagion the
+// more so, which would hide the incentive the lab is there to show.
+//
+// The low cut is relative to the start by default so that the same
+// share of people is low whatever the records' scale (LowScore sets an
+// absolute cut). It is then fixed, rather than re-taken from each round's
+// scores, so that who is low does not move up the distribution as the
+// lowest are cut off (a re-taken bottom 30% always holds 30% of the
+// people, and dropping would cascade through the whole network round
+// after round).
 func DefaultConfig() Config {
 	p, _ := scoring.Preset(scoring.PolicySesame)
 	return Config{
@@ -133,10 +165,12 @@ func DefaultConfig() Config {
 		PHighDropsLow:    0.5,
 		PLowDropsLow:     0.02,
 		MaxDropsPerRound: 2,
+		FullCost:         60,
 		PFormTie:         0.05,
 		FormBias:         2,
 		PEffort:          0.05,
 		EffortSize:       2,
+		LowOn:            LowOnIndividual,
 		LowQuantile:      0.3,
 	}
 }
@@ -189,6 +223,9 @@ func (c Config) Validate() error {
 			return graph.Invalid(p.f, "is a probability and must be in [0,1], got %v", p.v)
 		}
 	}
+	if !finite(c.FullCost) || c.FullCost < 0 || c.FullCost > scoring.Span {
+		return graph.Invalid("full_cost", "must be in [0,%d] score points, got %v", scoring.Span, c.FullCost)
+	}
 	if c.MaxDropsPerRound < 0 || c.MaxDropsPerRound > maxCap {
 		return graph.Invalid("max_drops_per_round", "must be in [0,%d], got %d", maxCap, c.MaxDropsPerRound)
 	}
@@ -197,6 +234,11 @@ func (c Config) Validate() error {
 	}
 	if c.EffortSize < 0 || c.EffortSize > maxEffort {
 		return graph.Invalid("effort_size", "must be in [0,%d], got %d", maxEffort, c.EffortSize)
+	}
+	switch c.LowOn {
+	case LowOnIndividual, LowOnScore:
+	default:
+		return graph.Invalid("low_on", "unknown score %q (want individual or score)", string(c.LowOn))
 	}
 	if c.LowScore < 0 || c.LowScore > scoring.MaxScore+1 {
 		return graph.Invalid("low_score", "must be in [0,%d], got %d", scoring.MaxScore+1, c.LowScore)

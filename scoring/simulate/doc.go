@@ -20,27 +20,35 @@
 // network as given. Each round (Model.Step):
 //
 //  1. Everyone sees their current score and their friends'. Who is "low"
-//     is decided on these scores: a score below a cut, Config.LowScore or
-//     (the default) the step-0 score that has the bottom
-//     Config.LowQuantile of the people below it. Everyone else is "high".
+//     is decided at the start of the round on the individual score (one's
+//     own record only, the pillars; Config.LowOn can choose the policy's
+//     score instead): a score below a cut, Config.LowScore or (the
+//     default) the step-0 score that has the bottom Config.LowQuantile of
+//     the people below it. Everyone else is "high".
 //
-//  2. Drops. Each person, in index order, considers their low friends that
+//  2. Drops. People drop friends whose scores pull theirs down. A
+//     person's stake is what their friends cost them overall — the points
+//     they would score with no friends minus the points they score, by
+//     the one-step estimate (see "The best-response approximation") — as a share of Config.FullCost, capped
+//     at 1; nobody whose friends cost them nothing drops anyone. Each
+//     person with a stake, in index order, considers their low friends who
+//     pull their score down (removing them alone would raise it) and whom
 //     the drop rule picks, in order of preference, and drops each with
-//     probability PHighDropsLow if they are high themselves, PLowDropsLow if
-//     low, at most MaxDropsPerRound per round. High friends are never
-//     dropped: in [WYVD16]'s two-type world only ties to low types are cut.
-//     The rule threshold picks friends scoring below Threshold, lowest
-//     first; relative picks friends scoring more than Margin below oneself,
-//     lowest first; best_response picks the friend whose removal raises
-//     one's own score most, if it raises it by at least MinGain points and
-//     by something, then the best given that removal, and so on (a friend
-//     spared by a failed draw is not considered again that round).
+//     probability stake·PHighDropsLow if they are high themselves,
+//     stake·PLowDropsLow if low, at most MaxDropsPerRound per round. High
+//     friends are never dropped: in [WYVD16]'s two-type world only ties to
+//     low types are cut. The rule threshold picks friends scoring below
+//     Threshold, lowest first; relative picks friends scoring more than
+//     Margin below oneself, lowest first; best_response picks the friend
+//     whose removal raises one's own score most, if it raises it by at
+//     least MinGain points and by something, then the best given that
+//     removal, and so on (a friend spared by a failed draw is not
+//     considered again that round).
 //
-//     Threshold and relative are behavioural rules: people act on them
-//     whatever the policy, so they drop friends even under the baseline
-//     policy (no network effect) if configured with positive
-//     probabilities. best_response drops only when dropping pays, so under
-//     baseline nobody has a reason to drop anyone.
+//     Under the baseline policy (no network effect) friends cost nobody
+//     anything, so no rule drops anyone. The stake makes people act more
+//     readily the more their friends cost them, which is what a person
+//     reads in their score's explanation (the network reason's points).
 //
 //     Decisions are made on the scores and ties at the start of the round
 //     and applied together; a tie dropped by both ends counts once.
@@ -50,8 +58,9 @@
 //     end at someone who is not already a friend (nor oneself, nor a tie
 //     dropped this round), and picks one with weight
 //     exp(FormBias·(score−350)/600), favouring higher scorers. The person
-//     asked refuses, with their own drop probability, if their rule would
-//     drop the newcomer. Triadic closure keeps the network from only
+//     asked refuses, with their own drop probability times their stake
+//     with the newcomer among their friends, if the newcomer is low, would
+//     pull their score down and their rule would pick them. Triadic closure keeps the network from only
 //     shrinking; people without friends have nobody to be introduced by.
 //
 //  4. Effort. Each low scorer, with probability PEffort, improves their
@@ -99,12 +108,28 @@
 // percentile is held fixed (dropping a friend lowers it a little, so for a
 // policy that weighs centrality the estimate is slightly optimistic).
 //
-// A consequence worth knowing when reading sweeps: the gain is
-// proportional to α times the differences between friends' values, and
-// propagation shrinks those differences roughly like (1−α). The incentive
-// to drop therefore peaks at intermediate contagion (around α = 0.5 on
-// seeded networks) and falls again as α approaches 1, where everyone's
-// score is mostly their friends' average.
+// # What the model predicts
+//
+// Tests over replicates (behaviour_test.go) show [WYVD16]'s predictions
+// on seeded networks under best response, the default rule: with no
+// network effect nobody drops a friend; as contagion α grows from 0 to
+// 0.25, 0.5 and 0.75, more ties are dropped and score assortativity rises
+// more, and with any contagion the low starting deciles lose degree and
+// perk eligibility relative to the high ones (under sesame their loss of
+// perks grows with α at every step).
+//
+// Two modelling choices make dropping grow with α. The gain from one drop
+// is α times the difference between friends' values, and propagation
+// shrinks those differences roughly like (1−α), so a rule driven by that
+// gain alone would drop most at intermediate contagion; the stake grows
+// with α (a high scorer's friends cost them about α·(b_u − mean of
+// friends' values) points), so people act more readily as contagion grows.
+// And "low" is judged on the individual score, because low network
+// scores cluster more the stronger the contagion, leaving high scorers
+// with fewer low friends to drop. With LowOn = score, or the threshold and
+// relative rules (whose Threshold and Margin are in points, while
+// contagion compresses scores), dropping can fall again at strong
+// contagion: a finding about those settings, not about the incentive.
 //
 // # Metrics, runs and sweeps
 //

@@ -31,7 +31,7 @@ func ExampleRun() {
 	// Output:
 	// perk tier 1: deposit_free_rentals
 	// round 0: dropped 0, formed 0, friendships 9985
-	// round 1: dropped 767, formed 92, friendships 9310
-	// round 2: dropped 507, formed 101, friendships 8904
-	// round 3: dropped 337, formed 82, friendships 8649
+	// round 1: dropped 227, formed 100, friendships 9858
+	// round 2: dropped 187, formed 101, friendships 9772
+	// round 3: dropped 145, formed 82, friendships 9709
 }

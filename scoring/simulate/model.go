@@ -282,10 +282,11 @@ func comparePairs(a, b pair) int {
 	return cmp.Compare(a.v, b.v)
 }
 
-// classifyLow marks who is low: a current score below the cut.
+// classifyLow marks who is low: a current individual score (or score,
+// Config.LowOn) below the cut.
 func (m *Model) classifyLow() {
-	for i, s := range m.score {
-		m.low[i] = s < m.lowCut
+	for i := range m.score {
+		m.low[i] = m.lowKey(i) < m.lowCut
 	}
 }
 
@@ -299,8 +300,8 @@ func (m *Model) setLowCut() {
 		return
 	}
 	var hist [scoring.MaxScore + 1]int
-	for _, s := range m.score {
-		hist[s]++
+	for i := range m.score {
+		hist[m.lowKey(i)]++
 	}
 	below := 0
 	q2n := 2 * m.cfg.LowQuantile * float64(m.n)
@@ -314,7 +315,16 @@ func (m *Model) setLowCut() {
 	}
 }
 
-// pDrop is the probability that u drops a low friend the rule picks.
+// lowKey is the score on which person i is judged low or high (Config.LowOn).
+func (m *Model) lowKey(i int) int32 {
+	if m.cfg.LowOn == LowOnScore {
+		return m.score[i]
+	}
+	return int32(toScore(scoring.MinScore + scoring.Span*m.prop.b[i]))
+}
+
+// pDrop is the probability that u drops a low friend the rule picks, at
+// full stake (see stake).
 func (m *Model) pDrop(u int32) float64 {
 	if m.low[u] {
 		return m.cfg.PLowDropsLow
@@ -322,11 +332,29 @@ func (m *Model) pDrop(u int32) float64 {
 	return m.cfg.PHighDropsLow
 }
 
+// stake is how much u cares about what friends do to u's score, in [0,1]:
+// 0 when u's friends cost u nothing overall (cost ≤ 0, the points u would
+// have with no friends minus the points u has, as the one-step estimate
+// gives them), 1 when they cost FullCost points or more, in proportion in
+// between; with FullCost 0, 1 whenever they cost anything. br must be
+// reset for u.
+func (m *Model) stake(br *bestResponse) float64 {
+	cost := br.cost(m)
+	switch {
+	case !(cost > 0):
+		return 0
+	case m.cfg.FullCost == 0 || cost >= m.cfg.FullCost:
+		return 1
+	}
+	return cost / m.cfg.FullCost
+}
+
 // decideDrops returns the drops decided this round, as (dropper, dropped)
-// in the order decided. Each person, in index order, considers the low
-// friends the rule picks, in order of preference, and drops each with the
-// probability for their own type, up to the cap. Decisions use the scores
-// and friendships at the start of the round.
+// in the order decided. Each person, in index order, whose friends cost
+// them points considers the low friends the rule picks among those who
+// pull their score down, in order of preference, and drops each with the
+// probability for their own type times their stake, up to the cap.
+// Decisions use the scores and friendships at the start of the round.
 func (m *Model) decideDrops() []pair {
 	var out []pair
 	limit := m.cfg.MaxDropsPerRound
@@ -341,12 +369,16 @@ func (m *Model) decideDrops() []pair {
 		if p == 0 || len(m.adj[u]) == 0 {
 			continue
 		}
+		br.reset(m, u)
+		if p *= m.stake(&br); p == 0 {
+			continue
+		}
 		drops := 0
 		switch m.cfg.DropRule {
 		case Threshold, Relative:
 			cand = cand[:0]
-			for _, v := range m.adj[u] {
-				if m.low[v] && m.ruleMarks(u, v) {
+			for k, v := range m.adj[u] {
+				if m.low[v] && m.ruleMarks(u, v) && br.gain(m, k, v) > 0 {
 					cand = append(cand, v)
 				}
 			}
@@ -367,7 +399,6 @@ func (m *Model) decideDrops() []pair {
 				}
 			}
 		case BestResponse:
-			br.reset(m, u)
 			for drops < limit {
 				v, gain := br.best(m)
 				if v < 0 || !(gain > 0) || gain < m.cfg.MinGain {
@@ -451,6 +482,23 @@ func (br *bestResponse) points(m *Model, sumW, sumWS float64, defaults int) floa
 	return pts
 }
 
+// cost is what u's friends cost u overall: the points with no friends
+// minus the points with all of them (negative when friends lift u).
+func (br *bestResponse) cost(m *Model) float64 {
+	return br.points(m, 0, 0, 0) - br.points(m, br.sumW, br.sumWS, br.defaults)
+}
+
+// gain is what removing v, u's k-th friend, alone gains u (before any
+// removal this round).
+func (br *bestResponse) gain(m *Model, k int, v int32) float64 {
+	w := m.weight(br.u, k)
+	d := br.defaults
+	if m.defaulted != nil && m.defaulted[v] {
+		d--
+	}
+	return br.points(m, br.sumW-w, br.sumWS-w*m.prop.s[v], d) - br.points(m, br.sumW, br.sumWS, br.defaults)
+}
+
 // best returns the low friend (not yet removed or spared) whose removal
 // gains most, and the gain; −1 if there is none. Ties go to the lower
 // index.
@@ -489,15 +537,15 @@ func (br *bestResponse) remove(m *Model, v int32) {
 func (br *bestResponse) spare(v int32) { br.spared = append(br.spared, v) }
 
 // wouldDrop reports whether w, offered a tie with u, sees u as a friend
-// its rule would drop: u is low and the rule marks u (for best response:
-// adding u would cost w at least MinGain points, and something).
-func (m *Model) wouldDrop(w, u int32) bool {
+// it would drop: u is low, would pull w's score down (for best_response:
+// by at least MinGain points), and w's rule marks u. It returns w's stake
+// as w's friends are now (see stake).
+func (m *Model) wouldDrop(w, u int32) (bool, float64) {
 	if !m.low[u] {
-		return false
+		return false, 0
 	}
-	switch m.cfg.DropRule {
-	case Threshold, Relative:
-		return m.ruleMarks(w, u)
+	if m.cfg.DropRule != BestResponse && !m.ruleMarks(w, u) {
+		return false, 0
 	}
 	var br bestResponse
 	br.reset(m, w)
@@ -508,7 +556,14 @@ func (m *Model) wouldDrop(w, u int32) bool {
 	}
 	after := br.points(m, br.sumW+1, br.sumWS+m.prop.s[u], d)
 	loss := before - after
-	return loss > 0 && loss >= m.cfg.MinGain
+	if !(loss > 0) || (m.cfg.DropRule == BestResponse && loss < m.cfg.MinGain) {
+		return false, 0
+	}
+	// The stake with u among w's friends: what w would then be defending.
+	br.sumW++
+	br.sumWS += m.prop.s[u]
+	br.defaults = d
+	return true, m.stake(&br)
 }
 
 // decideForms returns the ties formed this round, sorted, each once and
@@ -517,8 +572,9 @@ func (m *Model) wouldDrop(w, u int32) bool {
 // (a random friend, then a random friend of theirs), keep the ends that
 // are neither themselves, nor already friends, nor a tie dropped this
 // round, and choose one with weight exp(FormBias·(score−350)/600). The
-// chosen person refuses, with the probability for their own type, if
-// their drop rule would drop the newcomer.
+// chosen person refuses, with the probability for their own type times
+// their stake with the newcomer as a friend, if they would drop the
+// newcomer (wouldDrop).
 func (m *Model) decideForms(dropped []pair) []pair {
 	pf := m.cfg.PFormTie
 	if pf == 0 {
@@ -572,8 +628,10 @@ func (m *Model) decideForms(dropped []pair) []pair {
 			r -= x
 		}
 		w := cands[pick]
-		if p := m.pDrop(w); p > 0 && m.wouldDrop(w, u) && m.rng.Float64() < p {
-			continue // refused
+		if p := m.pDrop(w); p > 0 {
+			if drop, stake := m.wouldDrop(w, u); drop && stake > 0 && m.rng.Float64() < p*stake {
+				continue // refused
+			}
 		}
 		out = append(out, mkPair(u, w))
 	}

@@ -215,16 +215,18 @@ func TestPerkMetricsArePerksOf(t *testing.T) {
 	assert.InDelta(t, netstat.Gini(scores), get(MetricScoreGini), 1e-15)
 }
 
-// The rules drop only low friends, and threshold only those below the
-// threshold; the cap holds.
+// The rules drop only low friends who pull the dropper's score down, from
+// people whose friends cost them points, and threshold only those below
+// the threshold; the cap holds.
 func TestDropRulesPickLowFriends(t *testing.T) {
 	for _, rule := range []DropRule{Threshold, Relative, BestResponse} {
 		t.Run(string(rule), func(t *testing.T) {
 			cfg := testConfig(t, scoring.PolicyTencent, 1500, 1)
 			cfg.DropRule = rule
-			cfg.Threshold = 640
+			cfg.Threshold = 680
 			cfg.Margin = 30
 			cfg.PHighDropsLow, cfg.PLowDropsLow = 1, 1
+			cfg.FullCost = 0 // the full probability, 1, whenever friends cost anything
 			cfg.MaxDropsPerRound = 1
 			m, err := NewModel(context.Background(), cfg, nil, Options{})
 			require.NoError(t, err)
@@ -253,39 +255,125 @@ func TestDropRulesPickLowFriends(t *testing.T) {
 	}
 }
 
-// wouldPick reports whether u's rule marks low friend v at all.
-func (m *Model) wouldPick(u, v int32) bool {
-	switch m.cfg.DropRule {
-	case Threshold, Relative:
-		return m.ruleMarks(u, v)
+// pointsWithout is u's score points, before rounding and without the
+// PageRank part, by the one-step estimate of the package doc, with u's
+// friends except those in without (all friends gone: b_u alone, no
+// penalty). It is written from the doc's formula, apart from the model's
+// bestResponse.
+func (m *Model) pointsWithout(u int32, without ...int32) float64 {
+	alpha, c := m.pol.Alpha, m.pol.Centrality
+	var sumW, sumWS float64
+	defaults := 0
+	for k, v := range m.adj[u] {
+		if slices.Contains(without, v) {
+			continue
+		}
+		w := 1.0
+		if m.wts != nil {
+			w = float64(m.wts[u][k])
+		}
+		sumW += w
+		sumWS += w * m.prop.s[v]
+		if m.records[v].Defaults > 0 {
+			defaults++
+		}
 	}
-	var br bestResponse
-	br.reset(m, u)
-	before := br.points(m, br.sumW, br.sumWS, br.defaults)
-	k, _ := slices.BinarySearch(m.adj[u], v)
-	w := m.weight(u, k)
-	d := br.defaults
-	if m.defaulted != nil && m.defaulted[v] {
-		d--
+	b := m.prop.b[u]
+	if sumW == 0 {
+		return scoring.Span * (1 - c) * b
 	}
-	return br.points(m, br.sumW-w, br.sumWS-w*m.prop.s[v], d)-before >= m.cfg.MinGain
+	pts := scoring.Span * (1 - c) * ((1-alpha)*b + alpha*sumWS/sumW)
+	return pts - min(m.pol.FriendDefaultCap, m.pol.FriendDefaultPenalty*float64(defaults))
 }
 
-// Behavioural rules act whatever the policy: under baseline (no network
-// effect) the threshold rule still drops friends when it is configured to,
-// and drops none when its probabilities are 0.
-func TestThresholdRuleUnderBaseline(t *testing.T) {
-	cfg := testConfig(t, scoring.PolicyBaseline, 1500, 2)
-	cfg.DropRule = Threshold
-	cfg.Threshold = 650
-	c, _, err := Run(context.Background(), cfg, nil, RunOptions{})
-	require.NoError(t, err)
-	assert.Positive(t, c.Series(MetricTiesDropped)[1])
+// friendCost is what u's friends cost u: points with none minus points
+// with all.
+func (m *Model) friendCost(u int32) float64 {
+	return m.pointsWithout(u, m.adj[u]...) - m.pointsWithout(u)
+}
 
-	cfg.PHighDropsLow, cfg.PLowDropsLow = 0, 0
-	c, _, err = Run(context.Background(), cfg, nil, RunOptions{})
+// wouldPick reports whether u, at full stake, would drop low friend v
+// alone: u's friends cost u points, v pulls u's score down (for
+// best_response by at least MinGain) and u's rule marks v.
+func (m *Model) wouldPick(u, v int32) bool {
+	gain := m.pointsWithout(u, v) - m.pointsWithout(u)
+	if !(m.friendCost(u) > 0) || !(gain > 0) {
+		return false
+	}
+	switch m.cfg.DropRule {
+	case Threshold:
+		return int(m.score[v]) < m.cfg.Threshold
+	case Relative:
+		return int(m.score[v]) < int(m.score[u])-m.cfg.Margin
+	}
+	return gain >= m.cfg.MinGain
+}
+
+// With FullCost > 0, each friend picked is dropped with probability
+// p·q, q = min(1, cost/FullCost), the person's stake: with p = 1 and a cap
+// of 1, a person with k friends to drop drops one with probability
+// 1 − (1−q)^k, so the number of people who drop is a sum of independent
+// Bernoulli draws with those probabilities. The count must lie within 4
+// standard deviations of that sum's mean, and well below the count at
+// full stake (everyone with a friend to drop).
+func TestStakeScalesDrops(t *testing.T) {
+	cfg := testConfig(t, scoring.PolicyTencent, 3000, 1)
+	cfg.PHighDropsLow, cfg.PLowDropsLow = 1, 1
+	cfg.MaxDropsPerRound = 1
+	cfg.FullCost = 80
+	m, err := NewModel(context.Background(), cfg, nil, Options{})
 	require.NoError(t, err)
-	assert.Equal(t, []float64{0, 0, 0}, c.Series(MetricTiesDropped))
+	m.classifyLow()
+	var mean, variance float64
+	eligible := 0
+	for u := range int32(m.n) {
+		k := 0
+		for _, v := range m.adj[u] {
+			if m.low[v] && m.wouldPick(u, v) {
+				k++
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		eligible++
+		q := 1 - math.Pow(1-min(1, m.friendCost(u)/cfg.FullCost), float64(k))
+		mean += q
+		variance += q * (1 - q)
+	}
+	droppers := map[int32]bool{}
+	for _, d := range m.decideDrops() {
+		droppers[d.u] = true
+	}
+	t.Logf("%d people have a friend to drop; expected %.1f ± %.1f droppers, got %d", eligible, mean, math.Sqrt(variance), len(droppers))
+	require.Greater(t, eligible, 200)
+	assert.InDelta(t, mean, float64(len(droppers)), 4*math.Sqrt(variance))
+	assert.Less(t, mean, 0.9*float64(eligible), "stakes below 1 matter here")
+}
+
+// Under baseline (no network effect) nobody's friends cost them anything,
+// so no rule drops anyone, even at probability 1 with the full stake at
+// any cost; the same people under contagion do drop.
+func TestNoRuleDropsUnderBaseline(t *testing.T) {
+	for _, rule := range []DropRule{Threshold, Relative, BestResponse} {
+		t.Run(string(rule), func(t *testing.T) {
+			cfg := testConfig(t, scoring.PolicyBaseline, 1500, 2)
+			cfg.DropRule = rule
+			cfg.Threshold = 700
+			cfg.Margin = 10
+			cfg.MinGain = 0
+			cfg.FullCost = 0
+			cfg.PHighDropsLow, cfg.PLowDropsLow = 1, 1
+			c, _, err := Run(context.Background(), cfg, nil, RunOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, []float64{0, 0, 0}, c.Series(MetricTiesDropped))
+
+			cfg.Policy.Alpha = 0.3
+			c, _, err = Run(context.Background(), cfg, nil, RunOptions{})
+			require.NoError(t, err)
+			assert.Positive(t, c.Series(MetricTiesDropped)[1])
+		})
+	}
 }
 
 func TestNewModelErrors(t *testing.T) {
@@ -313,36 +401,51 @@ func TestNewModelErrors(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-// The low cut is the step-0 score with the bottom low_quantile below it,
-// and it stays put while scores move.
+// The low cut is the step-0 individual score (or score, low_on) with the
+// bottom low_quantile below it, and it stays put while scores move.
 func TestLowCut(t *testing.T) {
-	cfg := testConfig(t, scoring.PolicyTencent, 3000, 3)
-	m, err := NewModel(context.Background(), cfg, nil, Options{})
-	require.NoError(t, err)
-	cut := m.LowCut()
-	below, at := 0, 0
-	for _, s := range m.score {
-		switch {
-		case int(s) < cut:
-			below++
-		case int(s) == cut:
-			at++
-		}
-	}
-	n := float64(m.n)
-	// Mid-rank rule: scores below the cut have percentile < q, the cut's
-	// own has ≥ q.
-	assert.Less(t, float64(below), cfg.LowQuantile*n+0.5*float64(at)+1e-9)
-	assert.GreaterOrEqual(t, float64(below)+0.5*float64(at), cfg.LowQuantile*n)
-	assert.InDelta(t, cfg.LowQuantile, float64(below)/n, 0.02)
-	for range cfg.Rounds {
-		_, err := m.Step(context.Background())
-		require.NoError(t, err)
-		assert.Equal(t, cut, m.LowCut())
-	}
+	for _, on := range []LowOn{LowOnIndividual, LowOnScore} {
+		t.Run(string(on), func(t *testing.T) {
+			cfg := testConfig(t, scoring.PolicyTencent, 3000, 3)
+			cfg.LowOn = on
+			m, err := NewModel(context.Background(), cfg, nil, Options{})
+			require.NoError(t, err)
+			key := func(r graph.Result) int {
+				if on == LowOnScore {
+					return r.Score
+				}
+				return r.Individual
+			}
+			cut := m.LowCut()
+			below, at := 0, 0
+			for _, r := range m.Results() {
+				switch {
+				case key(r) < cut:
+					below++
+				case key(r) == cut:
+					at++
+				}
+			}
+			n := float64(m.n)
+			// Mid-rank rule: scores below the cut have percentile < q, the
+			// cut's own has ≥ q.
+			assert.Less(t, float64(below), cfg.LowQuantile*n+0.5*float64(at)+1e-9)
+			assert.GreaterOrEqual(t, float64(below)+0.5*float64(at), cfg.LowQuantile*n)
+			assert.InDelta(t, cfg.LowQuantile, float64(below)/n, 0.02)
+			for range cfg.Rounds {
+				_, err := m.Step(context.Background())
+				require.NoError(t, err)
+				assert.Equal(t, cut, m.LowCut())
+				m.classifyLow()
+				for i, r := range m.Results() {
+					require.Equal(t, key(r) < cut, m.low[i], "person %d", i)
+				}
+			}
 
-	cfg.LowQuantile, cfg.LowScore = 0, 640
-	m, err = NewModel(context.Background(), cfg, nil, Options{})
-	require.NoError(t, err)
-	assert.Equal(t, 640, m.LowCut())
+			cfg.LowQuantile, cfg.LowScore = 0, 640
+			m, err = NewModel(context.Background(), cfg, nil, Options{})
+			require.NoError(t, err)
+			assert.Equal(t, 640, m.LowCut())
+		})
+	}
 }
