@@ -66,19 +66,29 @@ func (v *View) Results() []graph.Result { return v.results }
 
 // Lookup returns the result for the id.
 func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
+	if i, ok := v.Index(id); ok {
+		return v.results[i], true
+	}
+	return graph.Result{}, false
+}
+
+// Index returns the position of the id's result in Results. Positions are
+// dense (0..Len()-1), so callers can keep per-person data of a view in a
+// slice.
+func (v *View) Index(id graph.ID) (int, bool) {
 	rs := v.results
 	n := len(rs)
 	if n == 0 {
-		return graph.Result{}, false
+		return 0, false
 	}
 	if off := int64(id) - int64(rs[0].ID); off >= 0 && off < int64(n) && rs[off].ID == id {
-		return rs[off], true
+		return int(off), true
 	}
 	i := sort.Search(n, func(i int) bool { return rs[i].ID >= id })
 	if i < n && rs[i].ID == id {
-		return rs[i], true
+		return i, true
 	}
-	return graph.Result{}, false
+	return 0, false
 }
 
 // NewView builds a view from a run's results (sorted here if needed).
@@ -100,15 +110,27 @@ func (r *Runner) Running() bool { return r.running.Load() }
 // consenting person: the result, the view it came from, and whether it was
 // found. People erased or withdrawn since the view was taken are not found.
 func (r *Runner) Lookup(id graph.ID) (graph.Result, *View, bool) {
+	res, _, v, ok := r.LookupIndex(id)
+	return res, v, ok
+}
+
+// LookupIndex is Lookup that also returns the position of the result in
+// the view's Results (see View.Index). Callers that cache per-person data
+// of a view must still call it on every read: it is what hides people
+// forgotten since the view was taken.
+func (r *Runner) LookupIndex(id graph.ID) (graph.Result, int, *View, bool) {
 	v := r.view.Load()
 	if v == nil {
-		return graph.Result{}, nil, false
+		return graph.Result{}, 0, nil, false
 	}
 	if _, gone := r.forgotten.Load(id); gone {
-		return graph.Result{}, v, false
+		return graph.Result{}, 0, v, false
 	}
-	res, ok := v.Lookup(id)
-	return res, v, ok
+	i, ok := v.Index(id)
+	if !ok {
+		return graph.Result{}, 0, v, false
+	}
+	return v.results[i], i, v, true
 }
 
 // Forget hides a person's score from reads at once, until a run that
