@@ -21,10 +21,16 @@ func writeJSON(c *gin.Context, status int, v any) {
 
 // writeJSONBytes writes an already encoded JSON body.
 func writeJSONBytes(c *gin.Context, status int, body []byte) {
+	writeJSONBody(c, status, body, []string{strconv.Itoa(len(body))})
+}
+
+// writeJSONBody writes an encoded JSON body whose Content-Length header
+// value (clen) is already at hand; clen is shared, never modified.
+func writeJSONBody(c *gin.Context, status int, body []byte, clen []string) {
 	h := c.Writer.Header()
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = clen
 	c.Status(status)
 	_, _ = c.Writer.Write(body)
 }

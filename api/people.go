@@ -161,6 +161,7 @@ func (s *Server) putPerson(c *gin.Context) {
 	}
 	if !p.Consent {
 		s.runner.Forget(id)
+		s.scoreBodies.drop(id)
 	}
 	stored, err := s.store.Person(ctx, id)
 	if err != nil {
@@ -218,6 +219,7 @@ func (s *Server) deletePerson(c *gin.Context) {
 		return
 	}
 	s.runner.Forget(id)
+	s.scoreBodies.drop(id)
 	c.Status(http.StatusNoContent)
 }
 

@@ -194,26 +194,45 @@ func errNoScore(field string, id graph.ID) *apiError {
 }
 
 // getScore is GET /v1/people/{id}/score. It reads only the in-memory view:
-// no store access on this path.
+// no store access on this path. Bodies are cached per view (scoreCache);
+// visibility is decided by the runner on every read, before the cache.
 func (s *Server) getScore(c *gin.Context) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	res, view, ok := s.runner.Lookup(id)
+	res, idx, view, ok := s.runner.LookupIndex(id)
 	if !ok {
 		s.writeError(c, errNoScore("id", id))
 		return
 	}
-	e := scoring.Explain(res, view.Policy)
 	ri := infoFrom(c.Request.Context())
 	if err := s.recordReads(ri, routeScore, AuditRecord{Person: id}); err != nil {
 		s.writeError(c, err)
 		return
 	}
+	stale := !s.storeUp.Load()
+	var vb *viewBodies
+	if !stale {
+		vb = s.scoreBodies.bodies(view)
+	}
+	if vb != nil {
+		sb := vb.get(idx)
+		if sb == nil {
+			bp := bufPool.Get().(*[]byte)
+			e := scoring.Explain(res, view.Policy)
+			b := s.scores.append((*bp)[:0], res, view, &e, false)
+			sb = vb.put(idx, append([]byte(nil), b...))
+			*bp = b
+			bufPool.Put(bp)
+		}
+		writeJSONBody(c, http.StatusOK, sb.body, sb.clen[:])
+		return
+	}
 	bp := bufPool.Get().(*[]byte)
-	b := s.scores.append((*bp)[:0], res, view, &e, !s.storeUp.Load())
+	e := scoring.Explain(res, view.Policy)
+	b := s.scores.append((*bp)[:0], res, view, &e, stale)
 	writeJSONBytes(c, http.StatusOK, b)
 	*bp = b
 	bufPool.Put(bp)
