@@ -37,6 +37,22 @@ func infoFrom(ctx context.Context) *reqInfo {
 	return nil
 }
 
+// reqCtx is a request's context: its parent with the reqInfo and the
+// X-Request-ID header value attached, in one allocation rather than a
+// context.WithValue, a reqInfo and a header slice.
+type reqCtx struct {
+	context.Context
+	info  reqInfo
+	idHdr [1]string
+}
+
+func (c *reqCtx) Value(key any) any {
+	if _, ok := key.(infoKey); ok {
+		return &c.info
+	}
+	return c.Context.Value(key)
+}
+
 // RequestIDFromContext returns the request id of a request served by the
 // API ("" outside one).
 func RequestIDFromContext(ctx context.Context) string {
@@ -113,7 +129,8 @@ func validRequestID(s string) bool {
 // by route pattern and status and writes the access log line.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
-	ri := &reqInfo{}
+	rc := &reqCtx{Context: c.Request.Context()}
+	ri := &rc.info
 	// Canonical header keys are used directly: this is the hot path and
 	// Header.Get/Set would canonicalise them on every request.
 	if id := headerValue(c.Request.Header, hdrRequestID); validRequestID(id) {
@@ -121,8 +138,9 @@ func (s *Server) observe(c *gin.Context) {
 	} else {
 		ri.id = newRequestID()
 	}
-	c.Writer.Header()[hdrRequestID] = []string{ri.id}
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), infoKey{}, ri))
+	rc.idHdr[0] = ri.id
+	c.Writer.Header()[hdrRequestID] = rc.idHdr[:]
+	c.Request = c.Request.WithContext(rc)
 
 	c.Next()
 

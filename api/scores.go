@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -245,7 +246,7 @@ func (s *Server) recordReads(ri *reqInfo, route string, recs ...AuditRecord) err
 	for i := range recs {
 		recs[i].Time, recs[i].App, recs[i].RequestID, recs[i].Route = now, ri.app, ri.id, route
 	}
-	if err := s.audit.Audit(recs...); err != nil {
+	if err := s.submitAudit(recs); err != nil {
 		s.metrics.auditErrors.Inc()
 		s.log.Error("api: audit record refused; score read denied", "request_id", ri.id, "error", err)
 		return &apiError{
@@ -256,6 +257,17 @@ func (s *Server) recordReads(ri *reqInfo, route string, recs ...AuditRecord) err
 	}
 	s.metrics.audited.Add(float64(len(recs)))
 	return nil
+}
+
+// submitAudit hands records to the auditor. The FileAuditor is called
+// directly, and other auditors get a copy, so that the records of a
+// single read can stay on the caller's stack (FileAuditor.Audit copies
+// them; an Auditor in general might keep the slice).
+func (s *Server) submitAudit(recs []AuditRecord) error {
+	if fa, ok := s.audit.(*FileAuditor); ok {
+		return fa.Audit(recs...)
+	}
+	return s.audit.Audit(slices.Clone(recs)...)
 }
 
 // batchRequest is the body of POST /v1/scores/batch. Ids are decoded one
