@@ -288,7 +288,7 @@ func (s *Server) batchScores(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	results, view, err := s.lookupAll(ids)
+	results, idxs, view, err := s.lookupAll(ids)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -302,14 +302,28 @@ func (s *Server) batchScores(c *gin.Context) {
 		return
 	}
 	stale := !s.storeUp.Load()
+	var vb *viewBodies
+	if !stale {
+		vb = s.scoreBodies.bodies(view)
+	}
 	b := make([]byte, 0, 64+len(results)*640)
 	b = append(b, `{"scores":[`...)
 	for i, r := range results {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		if vb != nil {
+			if sb := vb.get(idxs[i]); sb != nil {
+				b = append(b, sb.body...)
+				continue
+			}
+		}
 		e := scoring.Explain(r, view.Policy)
+		start := len(b)
 		b = s.scores.append(b, r, view, &e, stale)
+		if vb != nil {
+			vb.put(idxs[i], append([]byte(nil), b[start:]...))
+		}
 	}
 	b = append(b, "]}"...)
 	writeJSONBytes(c, http.StatusOK, b)
@@ -349,17 +363,19 @@ func parseJSONID(m json.RawMessage) (graph.ID, error) {
 	return graph.ParseID(string(m))
 }
 
-// lookupAll finds every id's result in one view. A run that completes
-// during the lookups makes it start over, so a batch never mixes runs.
-func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, *scoring.View, error) {
+// lookupAll finds every id's result, and its position, in one view. A run
+// that completes during the lookups makes it start over, so a batch never
+// mixes runs.
+func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, []int, *scoring.View, error) {
 	for attempt := 0; ; attempt++ {
 		results := make([]graph.Result, len(ids))
+		idxs := make([]int, len(ids))
 		var view *scoring.View
 		mixed := false
 		for i, id := range ids {
-			r, v, ok := s.runner.Lookup(id)
+			r, idx, v, ok := s.runner.LookupIndex(id)
 			if !ok {
-				return nil, nil, errNoScore("ids/"+strconv.Itoa(i), id)
+				return nil, nil, nil, errNoScore("ids/"+strconv.Itoa(i), id)
 			}
 			if view == nil {
 				view = v
@@ -367,15 +383,15 @@ func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, *scoring.View, error
 				mixed = true
 				break
 			}
-			results[i] = r
+			results[i], idxs[i] = r, idx
 		}
 		if !mixed || attempt == 2 {
 			if mixed {
-				return nil, nil, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
+				return nil, nil, nil, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
 					title: "Service unavailable", detail: "scores changed while the batch was read; retry",
 					header: map[string]string{"Retry-After": "1"}}
 			}
-			return results, view, nil
+			return results, idxs, view, nil
 		}
 	}
 }
