@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -21,19 +22,31 @@ func writeJSON(c *gin.Context, status int, v any) {
 
 // writeJSONBytes writes an already encoded JSON body.
 func writeJSONBytes(c *gin.Context, status int, body []byte) {
-	writeJSONBody(c, status, body, []string{strconv.Itoa(len(body))})
-}
-
-// writeJSONBody writes an encoded JSON body whose Content-Length header
-// value (clen) is already at hand; clen is shared, never modified.
-func writeJSONBody(c *gin.Context, status int, body []byte, clen []string) {
 	h := c.Writer.Header()
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
-	h["Content-Length"] = clen
+	h["Content-Length"] = contentLength(len(body))
 	c.Status(status)
 	_, _ = c.Writer.Write(body)
 }
+
+// contentLength returns a Content-Length header value. Those of bodies
+// under 4 KiB are made once and shared, like the values below: a header
+// value slice is never modified in place (Header.Add would append to a
+// copy, the capacity being 1).
+func contentLength(n int) []string {
+	if n < 0 || n >= len(contentLengths) {
+		return []string{strconv.Itoa(n)}
+	}
+	if v := contentLengths[n].Load(); v != nil {
+		return *v
+	}
+	v := []string{strconv.Itoa(n)}
+	contentLengths[n].Store(&v)
+	return v
+}
+
+var contentLengths [4096]atomic.Pointer[[]string]
 
 // Shared header values: never modified.
 var (

@@ -161,7 +161,6 @@ func (s *Server) putPerson(c *gin.Context) {
 	}
 	if !p.Consent {
 		s.runner.Forget(id)
-		s.scoreBodies.drop(id)
 	}
 	stored, err := s.store.Person(ctx, id)
 	if err != nil {
@@ -219,7 +218,6 @@ func (s *Server) deletePerson(c *gin.Context) {
 		return
 	}
 	s.runner.Forget(id)
-	s.scoreBodies.drop(id)
 	c.Status(http.StatusNoContent)
 }
 

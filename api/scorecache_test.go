@@ -25,12 +25,12 @@ func encodeFresh(t *testing.T, e *testEnv, id graph.ID, stale bool) string {
 }
 
 // TestScoreCacheServesFreshEncoding reads every score several times, with
-// a cache large enough for everyone, one with colliding slots, and none:
-// the body is always the one encoded afresh.
+// and without the explanation cache: the body is always the one encoded
+// from a fresh explanation, and the cache holds exactly what Explain says.
 func TestScoreCacheServesFreshEncoding(t *testing.T) {
-	for _, entries := range []int{0, 2, 1, -1} {
-		t.Run(strconv.Itoa(entries), func(t *testing.T) {
-			e := newTestServer(t, openTestStore(t), func(c *Config) { c.ScoreCacheEntries = entries })
+	for _, off := range []bool{false, true} {
+		t.Run(strconv.FormatBool(off), func(t *testing.T) {
+			e := newTestServer(t, openTestStore(t), func(c *Config) { c.NoExplanationCache = off })
 			ids := e.seed()
 			e.score("sesame")
 			for range 3 {
@@ -38,18 +38,71 @@ func TestScoreCacheServesFreshEncoding(t *testing.T) {
 					w := e.get("/v1/people/" + id.String() + "/score")
 					require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 					assert.Equal(t, encodeFresh(t, e, id, false), w.Body.String())
-					assert.Equal(t, strconv.Itoa(w.Body.Len()), w.Header().Get("Content-Length"))
-					assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
-					assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
 				}
+			}
+			ve := e.srv.expls.cur.Load()
+			if off {
+				assert.Nil(t, ve)
+				return
+			}
+			require.NotNil(t, ve)
+			for _, id := range ids {
+				res, idx, view, ok := e.runner.LookupIndex(id)
+				require.True(t, ok)
+				var buf explBuf
+				got, ok := ve.get(idx, &buf)
+				require.True(t, ok, "person %d cached", id)
+				want := scoring.Explain(res, view.Policy)
+				assert.Equal(t, want.Band, got.Band)
+				assert.Equal(t, want.Components, got.Components)
+				assert.Equal(t, want.Reasons[:min(len(want.Reasons), maxReasons)], got.Reasons)
+				assert.Equal(t, want.Perks, got.Perks)
 			}
 		})
 	}
 }
 
+// TestPackedExplanationLimits: explanations that do not fit a packedExpl
+// are not cached, and more than 256 distinct words are refused.
+func TestPackedExplanationLimits(t *testing.T) {
+	v := scoring.NewView(graph.Run{ID: "r"}, scoring.Policy{}, []graph.Result{{ID: 1}, {ID: 2}, {ID: 3}})
+	var c explCache
+	ve := c.forView(v)
+	require.NotNil(t, ve)
+	assert.Same(t, ve, c.forView(v))
+
+	ve.put(0, &scoring.Explanation{Band: "b", Components: make([]scoring.Component, maxPackedComponents+1)})
+	ve.put(1, &scoring.Explanation{Band: "b", Reasons: []scoring.Reason{{Code: "X", Points: 40000}}})
+	ve.put(2, &scoring.Explanation{Band: "b", Perks: []string{"p"}, Reasons: make([]scoring.Reason, maxReasons+2)})
+	var buf explBuf
+	for i := range 2 {
+		_, ok := ve.get(i, &buf)
+		assert.False(t, ok, "slot %d", i)
+	}
+	got, ok := ve.get(2, &buf)
+	require.True(t, ok)
+	assert.Equal(t, []string{"p"}, got.Perks)
+	assert.Len(t, got.Reasons, maxReasons, "only the reasons that are sent are kept")
+
+	var w words
+	for i := range 256 {
+		id, ok := w.id(strconv.Itoa(i))
+		require.True(t, ok)
+		require.Equal(t, uint8(i), id)
+	}
+	_, ok = w.id("one too many")
+	assert.False(t, ok)
+	id, ok := w.id("17")
+	assert.True(t, ok)
+	assert.Equal(t, "17", w.list()[id])
+
+	c.off = true
+	assert.Nil(t, c.forView(v))
+}
+
 // TestScoreCacheForgetBypassesCache: a person forgotten by the runner
 // (erased or withdrawn, by this server or any other caller of Forget) is
-// not served from the cache, even though their body was cached.
+// not served, even though their explanation is cached.
 func TestScoreCacheForgetBypassesCache(t *testing.T) {
 	e := newTestServer(t, openTestStore(t))
 	e.seed()
@@ -58,7 +111,7 @@ func TestScoreCacheForgetBypassesCache(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.get("/v1/people/"+id+"/score").Code)
 	}
 
-	e.runner.Forget(1) // not through the API: the cache entry stays
+	e.runner.Forget(1) // not through the API
 	assertProblem(t, e.get("/v1/people/1/score"), http.StatusNotFound, "not-found", "id", "no score")
 
 	require.Equal(t, http.StatusNoContent, e.do(request{method: http.MethodDelete, path: "/v1/people/2"}).Code)
@@ -67,19 +120,11 @@ func TestScoreCacheForgetBypassesCache(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodPut, path: "/v1/people/3", body: `{"consent":false}`}).Code)
 	assertProblem(t, e.get("/v1/people/3/score"), http.StatusNotFound, "not-found", "id", "no score")
 
-	// The API's erasures also drop the cached bodies.
-	vb := e.srv.scoreBodies.cur.Load()
-	require.NotNil(t, vb)
-	for _, id := range []graph.ID{2, 3} {
-		idx, ok := vb.view.Index(id)
-		require.True(t, ok)
-		assert.Nil(t, vb.get(idx), "cached body of forgotten person %d", id)
-	}
 	assertProblem(t, e.do(request{method: http.MethodPost, path: "/v1/scores/batch", body: `{"ids":[4,3]}`}),
 		http.StatusNotFound, "not-found", "ids/1", "")
 }
 
-// TestScoreCacheNewRun: a completed run replaces every cached body.
+// TestScoreCacheNewRun: a completed run replaces every cached explanation.
 func TestScoreCacheNewRun(t *testing.T) {
 	e := newTestServer(t, openTestStore(t))
 	e.seed()
@@ -98,8 +143,8 @@ func TestScoreCacheNewRun(t *testing.T) {
 	assert.Equal(t, encodeFresh(t, e, 1, false), w.Body.String())
 }
 
-// TestScoreCacheStale: bodies are cached unmarked; while the store is
-// unreachable reads are marked stale all the same.
+// TestScoreCacheStale: reads of cached explanations are marked stale
+// while the store is unreachable.
 func TestScoreCacheStale(t *testing.T) {
 	g := newGatedStore(openTestStore(t))
 	g.open()
@@ -125,7 +170,7 @@ func TestScoreCacheStale(t *testing.T) {
 // TestScoreCacheConcurrentRuns reads scores from several goroutines while
 // runs complete and people are forgotten (run it with -race).
 func TestScoreCacheConcurrentRuns(t *testing.T) {
-	e := newTestServer(t, openTestStore(t), func(c *Config) { c.ScoreCacheEntries = 3 })
+	e := newTestServer(t, openTestStore(t))
 	ids := e.seed()
 	e.score("sesame")
 	stop := make(chan struct{})

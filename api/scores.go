@@ -195,8 +195,9 @@ func errNoScore(field string, id graph.ID) *apiError {
 }
 
 // getScore is GET /v1/people/{id}/score. It reads only the in-memory view:
-// no store access on this path. Bodies are cached per view (scoreCache);
-// visibility is decided by the runner on every read, before the cache.
+// no store access on this path. Explanations are cached per view
+// (explCache); visibility is decided by the runner on every read, before
+// the cache.
 func (s *Server) getScore(c *gin.Context) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -213,30 +214,30 @@ func (s *Server) getScore(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	stale := !s.storeUp.Load()
-	var vb *viewBodies
-	if !stale {
-		vb = s.scoreBodies.bodies(view)
-	}
-	if vb != nil {
-		sb := vb.get(idx)
-		if sb == nil {
-			bp := bufPool.Get().(*[]byte)
-			e := scoring.Explain(res, view.Policy)
-			b := s.scores.append((*bp)[:0], res, view, &e, false)
-			sb = vb.put(idx, append([]byte(nil), b...))
-			*bp = b
-			bufPool.Put(bp)
-		}
-		writeJSONBody(c, http.StatusOK, sb.body, sb.clen[:])
-		return
-	}
+	var eb explBuf
+	e := s.explain(s.expls.forView(view), idx, res, view, &eb)
 	bp := bufPool.Get().(*[]byte)
-	e := scoring.Explain(res, view.Policy)
-	b := s.scores.append((*bp)[:0], res, view, &e, stale)
+	b := s.scores.append((*bp)[:0], res, view, &e, !s.storeUp.Load())
 	writeJSONBytes(c, http.StatusOK, b)
 	*bp = b
 	bufPool.Put(bp)
+}
+
+// explain returns the explanation of res, the result at position idx of
+// view: from the cache ve (nil: none) when it holds it, else from
+// scoring.Explain, which is then cached. Its slices may point into buf.
+func (s *Server) explain(ve *viewExpl, idx int, res graph.Result, view *scoring.View, buf *explBuf) scoring.Explanation {
+	if ve != nil {
+		if e, ok := ve.get(idx, buf); ok {
+			e.Score, e.Individual = res.Score, res.Individual
+			return e
+		}
+	}
+	e := scoring.Explain(res, view.Policy)
+	if ve != nil {
+		ve.put(idx, &e)
+	}
+	return e
 }
 
 // recordReads fills in and submits audit records of score reads. A read
@@ -302,28 +303,16 @@ func (s *Server) batchScores(c *gin.Context) {
 		return
 	}
 	stale := !s.storeUp.Load()
-	var vb *viewBodies
-	if !stale {
-		vb = s.scoreBodies.bodies(view)
-	}
-	b := make([]byte, 0, 64+len(results)*640)
+	ve := s.expls.forView(view)
+	b := make([]byte, 0, 64+len(results)*1024)
 	b = append(b, `{"scores":[`...)
+	var eb explBuf
 	for i, r := range results {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if vb != nil {
-			if sb := vb.get(idxs[i]); sb != nil {
-				b = append(b, sb.body...)
-				continue
-			}
-		}
-		e := scoring.Explain(r, view.Policy)
-		start := len(b)
+		e := s.explain(ve, idxs[i], r, view, &eb)
 		b = s.scores.append(b, r, view, &e, stale)
-		if vb != nil {
-			vb.put(idxs[i], append([]byte(nil), b[start:]...))
-		}
 	}
 	b = append(b, "]}"...)
 	writeJSONBytes(c, http.StatusOK, b)

@@ -124,11 +124,10 @@ type Config struct {
 	// SimulationQueue is how many simulation jobs may wait to run (429
 	// beyond); 0 means DefaultSimulationQueue.
 	SimulationQueue int
-	// ScoreCacheEntries bounds how many encoded score bodies (about 700
-	// bytes each) are kept for GET /v1/people/{id}/score: up to one per
-	// person of the current view, at most this many. 0 means
-	// DefaultScoreCacheEntries; negative turns the cache off.
-	ScoreCacheEntries int
+	// NoExplanationCache turns off the cache of explanations that score
+	// reads share (about 60 bytes per person of the current view, filled
+	// in as people are read): every read then explains the score afresh.
+	NoExplanationCache bool
 
 	// SimulationWorkers is how many simulation jobs run at once (each
 	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
@@ -216,9 +215,6 @@ func (c *Config) applyDefaults() {
 	if c.SimulationWorkers == 0 {
 		c.SimulationWorkers = DefaultSimulationWorkers
 	}
-	if c.ScoreCacheEntries == 0 {
-		c.ScoreCacheEntries = DefaultScoreCacheEntries
-	}
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -234,9 +230,8 @@ type Server struct {
 	engine  *gin.Engine
 	metrics *metrics
 	scores  scoreEncoder
-	// scoreBodies caches the encoded bodies of score reads per view.
-	scoreBodies scoreCache
-	jobs        *jobs
+	expls   explCache // explanations of the current view's people
+	jobs    *jobs
 
 	snaps     *snapCache     // the network the research routes work on
 	sims      *simulate.Jobs // simulation jobs
@@ -300,7 +295,7 @@ func New(cfg Config) (*Server, error) {
 		web:       web,
 	}
 	s.storeUp.Store(true)
-	s.scoreBodies.max = max(cfg.ScoreCacheEntries, 0)
+	s.expls.off = cfg.NoExplanationCache
 	m, err := newMetrics(reg, s.peopleScored, func() float64 { return b2f(s.storeUp.Load()) })
 	if err != nil {
 		return nil, err
