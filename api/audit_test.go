@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -148,4 +149,24 @@ func BenchmarkFileAuditorWrite(b *testing.B) {
 		require.NoError(b, a.Flush())
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+}
+
+// TestFileAuditorRefusesWhileSyncFails: records that reach the operating
+// system but cannot be synced are not acknowledged as durable: once a
+// sync fails, Audit refuses (and so the server refuses reads).
+func TestFileAuditorRefusesWhileSyncFails(t *testing.T) {
+	r, w, err := os.Pipe() // writes succeed, fsync of a pipe fails
+	require.NoError(t, err)
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	a := newFileAuditor(w, 0)
+	go a.run()
+	defer func() {
+		_ = a.Close() // its sync fails too
+		_ = r.Close()
+	}()
+	rec := AuditRecord{Time: time.Now(), App: "x", Person: 1, RequestID: "r", Route: routeScore}
+	require.NoError(t, a.Audit(rec))
+	assert.Eventually(t, func() bool {
+		return errors.Is(a.Audit(rec), ErrAuditUnavailable)
+	}, 10*time.Second, 10*time.Millisecond)
 }
