@@ -19,9 +19,9 @@ const benchPeople = 20000
 
 // newBenchServer stores benchPeople consenting people with ~5 friends
 // each (seeded), scores them, and returns the server.
-func newBenchServer(b *testing.B) *testEnv {
+func newBenchServer(b *testing.B, opts ...func(*Config)) *testEnv {
 	b.Helper()
-	e := newTestServer(b, openTestStore(b))
+	e := newTestServer(b, openTestStore(b), opts...)
 	rng := rand.New(rand.NewPCG(1, 2))
 	batch := graph.Batch{People: make([]graph.Person, benchPeople)}
 	for i := range batch.People {
@@ -68,12 +68,24 @@ func (w *discardWriter) reset() {
 }
 
 // BenchmarkGetScore measures GET /v1/people/{id}/score in-process: routing,
-// middleware (request id, metrics, auth), lookup, explanation, audit
-// record and encoding. Requests are built once and reused (a real server
-// pools its request buffers too); see BenchmarkGetScoreHTTP for the cost
-// with net/http and a loopback connection.
+// middleware (request id, metrics, auth), lookup, explanation (cached
+// after the first read of each of the 1024 people read), audit record and
+// encoding. Requests are built once and reused (a real server pools its
+// request buffers too); see BenchmarkGetScoreHTTP for the cost with
+// net/http and a loopback connection, and BenchmarkGetScoreUncached for
+// the cost of explaining every read.
 func BenchmarkGetScore(b *testing.B) {
-	e := newBenchServer(b)
+	benchGetScore(b, newBenchServer(b))
+}
+
+// BenchmarkGetScoreUncached is BenchmarkGetScore without the explanation
+// cache: every read is explained afresh, as the first read of each person
+// after a scoring run is.
+func BenchmarkGetScoreUncached(b *testing.B) {
+	benchGetScore(b, newBenchServer(b, func(c *Config) { c.NoExplanationCache = true }))
+}
+
+func benchGetScore(b *testing.B, e *testEnv) {
 	reqs := make([]*http.Request, 1024)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodGet, "/v1/people/"+strconv.Itoa(i*17%benchPeople+1)+"/score", nil)
