@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -35,6 +36,9 @@ type Main struct {
 	SimulationWorkers int
 	// ShowsReady prints the listening URL once serving.
 	ShowsReady bool
+	// PprofAddr, when set, is where Serve also serves Go's profiles
+	// (net/http/pprof), on a listener of its own: never on the API's.
+	PprofAddr string
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -122,6 +126,13 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	if m.PprofAddr != "" {
+		_, stop, err := m.servePprof()
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	if m.ShowsReady {
@@ -142,6 +153,29 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// servePprof serves net/http/pprof's handlers on PprofAddr until stop is
+// called. They reveal the process's internals and cost CPU while
+// profiling: bind them to loopback.
+func (m *Main) servePprof() (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", m.PprofAddr)
+	if err != nil {
+		return "", nil, fmt.Errorf("pprof: listen %s: %w", m.PprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		m.Logger.Warn("profiles are served on a non-loopback address", "addr", ln.Addr().String())
+	}
+	m.Logger.Info("serving profiles", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // Close releases the API (flushing the audit log) and then the store.
