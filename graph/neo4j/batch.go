@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	drv "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -26,37 +27,35 @@ CREATE (p:Person {id: row.id, consent: row.consent, provided: row.provided, veri
   credit_on_time: row.credit_on_time, credit_late: row.credit_late, credit_days_late: row.credit_days_late,
   defaults: row.defaults, default_amount: row.default_amount, last_event_at: row.last_event_at,
   created_at: $now, updated_at: $now})
-RETURN collect(p.id), collect(elementId(p))`
+RETURN collect(p.id), collect(id(p))`
 
-	// By person id, through the uniqueness constraint's index.
+	// Ties are created between nodes found by their internal node id
+	// (learnt from check or from creating the people, in id(p) order):
+	// a node seek instead of a locking seek in the person_id index, which
+	// with its lock took a third of the server's time per tie. A node id
+	// can be reused once its node is deleted, and a batch written over
+	// several transactions looks its nodes up in transactions after the
+	// one that learnt the ids, so each row also checks that the node is
+	// still the person ($pa, $pb): a node that is no longer the person
+	// matches nothing and fails the statement's count. coalesce keeps the
+	// planner from turning that check into an index seek.
 	qCreateFriend = `
 UNWIND range(0, size($a) - 1) AS i
-MATCH (a:Person {id: $a[i]})
-MATCH (b:Person {id: $b[i]})
-CREATE (a)-[f:FRIEND]->(b)
-SET f.weight = CASE $w[i] WHEN 1.0 THEN null ELSE $w[i] END
+MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
+MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
+CREATE (a)-[:FRIEND]->(b)
+RETURN count(*)`
+	// The same for friendships whose weight is not 1.
+	qCreateWeightedFriend = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
+MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
+CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
 RETURN count(*)`
 	qCreateRecruit = `
 UNWIND range(0, size($a) - 1) AS i
-MATCH (a:Person {id: $a[i]})
-MATCH (b:Person {id: $b[i]})
-CREATE (a)-[:RECRUITED]->(b)
-RETURN count(*)`
-
-	// By element id, learnt earlier in the same transaction: a node seek
-	// instead of an index seek, about 1.4 times faster. Only used within
-	// one transaction, where an element id cannot be reused.
-	qCreateFriendByElement = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (a:Person) WHERE elementId(a) = $a[i]
-MATCH (b:Person) WHERE elementId(b) = $b[i]
-CREATE (a)-[f:FRIEND]->(b)
-SET f.weight = CASE $w[i] WHEN 1.0 THEN null ELSE $w[i] END
-RETURN count(*)`
-	qCreateRecruitByElement = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (a:Person) WHERE elementId(a) = $a[i]
-MATCH (b:Person) WHERE elementId(b) = $b[i]
+MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
+MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
 CREATE (a)-[:RECRUITED]->(b)
 RETURN count(*)`
 
@@ -226,10 +225,34 @@ type checked struct {
 	newRecruit []graph.Tie // to create (recruitments already stored are skipped)
 }
 
+// nodeIDs maps person ids to the internal ids of their nodes. The
+// transactions of a split batch that create people fill it concurrently.
+type nodeIDs struct {
+	mu sync.Mutex
+	m  map[graph.ID]int64
+}
+
+func newNodeIDs(n int) *nodeIDs { return &nodeIDs{m: make(map[graph.ID]int64, n)} }
+
+func (n *nodeIDs) reset() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	clear(n.m)
+}
+
+// add records the node ids of people (parallel lists from a record).
+func (n *nodeIDs) add(people, nodes []any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := range min(len(people), len(nodes)) {
+		n.m[graph.ID(asInt(people[i]))] = asInt(nodes[i])
+	}
+}
+
 // check validates the plan against the database (inside tx): new ids must
 // not exist, other ids must, and a recruit keeps their recruiter. The
-// element ids of the people who exist are added to elems unless it is nil.
-func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPlan, elems map[graph.ID]string) (*checked, error) {
+// node ids of the people who exist are added to nodes.
+func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPlan, nodes *nodeIDs) (*checked, error) {
 	ids := make([]int64, 0, len(p.people)+len(p.outside))
 	for _, person := range p.people {
 		ids = append(ids, int64(person.ID))
@@ -240,19 +263,17 @@ func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPl
 	for start := 0; start < len(ids); start += 5 * s.cfg.BatchSize {
 		part := ids[start:min(start+5*s.cfg.BatchSize, len(ids))]
 		rec, err := single(ctx, tx, `
-UNWIND $ids AS id
-MATCH (p:Person {id: id})
-RETURN collect(id), collect(elementId(p))`, map[string]any{"ids": part})
+UNWIND $ids AS x
+MATCH (p:Person {id: x})
+RETURN collect(x), collect(id(p))`, map[string]any{"ids": part})
 		if err != nil {
 			return nil, err
 		}
-		found, elem := asList(rec.Values[0]), asList(rec.Values[1])
+		found := asList(rec.Values[0])
+		nodes.add(found, asList(rec.Values[1]))
 		for i := range found {
 			id := graph.ID(asInt(found[i]))
 			exists[id] = true
-			if elems != nil && i < len(elem) {
-				elems[id] = asString(elem[i])
-			}
 			if p.isNew[id] {
 				conflicts = true
 			}
@@ -347,9 +368,10 @@ func (s *Store) missing(p *batchPlan, id graph.ID) error {
 
 // step is one UNWIND statement of a batch, with how to undo it.
 type step struct {
-	query  string
-	params func() map[string]any // built when the step runs
-	rows   int
+	query   string
+	creates bool                  // creates people
+	params  func() map[string]any // built when the step runs
+	rows    int
 	// result checks the statement's one record.
 	result func(rec *drv.Record) error
 	undo   func() (string, map[string]any)
@@ -379,11 +401,11 @@ func countIs(n int) func(*drv.Record) error {
 }
 
 // steps turns a checked plan into statements of at most BatchSize rows:
-// people first, then new friendships, weight updates and recruitments.
-// With elems (one transaction), new people's element ids are added to it
-// as they are created and ties are created by element id; without, ties
-// are created by person id.
-func (s *Store) steps(p *batchPlan, c *checked, now time.Time, elems map[graph.ID]string) []step {
+// people first, then new friendships (those of weight 1, then the
+// others), weight updates and recruitments. New people's node ids are
+// added to nodes as they are created; ties are created between nodes
+// found by node id, so their steps build their parameters when they run.
+func (s *Store) steps(p *batchPlan, c *checked, now time.Time, nodes *nodeIDs) []step {
 	n := s.cfg.BatchSize
 	var out []step
 	for start := 0; start < len(p.people); start += n {
@@ -396,43 +418,44 @@ func (s *Store) steps(p *batchPlan, c *checked, now time.Time, elems map[graph.I
 		}
 		params := map[string]any{"rows": rows, "now": now}
 		out = append(out, step{
-			query:  qCreatePeople,
-			params: func() map[string]any { return params },
-			rows:   len(part),
+			query:   qCreatePeople,
+			creates: true,
+			params:  func() map[string]any { return params },
+			rows:    len(part),
 			result: func(rec *drv.Record) error {
-				created, elem := asList(rec.Values[0]), asList(rec.Values[1])
-				if len(created) != len(part) || len(elem) != len(part) {
+				created, node := asList(rec.Values[0]), asList(rec.Values[1])
+				if len(created) != len(part) || len(node) != len(part) {
 					return fmt.Errorf("created %d of %d people", len(created), len(part))
 				}
-				if elems != nil {
-					for i := range created {
-						elems[graph.ID(asInt(created[i]))] = asString(elem[i])
-					}
-				}
+				nodes.add(created, node)
 				return nil
 			},
 			undo: func() (string, map[string]any) { return qDeletePeople, map[string]any{"ids": ids, "now": now} },
 		})
 	}
-	ties := func(ts []graph.Tie, byID, byElem, remove string) {
+	ties := func(ts []graph.Tie, create, remove string) {
 		for start := 0; start < len(ts); start += n {
 			part := ts[start:min(start+n, len(ts))]
-			ids := tieParams(part)
-			st := step{
-				query:  byID,
-				params: func() map[string]any { return ids },
+			out = append(out, step{
+				query:  create,
+				params: func() map[string]any { return nodeParams(part, nodes) },
 				rows:   len(part),
 				result: countIs(len(part)),
-				undo:   func() (string, map[string]any) { return remove, ids },
-			}
-			if elems != nil {
-				st.query = byElem
-				st.params = func() map[string]any { return elemParams(part, elems) }
-			}
-			out = append(out, st)
+				undo:   func() (string, map[string]any) { return remove, tieParams(part) },
+			})
 		}
 	}
-	ties(c.newFriends, qCreateFriend, qCreateFriendByElement, qDeleteFriend)
+	// A friendship of weight 1 is created without a property.
+	var unit, weighted []graph.Tie
+	for _, t := range c.newFriends {
+		if t.Weight == 1 {
+			unit = append(unit, t)
+		} else {
+			weighted = append(weighted, t)
+		}
+	}
+	ties(unit, qCreateFriend, qDeleteFriend)
+	ties(weighted, qCreateWeightedFriend, qDeleteFriend)
 	for start := 0; start < len(c.oldFriends); start += n {
 		end := min(start+n, len(c.oldFriends))
 		params := tieParams(c.oldFriends[start:end])
@@ -446,7 +469,7 @@ func (s *Store) steps(p *batchPlan, c *checked, now time.Time, elems map[graph.I
 			undo:   func() (string, map[string]any) { return qUpdateFriend, undo },
 		})
 	}
-	ties(c.newRecruit, qCreateRecruit, qCreateRecruitByElement, qDeleteRecruit)
+	ties(c.newRecruit, qCreateRecruit, qDeleteRecruit)
 	return out
 }
 
@@ -460,23 +483,38 @@ func tieParams(ts []graph.Tie) map[string]any {
 	return map[string]any{"a": a, "b": b, "w": w}
 }
 
-func elemParams(ts []graph.Tie, elems map[graph.ID]string) map[string]any {
-	a := make([]string, len(ts))
-	b := make([]string, len(ts))
+// nodeParams returns the parameters of a statement creating ties between
+// nodes found by node id: $a and $b the node ids, $pa and $pb the person
+// ids they must still have, $w the weights.
+func nodeParams(ts []graph.Tie, nodes *nodeIDs) map[string]any {
+	nodes.mu.Lock()
+	defer nodes.mu.Unlock()
+	a := make([]int64, len(ts))
+	b := make([]int64, len(ts))
+	pa := make([]int64, len(ts))
+	pb := make([]int64, len(ts))
 	w := make([]float64, len(ts))
 	for i, t := range ts {
-		a[i], b[i], w[i] = elems[t.From], elems[t.To], t.Weight
+		na, oka := nodes.m[t.From]
+		nb, okb := nodes.m[t.To]
+		if !oka {
+			na = -1 // matches no node: the statement's count fails
+		}
+		if !okb {
+			nb = -1
+		}
+		a[i], b[i], pa[i], pb[i], w[i] = na, nb, int64(t.From), int64(t.To), t.Weight
 	}
-	return map[string]any{"a": a, "b": b, "w": w}
+	return map[string]any{"a": a, "b": b, "pa": pa, "pb": pb, "w": w}
 }
 
 // ApplyBatch creates the batch's people and ties all-or-nothing. The whole
 // batch is validated before anything is written. A batch of up to TxRows
 // people and ties is checked and written in one transaction; a larger one
 // is checked in a read transaction, written in transactions of about
-// TxRows rows, and on failure the committed part is undone (people and
-// ties deleted, weights restored). While a large batch is being written
-// other readers can see part of it.
+// SplitTxRows rows, Writers at a time, and on failure the committed part
+// is undone (people and ties deleted, weights restored). While a large
+// batch is being written other readers can see part of it.
 func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	if len(b.People) == 0 && len(b.Ties) == 0 {
 		return nil
@@ -489,12 +527,12 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	now := s.now()
 	if len(p.people)+len(p.friends)+len(p.recruits) <= s.cfg.TxRows {
 		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			elems := make(map[graph.ID]string, len(p.people)+len(p.outside))
-			c, err := s.check(ctx, tx, p, elems)
+			nodes := newNodeIDs(len(p.people) + len(p.outside))
+			c, err := s.check(ctx, tx, p, nodes)
 			if err != nil {
 				return nil, err
 			}
-			for _, st := range s.steps(p, c, now, elems) {
+			for _, st := range s.steps(p, c, now, nodes) {
 				if err := st.run(ctx, tx); err != nil {
 					return nil, err
 				}
@@ -504,49 +542,116 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 		return s.wrap(ctx, op, err)
 	}
 
-	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) { return s.check(ctx, tx, p, nil) })
+	nodes := newNodeIDs(len(p.people) + len(p.outside))
+	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+		nodes.reset() // a retried transaction starts again
+		return s.check(ctx, tx, p, nodes)
+	})
 	if err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	steps := s.steps(p, v.(*checked), now, nil)
-	done := 0 // steps committed
-	for done < len(steps) {
-		// One transaction: steps up to TxRows rows (at least one).
-		end, rows := done, 0
-		for end < len(steps) && (end == done || rows+steps[end].rows <= s.cfg.TxRows) {
+	return s.writeSplit(ctx, op, s.steps(p, v.(*checked), now, nodes))
+}
+
+// txSteps is one transaction of a split batch: steps[from:to].
+type txSteps struct{ from, to int }
+
+// writeSplit writes the steps of a checked batch in transactions of up to
+// SplitTxRows rows, Writers at a time: first those that create people,
+// then (once every person exists, so that their node ids are known) those
+// of ties. On failure it waits for the transactions under way and undoes
+// every committed one.
+func (s *Store) writeSplit(ctx context.Context, op string, steps []step) error {
+	var txs [2][]txSteps // people, then ties
+	for start := 0; start < len(steps); {
+		phase := 1
+		if steps[start].creates {
+			phase = 0
+		}
+		end, rows := start, 0
+		for end < len(steps) && steps[end].creates == steps[start].creates &&
+			(end == start || rows+steps[end].rows <= s.cfg.SplitTxRows) {
 			rows += steps[end].rows
 			end++
 		}
-		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			for i := done; i < end; i++ {
-				if err := steps[i].run(ctx, tx); err != nil {
-					return nil, err
+		txs[phase] = append(txs[phase], txSteps{start, end})
+		start = end
+	}
+
+	var (
+		mu      sync.Mutex
+		failed  error
+		done    int                  // steps committed
+		written = map[txSteps]bool{} // committed, or maybe (outcome unknown)
+	)
+	for _, phase := range txs {
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, s.cfg.Writers)
+		for _, t := range phase {
+			slots <- struct{}{}
+			mu.Lock()
+			stop := failed != nil
+			mu.Unlock()
+			if stop {
+				<-slots
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+					for i := t.from; i < t.to; i++ {
+						if err := steps[i].run(ctx, tx); err != nil {
+							return nil, err
+						}
+					}
+					return nil, nil
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					written[t] = true
+					done += t.to - t.from
+					if s.afterTx != nil && failed == nil {
+						err = s.afterTx(done, len(steps))
+					}
+				} else if maybeCommitted(err) {
+					// Undoing what was not written changes nothing.
+					written[t] = true
 				}
-			}
-			return nil, nil
-		})
-		if err == nil {
-			done = end
-			if s.afterTx != nil {
-				err = s.afterTx(done, len(steps))
-			}
+				if err != nil && failed == nil {
+					failed = err
+				}
+			}()
 		}
-		if err != nil {
-			// A connection lost during a commit leaves its outcome
-			// unknown: undo that transaction's statements too (undoing
-			// what was not written changes nothing).
-			undo := done
-			var connErr *drv.ConnectivityError
-			if errors.As(err, &connErr) {
-				undo = end
-			}
-			if uerr := s.undo(ctx, steps[:undo]); uerr != nil {
-				err = fmt.Errorf("%w; undoing the %d statements already committed failed, the batch is partly stored: %v", err, done, uerr)
-			}
-			return s.wrap(ctx, op, err)
+		wg.Wait()
+		if failed != nil {
+			break
 		}
 	}
-	return nil
+	if failed == nil {
+		return nil
+	}
+	var undo []step
+	for _, phase := range txs {
+		for _, t := range phase {
+			if written[t] {
+				undo = append(undo, steps[t.from:t.to]...)
+			}
+		}
+	}
+	if uerr := s.undo(ctx, undo); uerr != nil {
+		failed = fmt.Errorf("%w; undoing the %d statements already committed failed, the batch is partly stored: %v", failed, done, uerr)
+	}
+	return s.wrap(ctx, op, failed)
+}
+
+// maybeCommitted tells whether a transaction that failed with err may
+// have committed all the same: its connection was lost or its context
+// ended while it was committing.
+func maybeCommitted(err error) bool {
+	var connErr *drv.ConnectivityError
+	return errors.As(err, &connErr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // undo reverts committed steps, newest first. It runs even if ctx was
