@@ -7,7 +7,8 @@
 // domain errors of package graph in one place (translate). Bad input is
 // rejected before anything is written, so it changes nothing. Every read of
 // a person's score is attributed to the app that made it and recorded
-// through an Auditor before the score is sent.
+// through an Auditor before the score is sent (see FileAuditor for how
+// soon a record is on disk).
 //
 // Researchers' routes (ego networks, exports, shock experiments, network
 // metrics) and the policy lab's simulation jobs work on a cached snapshot of
