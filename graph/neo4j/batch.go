@@ -400,13 +400,12 @@ func countIs(n int) func(*drv.Record) error {
 	}
 }
 
-// steps turns a checked plan into statements of at most BatchSize rows:
+// steps turns a checked plan into statements of at most n rows:
 // people first, then new friendships (those of weight 1, then the
 // others), weight updates and recruitments. New people's node ids are
 // added to nodes as they are created; ties are created between nodes
 // found by node id, so their steps build their parameters when they run.
-func (s *Store) steps(p *batchPlan, c *checked, now time.Time, nodes *nodeIDs) []step {
-	n := s.cfg.BatchSize
+func (s *Store) steps(p *batchPlan, c *checked, now time.Time, nodes *nodeIDs, n int) []step {
 	var out []step
 	for start := 0; start < len(p.people); start += n {
 		part := p.people[start:min(start+n, len(p.people))]
@@ -532,7 +531,7 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 			if err != nil {
 				return nil, err
 			}
-			for _, st := range s.steps(p, c, now, nodes) {
+			for _, st := range s.steps(p, c, now, nodes, s.cfg.BatchSize) {
 				if err := st.run(ctx, tx); err != nil {
 					return nil, err
 				}
@@ -550,7 +549,7 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	if err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	return s.writeSplit(ctx, op, s.steps(p, v.(*checked), now, nodes))
+	return s.writeSplit(ctx, op, s.steps(p, v.(*checked), now, nodes, min(s.cfg.BatchSize, s.cfg.SplitTxRows)))
 }
 
 // txSteps is one transaction of a split batch: steps[from:to].

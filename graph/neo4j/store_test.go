@@ -31,6 +31,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no host", Config{URI: "bolt://"}, false},
 		{"http", Config{URI: "http://localhost:7474"}, false},
 		{"negative batch", Config{URI: "bolt://h:1", BatchSize: -1}, false},
+		{"negative writers", Config{URI: "bolt://h:1", Writers: -1}, false},
 		{"negative timeout", Config{URI: "bolt://h:1", RetryTime: -time.Second}, false},
 	}
 	for _, tt := range tests {
@@ -47,7 +48,11 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, DefaultDatabase, c.Database)
 	assert.Equal(t, DefaultBatchSize, c.BatchSize)
 	assert.Equal(t, DefaultKeepRuns, c.KeepRuns)
+	assert.Equal(t, DefaultSplitTxRows, c.SplitTxRows)
+	assert.Equal(t, DefaultWriters, c.Writers)
 	assert.NotNil(t, c.Clock)
+	c = Config{URI: "bolt://h:1", BatchSize: 100, TxRows: 300, SplitTxRows: 1000}.withDefaults()
+	assert.Equal(t, 300, c.SplitTxRows, "a split transaction is no larger than TxRows")
 }
 
 func TestErrorMapping(t *testing.T) {
