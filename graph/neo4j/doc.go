@@ -73,13 +73,18 @@
 // Store works again.
 //
 // ApplyBatch validates the whole batch first (in Go, then against the
-// database) and writes with UNWIND statements of Config.BatchSize rows
-// sorted by id, creating people and relationships with CREATE (the check
-// proved them new), never MERGE. A batch of up to Config.TxRows rows is
-// checked and written in one transaction, relationships found by element
-// id; a larger one is written over several transactions, relationships
-// found through the person_id index, and undone on failure; see
-// ApplyBatch.
+// database) and writes with UNWIND statements sorted by id, creating
+// people and relationships with CREATE (the check proved them new), never
+// MERGE. Relationships are created between nodes found by internal node
+// id (id(p), learnt from the check or from creating the people), a node
+// seek instead of a locking seek in the person_id index; each row also
+// checks that the node is still that person, since a node id can be
+// reused once its node is deleted. Friendships of weight 1 are created by
+// a statement that sets no property. A batch of up to Config.TxRows rows
+// is checked and written in one transaction; a larger one is checked in a
+// read transaction and written in transactions of Config.SplitTxRows
+// rows, Config.Writers at a time (people first, then ties), and undone on
+// failure; see ApplyBatch.
 //
 // Snapshot reads the consenting people in pages of 5,000 in id order, each
 // page and the ties starting in it packed into one record (collect), all
@@ -88,19 +93,32 @@
 //
 // # Measured
 //
-// go test -bench . -benchtime 3x (Snapshot and History also 20x), against
-// the server TestMain starts (Neo4j 5.26 Community, heap 1 GiB, page
-// cache 512 MiB) on a 2-core machine shared with other work, 100,000
-// people (90% consenting) and 510,000 ties, over several runs:
+// go test -bench . -benchtime 3x, against a server started by
+// deploy/neo4j/neo4j.sh (Neo4j 5.26 Community, heap 1 GiB, page cache
+// 512 MiB, warm) on a 2-core machine shared with other work, 100,000
+// people (90% consenting); ApplyBatch/seed is the network `socialscore
+// seed` generates (529,832 ties), the others genBatch's (510,000 ties):
 //
-//	ApplyBatch  18-21 s: 24,000-28,000 relationships/s overall
-//	Snapshot    2.2-3.2 s (2.5 s over 20 runs)
-//	SaveRun     0.6-0.75 s for 90,000 results: 120,000-150,000 results/s
-//	LatestRun   0.12-0.19 s
-//	History     5 ms
+//	ApplyBatch/seed    8.1 s: 65,600 relationships/s, 24 ms server CPU per 1,000
+//	ApplyBatch/random  7.2 s: 70,400 relationships/s, 22 ms server CPU per 1,000
+//	Snapshot           2.3 s
+//	SaveRun            0.5 s for 90,000 results: 180,000 results/s
+//	LatestRun          0.14 s
+//	History            3 ms
 //
-// ApplyBatch is bound by the server's CPU: about 15,000 people/s and
-// 30,000 friendships/s per second of server CPU, whatever the statement
-// and transaction sizes; two concurrent transactions over disjoint people
-// were measured no faster.
+// Before the changes below, ApplyBatch/seed took 17 s (31,000
+// relationships/s, 38 ms of server CPU per 1,000).
+//
+// ApplyBatch is bound by the server's CPU, and most of it is Neo4j's own
+// per-relationship work at commit (commands, locks, store updates). What
+// was measured to matter: finding nodes by node id rather than through the
+// person_id index (a third of the time per tie); transactions of 2,000
+// rows rather than 20,000 (the JVM's collector copies live transaction
+// state: a quarter of the server's CPU at 20,000); two transactions at
+// once (the load takes about half as long again with one, three are no
+// faster on two cores); no property on weight-1 friendships. Grouping
+// ties by their first person, a larger heap (2 GiB) and sending people as
+// parallel lists instead of a map per row made no difference worth
+// keeping; checking that each node is still its person costs about a
+// tenth.
 package neo4j
