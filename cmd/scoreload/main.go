@@ -39,7 +39,7 @@ func main() {
 	people := flag.Int("people", 100000, "ids 1..N are read")
 	rate := flag.Int("rate", 20000, "requests per second")
 	duration := flag.Duration("duration", 20*time.Second, "how long to send (bounded: at most 5 minutes)")
-	conns := flag.Int("conns", 64, "keep-alive connections")
+	conns := flag.Int("conns", 16, "keep-alive connections (an app's pool; each carries one request at a time)")
 	warmup := flag.Duration("warmup", 2*time.Second, "time at the rate before measuring")
 	pid := flag.Int("pid", 0, "server process id: report its CPU time per request (Linux)")
 	flag.Parse()
