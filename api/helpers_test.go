@@ -263,6 +263,9 @@ func readAudit(t testing.TB, path string) []AuditRecord {
 	var out []AuditRecord
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue // the end of a line torn by a failed write
+		}
 		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 		dec.DisallowUnknownFields()
 		var r AuditRecord
