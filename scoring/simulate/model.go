@@ -488,15 +488,20 @@ func (br *bestResponse) cost(m *Model) float64 {
 	return br.points(m, 0, 0, 0) - br.points(m, br.sumW, br.sumWS, br.defaults)
 }
 
-// gain is what removing v, u's k-th friend, alone gains u (before any
-// removal this round).
+// gain is what removing v, u's k-th friend, gains u, given the removals
+// so far this round.
 func (br *bestResponse) gain(m *Model, k int, v int32) float64 {
+	return br.without(m, k, v) - br.points(m, br.sumW, br.sumWS, br.defaults)
+}
+
+// without is u's points with v, u's k-th friend, removed as well.
+func (br *bestResponse) without(m *Model, k int, v int32) float64 {
 	w := m.weight(br.u, k)
 	d := br.defaults
 	if m.defaulted != nil && m.defaulted[v] {
 		d--
 	}
-	return br.points(m, br.sumW-w, br.sumWS-w*m.prop.s[v], d) - br.points(m, br.sumW, br.sumWS, br.defaults)
+	return br.points(m, br.sumW-w, br.sumWS-w*m.prop.s[v], d)
 }
 
 // best returns the low friend (not yet removed or spared) whose removal
@@ -505,17 +510,11 @@ func (br *bestResponse) gain(m *Model, k int, v int32) float64 {
 func (br *bestResponse) best(m *Model) (int32, float64) {
 	base := br.points(m, br.sumW, br.sumWS, br.defaults)
 	bestV, bestGain := int32(-1), math.Inf(-1)
-	s := m.prop.s
 	for k, v := range m.adj[br.u] {
 		if !m.low[v] || slices.Contains(br.removed, v) || slices.Contains(br.spared, v) {
 			continue
 		}
-		w := m.weight(br.u, k)
-		d := br.defaults
-		if m.defaulted != nil && m.defaulted[v] {
-			d--
-		}
-		g := br.points(m, br.sumW-w, br.sumWS-w*s[v], d) - base
+		g := br.without(m, k, v) - base
 		if g > bestGain {
 			bestV, bestGain = v, g
 		}
