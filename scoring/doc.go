@@ -22,7 +22,7 @@
 // snapshot's CSR arrays (an unexported adapter, no copying into map-based
 // graphs); the CSR kernels used at scale are tested against gonum on small
 // graphs, against dense linear solves, and against the LDBC Graphalytics
-// validation outputs and the karate club references in ../shared/datasets.
+// validation outputs and the karate club references in testdata/.
 // gonum types never leave this package.
 //
 // Sources: Page & Brin, "The anatomy of a large-scale hypertextual Web

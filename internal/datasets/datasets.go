@@ -1,4 +1,4 @@
-// Package datasets finds and reads the shared reference datasets that the
+// Package datasets finds and reads the reference datasets that the
 // tests check the kernels against: LDBC Graphalytics validation graphs,
 // Zachary's karate club and SNAP ego-Facebook (each folder's SOURCE.md
 // says where its files and expected values come from).
@@ -8,9 +8,9 @@
 // datasets folder fails the test too, never skips it, so that the
 // reference checks cannot silently disappear.
 //
-// The folder is $SOCIALSCORE_DATASETS when set, otherwise shared/datasets
-// beside the repository (../shared/datasets from the directory holding
-// go.mod), found from the test's working directory at any depth.
+// The folder is $SOCIALSCORE_DATASETS when set, otherwise the repository's
+// own testdata folder (beside go.mod), found from the test's working
+// directory at any depth, so a clone made anywhere has what its tests read.
 //
 // This package imports nothing from the module, so that package seed's
 // own tests can use it; snapshot builders, which need package seed, are in
@@ -39,14 +39,14 @@ const (
 	FacebookFolder = "snap-ego-facebook"
 )
 
-// Dir returns the shared reference datasets folder: $SOCIALSCORE_DATASETS,
-// or ../shared/datasets beside the directory holding go.mod (the repository
-// is checked out beside shared/). A missing folder fails the test.
+// Dir returns the reference datasets folder: $SOCIALSCORE_DATASETS, or
+// testdata in the directory holding go.mod. A missing folder fails the
+// test.
 func Dir(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv(Env)
 	if dir == "" {
-		dir = filepath.Join(moduleRoot(tb), "..", "shared", "datasets")
+		dir = filepath.Join(moduleRoot(tb), "testdata")
 	}
 	require.DirExists(tb, dir, "reference datasets folder missing (set %s)", Env)
 	return dir

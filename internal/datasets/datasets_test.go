@@ -15,7 +15,7 @@ func TestDirFromSubfolder(t *testing.T) {
 	t.Setenv(Env, "")
 	want := Dir(t)
 	root := moduleRoot(t)
-	assert.Equal(t, filepath.Join(root, "..", "shared", "datasets"), want)
+	assert.Equal(t, filepath.Join(root, "testdata"), want)
 	t.Chdir(filepath.Join(root, "scoring", "netstat"))
 	assert.Equal(t, want, Dir(t))
 	_, err := os.Stat(filepath.Join(want, LDBCFolder))

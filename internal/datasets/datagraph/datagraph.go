@@ -1,5 +1,5 @@
 // Package datagraph builds graph.Snapshots for tests: from a graph.Batch,
-// and from the shared reference datasets (see package datasets) read with
+// and from the reference datasets in testdata (see package datasets) read with
 // the production importer seed.ImportBatch.
 //
 // It is a test helper package: only _test.go files import it. It is apart
