@@ -74,6 +74,37 @@ func Invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
+// Under places err beneath the path prefix: a *ValidationError comes back
+// as a copy whose Field is prefix + "/" + Field (just prefix when Field is
+// empty), keeping its Reason and Kind; any other error is wrapped as
+// "prefix: err". It is the one way a batch entry, a request body or a
+// config section names where inside it a rule was broken
+// ("people/3/profile/verified").
+func Under(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		c := *ve
+		c.Field = JoinPath(prefix, ve.Field)
+		return &c
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// JoinPath joins two parts of a field path with "/", leaving out an empty
+// part.
+func JoinPath(prefix, name string) string {
+	switch {
+	case prefix == "":
+		return name
+	case name == "":
+		return prefix
+	}
+	return prefix + "/" + name
+}
+
 // Person is someone who can be scored. Only people with Consent set are
 // scored, appear in snapshots, or are exposed through the API; everyone
 // else is treated as absent from the network of others.

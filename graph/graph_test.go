@@ -129,3 +129,24 @@ func TestParseID(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func TestUnder(t *testing.T) {
+	ve := &graph.ValidationError{Field: "amount", Reason: "must be positive", Kind: graph.ErrConflict}
+	got := graph.Under("events/2", ve)
+	var out *graph.ValidationError
+	require.ErrorAs(t, got, &out)
+	assert.Equal(t, "events/2/amount", out.Field)
+	assert.Equal(t, "must be positive", out.Reason)
+	assert.ErrorIs(t, got, graph.ErrConflict)
+	assert.Equal(t, "amount", ve.Field, "the original is not changed")
+
+	out = nil
+	require.ErrorAs(t, graph.Under("people/0", &graph.ValidationError{Reason: "r"}), &out)
+	assert.Equal(t, "people/0", out.Field, "an empty field becomes the prefix")
+
+	plain := errors.New("boom")
+	wrapped := graph.Under("ties/1", plain)
+	assert.ErrorIs(t, wrapped, plain)
+	assert.Equal(t, "ties/1: boom", wrapped.Error())
+	assert.NoError(t, graph.Under("x", nil))
+}
