@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/socialscore/socialscore/graph"
 )
@@ -152,5 +153,49 @@ func (k *propStep) run(lo, hi int) {
 			next[u] = v
 		}
 		k.blockMax[blk/blockSize] = dmax
+	}
+}
+
+// RefinePropagation improves a solution s of the propagation on the CSR
+// (inv = InvStrength of every row) by plain Jacobi sweeps warm-started
+// from s, as the policy lab re-solves after a round changed much of the
+// network: each sweep sets s_u ← s_u + r_u for every row, with the
+// residual r_u = PropagationRow(u) − s_u of the previous s, until no
+// |r_u| exceeds tol or maxSweeps sweeps are done. Rows are split between
+// up to workers goroutines (0: GOMAXPROCS); each row reads only the
+// previous s, so the result does not depend on the split. ctx is checked
+// before every sweep. It returns the new s (s itself or a slice of the
+// same length) and the number of sweeps done; on cancellation the error
+// wraps ctx.Err() and s is left as it was after the last sweep.
+func RefinePropagation(ctx context.Context, c *graph.CSR, inv, b, s []float64, alpha, tol float64, maxSweeps, workers int) ([]float64, int, error) {
+	n := len(s)
+	if n == 0 {
+		return s, 0, nil
+	}
+	bounds := partition(c.Offsets, workerCount(workers, n))
+	next := make([]float64, n)
+	for sweep := 1; ; sweep++ {
+		if err := ctx.Err(); err != nil {
+			return s, sweep - 1, fmt.Errorf("propagation: %w", err)
+		}
+		var mu sync.Mutex
+		worst := 0.0
+		runRanges(bounds, func(lo, hi int) {
+			local := 0.0
+			for u := lo; u < hi; u++ {
+				r := PropagationRow(c, inv, b, s, alpha, int32(u)) - s[u]
+				next[u] = s[u] + r
+				if a := math.Abs(r); a > local {
+					local = a
+				}
+			}
+			mu.Lock()
+			worst = max(worst, local)
+			mu.Unlock()
+		})
+		s, next = next, s
+		if worst <= tol || sweep >= maxSweeps {
+			return s, sweep, nil
+		}
 	}
 }

@@ -185,14 +185,8 @@ func checkNetwork(s *graph.Snapshot) error {
 	if len(s.Records) != n || len(s.Profiles) != n {
 		return graph.Invalid("network", "has %d people but %d records and %d profiles", n, len(s.Records), len(s.Profiles))
 	}
-	if len(s.Offsets) != n+1 {
-		return graph.Invalid("network", "friend offsets have length %d, want %d", len(s.Offsets), n+1)
-	}
-	if err := netstat.Check(s.Offsets, s.Targets); err != nil {
-		return graph.Invalid("network", "friends: %v", err)
-	}
-	if s.Weights != nil && len(s.Weights) != len(s.Targets) {
-		return graph.Invalid("network", "has %d weights for %d ties", len(s.Weights), len(s.Targets))
+	if err := s.FriendsCSR().Validate(n); err != nil {
+		return graph.Under("network/friends", err)
 	}
 	for i := 0; i < n; i++ {
 		if !slices.IsSorted(s.Targets[s.Offsets[i]:s.Offsets[i+1]]) {
@@ -200,11 +194,8 @@ func checkNetwork(s *graph.Snapshot) error {
 		}
 	}
 	if len(s.RecruitOffsets) > 0 || len(s.RecruitTargets) > 0 {
-		if len(s.RecruitOffsets) != n+1 {
-			return graph.Invalid("network", "recruit offsets have length %d, want %d", len(s.RecruitOffsets), n+1)
-		}
-		if err := netstat.Check(s.RecruitOffsets, s.RecruitTargets); err != nil {
-			return graph.Invalid("network", "recruits: %v", err)
+		if err := s.RecruitsCSR().Validate(n); err != nil {
+			return graph.Under("network/recruits", err)
 		}
 	}
 	return nil
@@ -320,7 +311,7 @@ func (m *Model) lowKey(i int) int32 {
 	if m.cfg.LowOn == LowOnScore {
 		return m.score[i]
 	}
-	return int32(toScore(scoring.MinScore + scoring.Span*m.prop.b[i]))
+	return int32(scoring.IndividualScore(m.prop.b[i]))
 }
 
 // pDrop is the probability that u drops a low friend the rule picks, at
@@ -477,7 +468,7 @@ func (br *bestResponse) points(m *Model, sumW, sumWS float64, defaults int) floa
 	}
 	pts := scoring.Span * (1 - c) * sh
 	if m.defaulted != nil {
-		pts -= min(m.pol.FriendDefaultCap, m.pol.FriendDefaultPenalty*float64(defaults))
+		pts -= m.pol.PenaltyFor(defaults)
 	}
 	return pts
 }
@@ -733,6 +724,12 @@ func (m *Model) rebuildCSR() {
 	}
 }
 
+// friends returns the current friendships as a CSR (the model's arrays,
+// valid until the next rebuildCSR).
+func (m *Model) friends() graph.CSR {
+	return graph.CSR{Offsets: m.offsets, Targets: m.targets, Weights: m.weights}
+}
+
 // Snapshot returns the current network and records as a new snapshot (no
 // memory shared with the model), in the form a store would return: the
 // same ids, recruitments and profiles as the start, the current
@@ -783,17 +780,10 @@ func parallel(n, workers int, fn func(lo, hi int)) {
 func (m *Model) scoreAll(ctx context.Context, res *StepResult) error {
 	n := m.n
 	b := make([]float64, n)
+	recruits := graph.CSR{Offsets: m.recOff, Targets: m.recTgt}
 	m.ranges(func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			active := 0
-			if len(m.recOff) > 0 {
-				for _, r := range m.recTgt[m.recOff[i]:m.recOff[i+1]] {
-					if m.records[r].Active() {
-						active++
-					}
-				}
-			}
-			b[i] = m.pol.Weights.Combine(scoring.PillarsOf(m.records[i], m.profiles[i], active))
+			b[i] = m.pol.Weights.Combine(scoring.PillarsIn(&recruits, m.records, m.profiles, int32(i)))
 		}
 	})
 	if m.prop.s == nil {
@@ -801,7 +791,10 @@ func (m *Model) scoreAll(ctx context.Context, res *StepResult) error {
 			return err
 		}
 	} else {
-		touched, pushes, sweeps := m.prop.update(m, b)
+		touched, pushes, sweeps, err := m.prop.update(ctx, m, b)
+		if err != nil {
+			return err
+		}
 		if res != nil {
 			res.Touched, res.Pushes, res.Sweeps = touched, pushes, sweeps
 		}
@@ -818,14 +811,7 @@ func (m *Model) scoreAll(ctx context.Context, res *StepResult) error {
 		}
 		m.pct = scoring.Percentiles(pr)
 	}
-	if m.pol.FriendDefaultPenalty > 0 {
-		if m.defaulted == nil {
-			m.defaulted = make([]bool, n)
-		}
-		for i := range m.defaulted {
-			m.defaulted[i] = m.records[i].Defaults > 0
-		}
-	}
+	m.defaulted = m.pol.Defaulted(m.records, m.defaulted)
 	if m.value == nil {
 		m.value = make([]float64, n)
 		m.score = make([]int32, n)
@@ -834,53 +820,21 @@ func (m *Model) scoreAll(ctx context.Context, res *StepResult) error {
 	s := m.prop.s
 	m.ranges(func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			var penalty float64
-			if m.defaulted != nil {
-				k := 0
-				for _, j := range m.adj[i] {
-					if m.defaulted[j] {
-						k++
-					}
-				}
-				penalty = min(m.pol.FriendDefaultCap, m.pol.FriendDefaultPenalty*float64(k))
+			var pct float64 // no centrality: not computed, and weighs 0
+			if m.pct != nil {
+				pct = m.pct[i]
 			}
-			x := (1 - c) * s[i]
-			if c > 0 {
-				x += c * m.pct[i] / 100
-			}
-			v := scoring.MinScore + scoring.Span*x - penalty
+			v := scoring.FinalValue(s[i], pct, m.pol.FriendPenalty(m.adj[i], m.defaulted), c)
 			m.value[i] = v
-			m.score[i] = int32(toScore(v))
+			m.score[i] = int32(scoring.RoundScore(v))
 		}
 	})
 	m.ranges(func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			fr := m.adj[i]
-			if len(fr) == 0 {
-				m.friendMean[i] = 0
-				continue
-			}
-			var sum int64
-			for _, j := range fr {
-				sum += int64(m.score[j])
-			}
-			m.friendMean[i] = float64(sum) / float64(len(fr))
+			m.friendMean[i] = scoring.FriendMean(m.adj[i], m.score)
 		}
 	})
 	return nil
-}
-
-// toScore rounds half away from zero and clamps to [350, 950], as
-// scoring.ScoreSnapshot does.
-func toScore(x float64) int {
-	r := math.Round(x)
-	if !(r >= scoring.MinScore) {
-		return scoring.MinScore
-	}
-	if r > scoring.MaxScore {
-		return scoring.MaxScore
-	}
-	return int(r)
 }
 
 // Results returns everyone's current result, as scoring.ScoreSnapshot
@@ -892,7 +846,7 @@ func (m *Model) Results() []graph.Result {
 			ID:         m.ids[i],
 			Score:      int(m.score[i]),
 			Base:       m.prop.b[i],
-			Individual: toScore(scoring.MinScore + scoring.Span*m.prop.b[i]),
+			Individual: scoring.IndividualScore(m.prop.b[i]),
 			Network:    m.prop.s[i],
 			Friends:    int32(len(m.adj[i])),
 			FriendMean: m.friendMean[i],
