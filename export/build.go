@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/socialscore/socialscore/graph"
-	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/contagion"
 )
 
@@ -163,7 +162,7 @@ func induced(snap *graph.Snapshot, sc contagion.Scores, members []int32, kind st
 		g.Meta.Policy = sc.Policy.Name
 	}
 	members = slices.Compact(slices.Sorted(slices.Values(members)))
-	res := scoring.Align(snap.IDs, sc.Results)
+	res := graph.Align(snap.IDs, sc.Results)
 	in := make(map[int32]bool, len(members))
 	for _, v := range members {
 		in[v] = true

@@ -55,21 +55,10 @@ func (s *Snapshot) Weight(k int32) float64 {
 	return float64(s.Weights[k])
 }
 
-// Index returns the index of the person with the id.
+// Index returns the index of the person with the id (see Position).
 func (s *Snapshot) Index(id ID) (int32, bool) {
-	n := len(s.IDs)
-	if n == 0 {
-		return 0, false
-	}
-	// Dense ids (1..N, the seeded case) need no search.
-	if off := int64(id) - int64(s.IDs[0]); off >= 0 && off < int64(n) && s.IDs[off] == id {
-		return int32(off), true
-	}
-	i := sort.Search(n, func(i int) bool { return s.IDs[i] >= id })
-	if i < n && s.IDs[i] == id {
-		return int32(i), true
-	}
-	return 0, false
+	i, ok := Position(len(s.IDs), id, func(i int) ID { return s.IDs[i] })
+	return int32(i), ok
 }
 
 // SnapshotBuilder assembles a Snapshot from people and ties streamed out of

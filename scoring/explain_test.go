@@ -66,7 +66,7 @@ func TestExplainFriendsRaise(t *testing.T) {
 	}
 	r.Base = p.Weights.Combine(r.Pillars)
 	r.Network = r.Base + 0.05 // friends add 540·0.05 = 27 points
-	r.Score = toScore(350 + 540*r.Network + 60*0.5)
+	r.Score = RoundScore(350 + 540*r.Network + 60*0.5)
 	e := Explain(r, p)
 	require.Len(t, e.Reasons, 4)
 	last := e.Reasons[3]
@@ -89,7 +89,7 @@ func TestExplainFriendDefaults(t *testing.T) {
 	r.Base = p.Weights.Combine(r.Pillars)
 	r.Network = r.Base
 	raw := 350 + 600*((1-p.Centrality)*r.Network+p.Centrality*0.9)
-	r.Score = toScore(raw - 45) // three defaulting friends
+	r.Score = RoundScore(raw - 45) // three defaulting friends
 	e := Explain(r, p)
 	require.Len(t, e.Components, 8)
 	assert.Equal(t, Component{"friend_defaults", -45}, e.Components[7])
@@ -101,7 +101,7 @@ func TestExplainFriendDefaults(t *testing.T) {
 	assert.Equal(t, r.Score, sum)
 
 	// Without defaulting friends the component is 0, not rounding noise.
-	r.Score = toScore(raw)
+	r.Score = RoundScore(raw)
 	e = Explain(r, p)
 	assert.Equal(t, Component{"friend_defaults", 0}, e.Components[7])
 }

@@ -95,7 +95,7 @@ func PageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions) 
 		return nil, 0, graph.Invalid("offsets", "must have at least one entry")
 	}
 	n := len(offsets) - 1
-	if err := checkCSR("csr", offsets, targets, n); err != nil {
+	if err := graph.Under("csr", graph.CSR{Offsets: offsets, Targets: targets}.Validate(n)); err != nil {
 		return nil, 0, err
 	}
 	if o.Damping != 0 && !(o.Damping > 0 && o.Damping < 1) {

@@ -4,8 +4,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-
-	"github.com/socialscore/socialscore/graph"
 )
 
 // blockSize is the granularity of work splitting and of partial sums. Rows
@@ -64,31 +62,3 @@ func runRanges(bounds []int, fn func(lo, hi int)) {
 
 // numBlocks returns the number of blocks covering n rows.
 func numBlocks(n int) int { return (n + blockSize - 1) / blockSize }
-
-// checkCSR reports whether offsets/targets form a valid CSR over n
-// vertices: len(offsets) = n+1, offsets[0] = 0, non-decreasing,
-// offsets[n] = len(targets), every target in [0,n). It returns an error
-// wrapping graph.ErrInvalid naming what is wrong.
-func checkCSR(what string, offsets, targets []int32, n int) error {
-	if len(offsets) != n+1 {
-		return graph.Invalid(what+"/offsets", "has length %d, want %d", len(offsets), n+1)
-	}
-	if offsets[0] != 0 {
-		return graph.Invalid(what+"/offsets", "must start at 0")
-	}
-	for i := 0; i < n; i++ {
-		if offsets[i+1] < offsets[i] {
-			return graph.Invalid(what+"/offsets", "decreases at %d", i)
-		}
-	}
-	if int(offsets[n]) != len(targets) {
-		return graph.Invalid(what+"/offsets", "ends at %d but there are %d targets", offsets[n], len(targets))
-	}
-	un := uint32(n)
-	for k, t := range targets {
-		if uint32(t) >= un {
-			return graph.Invalid(what+"/targets", "entry %d is %d, outside [0,%d)", k, t, n)
-		}
-	}
-	return nil
-}

@@ -23,15 +23,8 @@ const (
 // PillarsOf for the person's record and profile, counting as recruits only
 // the people i recruited whose record is active (graph.Record.Active).
 func ComputePillars(s *graph.Snapshot, i int32) graph.Pillars {
-	active := 0
-	if len(s.RecruitOffsets) > 0 {
-		for _, r := range s.Recruits(i) {
-			if s.Records[r].Active() {
-				active++
-			}
-		}
-	}
-	return PillarsOf(s.Records[i], s.Profiles[i], active)
+	recruits := s.RecruitsCSR()
+	return PillarsIn(&recruits, s.Records, s.Profiles, i)
 }
 
 // PillarsOf computes the five pillars of a record and profile, each in

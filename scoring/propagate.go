@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/socialscore/socialscore/graph"
 )
@@ -28,7 +29,7 @@ const (
 // with w the tie weights (1 when snapshot.Weights is nil). A person u with
 // no friends (or whose ties all weigh 0) has W_uu = 1, a self-loop, so that
 // s_u = (1−α)b_u + α·s_u, that is s_u = b_u: without friends one keeps one's
-// own value, as DESIGN.md asks. With W row-stochastic and α in [0,1),
+// own value (docs/architecture.md, "Propagation"). With W row-stochastic and α in [0,1),
 // I − αW is invertible and
 //
 //	s = (1−α)·(I − αW)⁻¹·b = (1−α)·Σ_t (αW)^t·b
@@ -81,21 +82,11 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 
 	// inv[u] = 1/Σ_v w_uv, or 0 for a person without (weighted) friends,
 	// who keeps s_u = b_u.
+	csr := graph.CSR{Offsets: offsets, Targets: targets, Weights: weights}
 	inv := make([]float64, n)
 	runRanges(bounds, func(lo, hi int) {
 		for u := lo; u < hi; u++ {
-			a, e := offsets[u], offsets[u+1]
-			var sum float64
-			if weights == nil {
-				sum = float64(e - a)
-			} else {
-				for _, w := range weights[a:e] {
-					sum += float64(w)
-				}
-			}
-			if sum > 0 {
-				inv[u] = 1 / sum
-			}
+			inv[u] = InvStrength(&csr, int32(u))
 		}
 	})
 
@@ -108,7 +99,7 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 		if err := ctx.Err(); err != nil {
 			return nil, it - 1, fmt.Errorf("propagation: %w", err)
 		}
-		k := propStep{offsets: offsets, targets: targets, weights: weights, inv: inv, b: b, cur: cur, prev: prev, next: next, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
+		k := propStep{csr: &csr, inv: inv, b: b, cur: cur, prev: prev, next: next, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
 		if it == 1 {
 			k.prev = cur // ω₁ = 1: the first step is a plain one
 		}
@@ -133,39 +124,25 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 
 // propStep is one Jacobi iteration of Propagate over a range of rows.
 type propStep struct {
-	offsets, targets  []int32
-	weights           []float32
+	csr               *graph.CSR
 	inv, b, cur, prev []float64 // read
 	next, blockMax    []float64 // written
 	alpha, omega      float64   // omega: Chebyshev weight; 1: plain step
 }
 
-// run computes y = (1−α)b[u] + α·inv[u]·Σ_v w_uv·cur[v] (b[u] for a person
-// without friends) and next[u] = prev[u] + ω·(y − prev[u]) for u in
-// [lo,hi), and each block's largest change.
+// run computes y = PropagationRow (b[u] for a person without friends) and
+// next[u] = prev[u] + ω·(y − prev[u]) for u in [lo,hi), and each block's
+// largest change.
 func (k *propStep) run(lo, hi int) {
-	offsets, targets, weights := k.offsets, k.targets, k.weights
-	inv, b, cur, prev, next := k.inv, k.b, k.cur, k.prev, k.next
-	alpha, beta, omega := k.alpha, 1-k.alpha, k.omega
+	csr, inv, b, cur, prev, next := k.csr, k.inv, k.b, k.cur, k.prev, k.next
+	alpha, omega := k.alpha, k.omega
 	for blk := lo; blk < hi; blk += blockSize {
 		var dmax float64
 		end := min(blk+blockSize, hi)
 		for u := blk; u < end; u++ {
 			v := b[u]
-			if iu := inv[u]; iu != 0 {
-				a, e := offsets[u], offsets[u+1]
-				var acc float64
-				if weights == nil {
-					for _, t := range targets[a:e] {
-						acc += cur[t]
-					}
-				} else {
-					ws := weights[a:e]
-					for j, t := range targets[a:e] {
-						acc += float64(ws[j]) * cur[t]
-					}
-				}
-				v = beta*v + alpha*acc*iu
+			if inv[u] != 0 {
+				v = PropagationRow(csr, inv, b, cur, alpha, int32(u))
 				if omega != 1 {
 					v = prev[u] + omega*(v-prev[u])
 				}
@@ -176,5 +153,49 @@ func (k *propStep) run(lo, hi int) {
 			next[u] = v
 		}
 		k.blockMax[blk/blockSize] = dmax
+	}
+}
+
+// RefinePropagation improves a solution s of the propagation on the CSR
+// (inv = InvStrength of every row) by plain Jacobi sweeps warm-started
+// from s, as the policy lab re-solves after a round changed much of the
+// network: each sweep sets s_u ← s_u + r_u for every row, with the
+// residual r_u = PropagationRow(u) − s_u of the previous s, until no
+// |r_u| exceeds tol or maxSweeps sweeps are done. Rows are split between
+// up to workers goroutines (0: GOMAXPROCS); each row reads only the
+// previous s, so the result does not depend on the split. ctx is checked
+// before every sweep. It returns the new s (s itself or a slice of the
+// same length) and the number of sweeps done; on cancellation the error
+// wraps ctx.Err() and s is left as it was after the last sweep.
+func RefinePropagation(ctx context.Context, c *graph.CSR, inv, b, s []float64, alpha, tol float64, maxSweeps, workers int) ([]float64, int, error) {
+	n := len(s)
+	if n == 0 {
+		return s, 0, nil
+	}
+	bounds := partition(c.Offsets, workerCount(workers, n))
+	next := make([]float64, n)
+	for sweep := 1; ; sweep++ {
+		if err := ctx.Err(); err != nil {
+			return s, sweep - 1, fmt.Errorf("propagation: %w", err)
+		}
+		var mu sync.Mutex
+		worst := 0.0
+		runRanges(bounds, func(lo, hi int) {
+			local := 0.0
+			for u := lo; u < hi; u++ {
+				r := PropagationRow(c, inv, b, s, alpha, int32(u)) - s[u]
+				next[u] = s[u] + r
+				if a := math.Abs(r); a > local {
+					local = a
+				}
+			}
+			mu.Lock()
+			worst = max(worst, local)
+			mu.Unlock()
+		})
+		s, next = next, s
+		if worst <= tol || sweep >= maxSweeps {
+			return s, sweep, nil
+		}
 	}
 }

@@ -77,18 +77,7 @@ func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
 // slice.
 func (v *View) Index(id graph.ID) (int, bool) {
 	rs := v.results
-	n := len(rs)
-	if n == 0 {
-		return 0, false
-	}
-	if off := int64(id) - int64(rs[0].ID); off >= 0 && off < int64(n) && rs[off].ID == id {
-		return int(off), true
-	}
-	i := sort.Search(n, func(i int) bool { return rs[i].ID >= id })
-	if i < n && rs[i].ID == id {
-		return i, true
-	}
-	return 0, false
+	return graph.Position(len(rs), id, func(i int) graph.ID { return rs[i].ID })
 }
 
 // NewView builds a view from a run's results (sorted here if needed).

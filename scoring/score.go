@@ -3,7 +3,6 @@ package scoring
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
@@ -32,7 +31,8 @@ const numPhases = 5
 //     Score = clamp(round(350 + 600·((1−c)·s + c·pct/100) − penalty), 350, 950)
 //
 //     with c the policy's Centrality and penalty =
-//     min(FriendDefaultCap, FriendDefaultPenalty·#{friends with a default});
+//     min(FriendDefaultCap, FriendDefaultPenalty·#{friends with a default})
+//     (FinalValue, RoundScore, Policy.FriendPenalty);
 //     then Friends = number of friends and FriendMean = the mean final
 //     Score of one's friends (unweighted; 0 without friends).
 //
@@ -81,12 +81,13 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 	t := time.Now()
 	results := make([]graph.Result, n)
 	b := make([]float64, n)
+	recruits := s.RecruitsCSR()
 	runRanges(bounds, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			pl := ComputePillars(s, int32(i))
+			pl := PillarsIn(&recruits, s.Records, s.Profiles, int32(i))
 			bi := p.Weights.Combine(pl)
 			b[i] = bi
-			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: toScore(MinScore + Span*bi)}
+			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: IndividualScore(bi)}
 		}
 	})
 	if err := endPhase("pillars", &st.Pillars, t); err != nil {
@@ -124,49 +125,24 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 
 	// 5. Final scores, then friends' means of them.
 	t = time.Now()
-	var defaulted []bool
-	if p.FriendDefaultPenalty > 0 {
-		defaulted = make([]bool, n)
-		runRanges(bounds, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				defaulted[i] = s.Records[i].Defaults > 0
-			}
-		})
-	}
+	defaulted := p.Defaulted(s.Records, nil)
 	c := p.Centrality
 	scores := make([]int32, n) // compact copy for the friends' means
 	runRanges(bounds, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			var penalty float64
-			if defaulted != nil {
-				k := 0
-				for _, j := range s.Friends(int32(i)) {
-					if defaulted[j] {
-						k++
-					}
-				}
-				penalty = min(p.FriendDefaultCap, p.FriendDefaultPenalty*float64(k))
-			}
+			friends := s.Friends(int32(i))
 			r := &results[i]
 			r.Network = sv[i]
 			r.PageRank = pr[i]
 			r.Percentile = pct[i]
-			r.Score = toScore(MinScore + Span*((1-c)*sv[i]+c*pct[i]/100) - penalty)
+			r.Score = RoundScore(FinalValue(sv[i], pct[i], p.FriendPenalty(friends, defaulted), c))
 			scores[i] = int32(r.Score)
-			r.Friends = int32(s.Degree(int32(i)))
+			r.Friends = int32(len(friends))
 		}
 	})
 	runRanges(bounds, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			friends := s.Friends(int32(i))
-			if len(friends) == 0 {
-				continue
-			}
-			var sum int64
-			for _, j := range friends {
-				sum += int64(scores[j])
-			}
-			results[i].FriendMean = float64(sum) / float64(len(friends))
+			results[i].FriendMean = FriendMean(s.Friends(int32(i)), scores)
 		}
 	})
 	if err := endPhase("finalize", &st.Finalize, t); err != nil {
@@ -174,18 +150,6 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 	}
 	st.Total = time.Since(t0)
 	return results, st, nil
-}
-
-// toScore rounds x half away from zero and clamps it to [MinScore, MaxScore].
-func toScore(x float64) int {
-	r := math.Round(x)
-	if !(r >= MinScore) { // also NaN
-		return MinScore
-	}
-	if r > MaxScore {
-		return MaxScore
-	}
-	return int(r)
 }
 
 // checkSnapshot verifies the shape of the snapshot's arrays, so that a
@@ -198,21 +162,11 @@ func checkSnapshot(s *graph.Snapshot) error {
 	if n == 0 && len(s.Offsets) == 0 {
 		return nil
 	}
-	if err := checkCSR("snapshot/friends", s.Offsets, s.Targets, n); err != nil {
+	if err := graph.Under("snapshot/friends", s.FriendsCSR().Validate(n)); err != nil {
 		return err
-	}
-	if s.Weights != nil {
-		if len(s.Weights) != len(s.Targets) {
-			return graph.Invalid("snapshot/weights", "has %d entries for %d targets", len(s.Weights), len(s.Targets))
-		}
-		for k, w := range s.Weights {
-			if !(w >= 0) || math.IsInf(float64(w), 0) {
-				return graph.Invalid("snapshot/weights", "entry %d is %v, want a finite weight ≥ 0", k, w)
-			}
-		}
 	}
 	if len(s.RecruitOffsets) == 0 && len(s.RecruitTargets) == 0 {
 		return nil // no recruitments
 	}
-	return checkCSR("snapshot/recruits", s.RecruitOffsets, s.RecruitTargets, n)
+	return graph.Under("snapshot/recruits", s.RecruitsCSR().Validate(n))
 }

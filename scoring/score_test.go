@@ -259,6 +259,6 @@ func TestScoreSnapshotErrors(t *testing.T) {
 func TestToScore(t *testing.T) {
 	// expected: math.Round (half away from zero), then clamped to [350, 950]
 	for x, want := range map[float64]int{349.4: 350, -10: 350, 350.5: 351, 700.49: 700, 949.5: 950, 2000: 950, math.NaN(): 350} {
-		assert.Equal(t, want, toScore(x), "%v", x)
+		assert.Equal(t, want, RoundScore(x), "%v", x)
 	}
 }

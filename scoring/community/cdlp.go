@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-
-	"github.com/socialscore/socialscore/graph"
 )
 
 // CDLP runs community detection by label propagation for the given number
@@ -34,8 +32,8 @@ import (
 // the out-neighbour CSR.
 //
 // labels0 must have one label per vertex; CDLP does not change it. It
-// panics if the arrays are inconsistent (see CheckCSR to validate input
-// first).
+// panics if the arrays are inconsistent (see graph.CSR.Validate to validate
+// input first).
 func CDLP(offsets, targets []int32, labels0 []int64, iterations int) []int64 {
 	out, _ := cdlp(context.Background(), offsets, targets, labels0, iterations, 0)
 	return out
@@ -170,30 +168,4 @@ func Bidirect(offsets, targets []int32) ([]int32, []int32) {
 		}
 	}
 	return deg, out
-}
-
-// CheckCSR reports whether offsets and targets form a CSR over n vertices:
-// len(offsets) = n+1, offsets[0] = 0, non-decreasing, ending at
-// len(targets), every target in [0,n). The error wraps graph.ErrInvalid.
-func CheckCSR(offsets, targets []int32, n int) error {
-	if len(offsets) != n+1 {
-		return graph.Invalid("offsets", "has length %d, want %d", len(offsets), n+1)
-	}
-	if offsets[0] != 0 {
-		return graph.Invalid("offsets", "must start at 0")
-	}
-	for i := 0; i < n; i++ {
-		if offsets[i+1] < offsets[i] {
-			return graph.Invalid("offsets", "decreases at %d", i)
-		}
-	}
-	if int(offsets[n]) != len(targets) {
-		return graph.Invalid("offsets", "ends at %d but there are %d targets", offsets[n], len(targets))
-	}
-	for k, t := range targets {
-		if uint32(t) >= uint32(n) {
-			return graph.Invalid("targets", "entry %d is %d, outside [0,%d)", k, t, n)
-		}
-	}
-	return nil
 }

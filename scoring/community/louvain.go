@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/socialscore/socialscore/graph"
 )
 
 // minPassGain: a local moving phase stops after a pass that improves Q by
@@ -94,11 +96,8 @@ func Louvain(ctx context.Context, offsets, targets []int32, weights []float32, o
 		n = 0
 		offsets = []int32{0}
 	}
-	if err := CheckCSR(offsets, targets, n); err != nil {
+	if err := (graph.CSR{Offsets: offsets, Targets: targets, Weights: weights}).Validate(n); err != nil {
 		return Partition{}, fmt.Errorf("community: louvain: %w", err)
-	}
-	if weights != nil && len(weights) != len(targets) {
-		return Partition{}, fmt.Errorf("community: louvain: %d weights for %d targets", len(weights), len(targets))
 	}
 	gamma := o.Resolution
 	if gamma == 0 {

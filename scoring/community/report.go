@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
-	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/netstat"
 )
 
@@ -148,7 +147,7 @@ func Report(ctx context.Context, snap *graph.Snapshot, results []graph.Result, o
 	if n == 0 {
 		offsets = []int32{0}
 	}
-	if err := CheckCSR(offsets, snap.Targets, n); err != nil {
+	if err := (graph.CSR{Offsets: offsets, Targets: snap.Targets}).Validate(n); err != nil {
 		return NetworkReport{}, fmt.Errorf("community: report: %w", err)
 	}
 	if o.CDLPIterations <= 0 {
@@ -163,7 +162,7 @@ func Report(ctx context.Context, snap *graph.Snapshot, results []graph.Result, o
 	rep := NetworkReport{People: n, Friendships: len(snap.Targets) / 2}
 
 	t0 := time.Now()
-	res := scoring.Align(snap.IDs, results)
+	res := graph.Align(snap.IDs, results)
 	score := make([]float64, n)
 	indiv := make([]float64, n)
 	scored := make([]bool, n)

@@ -3,7 +3,6 @@ package contagion
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -182,142 +181,238 @@ type Delta struct {
 // ctx's error if it is cancelled; an invalid policy's validation error.
 func Shock(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req ShockRequest) (ShockResult, error) {
 	t0 := time.Now()
+	sh, err := prepare(ctx, snap, pol, req)
+	if err != nil {
+		return ShockResult{}, err
+	}
+	res, ds, err := sh.propagate(ctx)
+	if err != nil {
+		return ShockResult{}, err
+	}
+	res.Total = sh.engine.total(ds)
+	res.Changes = sh.changedPeople(ds)
+	res.ElapsedMS = float64(time.Since(t0).Microseconds()) / 1000
+	return res, nil
+}
+
+// shock is a shock experiment ready to propagate: the request checked,
+// the changed records applied (aside), the baseline, the new individual
+// values, the penalties after the change and the hop levels.
+type shock struct {
+	snap     *graph.Snapshot
+	pol      scoring.Policy
+	req      ShockRequest
+	maxSteps int
+
+	changes *changeSet
+	base    []graph.Result
+	bNew    []float64 // individual values with the changed records
+	engine  *engine
+	// levelEnd[h]: engine.region[:levelEnd[h]] is everyone at hop ≤ h.
+	levelEnd []int
+}
+
+// prepare runs the phases of Shock before the propagation steps: check
+// the request, apply the changes, score the baseline, find the new
+// individual values and penalties, and the hop levels.
+func prepare(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req ShockRequest) (*shock, error) {
+	maxSteps, now, err := checkRequest(snap, pol, req)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := applyChanges(snap, req.Changes, now)
+	if err != nil {
+		return nil, err
+	}
+	base, err := baseline(ctx, snap, pol, req)
+	if err != nil {
+		return nil, err
+	}
+	bNew, isSource := newBases(snap, pol, base, changes)
+	penBase, penNew := penaltiesAfter(snap, pol, changes)
+	hop, region, levelEnd := hopLevels(snap, isSource)
+
+	e := &engine{pol: pol, base: base, hop: hop, region: region, penNew: penNew, listLimit: req.ListLimit, maxHop: len(levelEnd) - 1}
+	e.rawBefore = make([]float64, snap.Len())
+	for _, u := range region {
+		e.rawBefore[u] = rawScore(base[u].Network, base[u].Percentile, penBase[u], pol.Centrality)
+	}
+	return &shock{snap: snap, pol: pol, req: req, maxSteps: maxSteps, changes: changes, base: base, bNew: bNew, engine: e, levelEnd: levelEnd}, nil
+}
+
+// checkRequest checks the snapshot, policy and request and returns the
+// number of steps to report and the time events are checked against.
+func checkRequest(snap *graph.Snapshot, pol scoring.Policy, req ShockRequest) (int, time.Time, error) {
 	if snap == nil {
-		return ShockResult{}, graph.Invalid("snapshot", "is nil")
+		return 0, time.Time{}, graph.Invalid("snapshot", "is nil")
 	}
 	if err := pol.Validate(); err != nil {
-		return ShockResult{}, fmt.Errorf("contagion: policy %q: %w", pol.Name, err)
+		return 0, time.Time{}, fmt.Errorf("contagion: policy %q: %w", pol.Name, err)
 	}
 	if len(req.Changes) == 0 {
-		return ShockResult{}, graph.Invalid("changes", "at least one change is required")
+		return 0, time.Time{}, graph.Invalid("changes", "at least one change is required")
 	}
 	if len(req.Changes) > MaxChanges {
-		return ShockResult{}, graph.Invalid("changes", "at most %d changes, got %d", MaxChanges, len(req.Changes))
+		return 0, time.Time{}, graph.Invalid("changes", "at most %d changes, got %d", MaxChanges, len(req.Changes))
 	}
 	maxSteps := req.MaxSteps
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps
 	}
 	if maxSteps < 0 || maxSteps > MaxMaxSteps {
-		return ShockResult{}, graph.Invalid("max_steps", "must be between 1 and %d (0: %d), got %d", MaxMaxSteps, DefaultMaxSteps, req.MaxSteps)
+		return 0, time.Time{}, graph.Invalid("max_steps", "must be between 1 and %d (0: %d), got %d", MaxMaxSteps, DefaultMaxSteps, req.MaxSteps)
 	}
 	if req.ListLimit < 0 {
-		return ShockResult{}, graph.Invalid("list_limit", "must not be negative")
+		return 0, time.Time{}, graph.Invalid("list_limit", "must not be negative")
 	}
 	now := req.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	n := snap.Len()
+	return maxSteps, now, nil
+}
 
-	// The changed records, kept aside: the snapshot is not touched.
-	records := make(map[int32]graph.Record, len(req.Changes))
-	changed := make([]int32, len(req.Changes))
-	seen := make(map[int32]int, len(req.Changes))
-	for i, ch := range req.Changes {
+// changeSet is the changed records, kept aside: the snapshot is not
+// touched.
+type changeSet struct {
+	snap    *graph.Snapshot
+	records map[int32]graph.Record
+	changed []int32 // snapshot index of each change, in request order
+}
+
+// record returns person i's record after the changes.
+func (c *changeSet) record(i int32) *graph.Record {
+	if r, ok := c.records[i]; ok {
+		return &r
+	}
+	return &c.snap.Records[i]
+}
+
+// applyChanges checks the changes and applies them to copies of the
+// records.
+func applyChanges(snap *graph.Snapshot, changes []Change, now time.Time) (*changeSet, error) {
+	c := &changeSet{snap: snap, records: make(map[int32]graph.Record, len(changes)), changed: make([]int32, len(changes))}
+	seen := make(map[int32]int, len(changes))
+	for i, ch := range changes {
 		prefix := "changes/" + strconv.Itoa(i)
 		k, ok := snap.Index(ch.ID)
 		if !ok {
-			return ShockResult{}, &graph.ValidationError{Field: prefix + "/id", Reason: fmt.Sprintf("no consenting person with id %d", ch.ID), Kind: graph.ErrNotFound}
+			return nil, &graph.ValidationError{Field: prefix + "/id", Reason: fmt.Sprintf("no consenting person with id %d", ch.ID), Kind: graph.ErrNotFound}
 		}
 		if j, dup := seen[k]; dup {
-			return ShockResult{}, graph.Invalid(prefix+"/id", "person %d is already changed by changes/%d", ch.ID, j)
+			return nil, graph.Invalid(prefix+"/id", "person %d is already changed by changes/%d", ch.ID, j)
 		}
 		seen[k] = i
 		if ch.Record == nil && len(ch.Events) == 0 {
-			return ShockResult{}, graph.Invalid(prefix, "needs events or a record")
+			return nil, graph.Invalid(prefix, "needs events or a record")
 		}
 		r := snap.Records[k]
 		if ch.Record != nil {
 			if err := ch.Record.Validate(); err != nil {
-				return ShockResult{}, prefixed(prefix, err)
+				return nil, graph.Under(prefix, err)
 			}
 			r = *ch.Record
 		}
 		if err := r.Apply(ch.Events, now); err != nil {
-			return ShockResult{}, prefixed(prefix, err)
+			return nil, graph.Under(prefix, err)
 		}
-		records[k] = r
-		changed[i] = k
+		c.records[k] = r
+		c.changed[i] = k
 	}
-	record := func(i int32) *graph.Record {
-		if r, ok := records[i]; ok {
-			return &r
-		}
-		return &snap.Records[i]
-	}
+	return c, nil
+}
 
-	// The baseline.
+// baseline returns the request's baseline, checked, or scores the
+// snapshot.
+func baseline(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req ShockRequest) ([]graph.Result, error) {
+	n := snap.Len()
 	base := req.Baseline
 	if base == nil {
 		var err error
 		base, _, err = scoring.ScoreSnapshot(ctx, snap, pol, scoring.Options{Workers: req.Workers})
 		if err != nil {
-			return ShockResult{}, fmt.Errorf("contagion: baseline: %w", err)
+			return nil, fmt.Errorf("contagion: baseline: %w", err)
 		}
-	} else {
-		if len(base) != n {
-			return ShockResult{}, graph.Invalid("baseline", "has %d results for %d people", len(base), n)
-		}
-		for i := range base {
-			if base[i].ID != snap.IDs[i] {
-				return ShockResult{}, graph.Invalid("baseline", "result %d is for %d, want %d (snapshot order)", i, base[i].ID, snap.IDs[i])
-			}
+		return base, nil
+	}
+	if len(base) != n {
+		return nil, graph.Invalid("baseline", "has %d results for %d people", len(base), n)
+	}
+	for i := range base {
+		if base[i].ID != snap.IDs[i] {
+			return nil, graph.Invalid("baseline", "result %d is for %d, want %d (snapshot order)", i, base[i].ID, snap.IDs[i])
 		}
 	}
+	return base, nil
+}
 
-	// New individual values: the changed people and their recruiters.
+// newBases returns the individual values with the changed records (which
+// differ for the changed people and, through the recruitment pillar, their
+// recruiters) and the sources of the shock: the changed people and
+// everyone whose individual value changed.
+func newBases(snap *graph.Snapshot, pol scoring.Policy, base []graph.Result, c *changeSet) ([]float64, []bool) {
+	n := snap.Len()
 	bNew := make([]float64, n)
 	for i := range base {
 		bNew[i] = base[i].Base
 	}
 	recruiter := recruiters(snap)
+	recruits := snap.RecruitsCSR()
+	active := func(j int32) bool { return c.record(j).Active() }
 	isSource := make([]bool, n)
-	for _, k := range changed {
+	for _, k := range c.changed {
 		isSource[k] = true
 		for _, a := range []int32{k, recruiter[k]} {
 			if a < 0 {
 				continue
 			}
-			// scoring.ComputePillars with the changed records.
-			active := 0
-			if len(snap.RecruitOffsets) == n+1 {
-				for _, r := range snap.Recruits(a) {
-					if record(r).Active() {
-						active++
-					}
-				}
-			}
-			bNew[a] = pol.Weights.Combine(scoring.PillarsOf(*record(a), snap.Profiles[a], active))
+			pl := scoring.PillarsOf(*c.record(a), snap.Profiles[a], scoring.ActiveRecruits(&recruits, a, active))
+			bNew[a] = pol.Weights.Combine(pl)
 			if bNew[a] != base[a].Base {
 				isSource[a] = true
 			}
 		}
 	}
+	return bNew, isSource
+}
 
-	// Friend-default penalties before and after (lenddo): they differ only
-	// for the friends of someone whose default status changed.
-	penBase := penalties(snap, pol, func(i int32) bool { return snap.Records[i].Defaults > 0 })
-	penNew := penBase
-	if pol.FriendDefaultPenalty > 0 {
-		cloned := false
-		for _, k := range changed {
-			if (snap.Records[k].Defaults > 0) == (record(k).Defaults > 0) {
-				continue
-			}
-			if !cloned {
-				penNew, cloned = slices.Clone(penBase), true
-			}
-			for _, v := range snap.Friends(k) {
-				penNew[v] = penaltyOf(snap, pol, v, func(i int32) bool { return record(i).Defaults > 0 })
+// penaltiesAfter returns everyone's friend-default penalty (lenddo)
+// before and after the changes (all 0 when the policy has none). They
+// differ only for the friends of someone whose default status changed.
+func penaltiesAfter(snap *graph.Snapshot, pol scoring.Policy, c *changeSet) (before, after []float64) {
+	defBase := pol.Defaulted(snap.Records, nil)
+	before = make([]float64, snap.Len())
+	if defBase == nil {
+		return before, before
+	}
+	for u := range int32(snap.Len()) {
+		before[u] = pol.FriendPenalty(snap.Friends(u), defBase)
+	}
+	after = before
+	var defNew []bool
+	for _, k := range c.changed {
+		if defBase[k] == (c.record(k).Defaults > 0) {
+			continue
+		}
+		if defNew == nil {
+			after = slices.Clone(before)
+			defNew = slices.Clone(defBase)
+			for _, j := range c.changed {
+				defNew[j] = c.record(j).Defaults > 0
 			}
 		}
+		for _, v := range snap.Friends(k) {
+			after[v] = pol.FriendPenalty(snap.Friends(v), defNew)
+		}
 	}
+	return before, after
+}
 
-	// Hop distances from the sources, and the region they reach, grouped
-	// by hop (ascending index within a hop, for memory locality).
-	hop, region := bfs(snap, isSource)
-	var levelEnd []int // region[:levelEnd[h]] is everyone at hop ≤ h
+// hopLevels returns the hop distance of everyone from the sources, the
+// region they reach grouped by hop (ascending index within a hop, for
+// memory locality), and where each hop ends in the region.
+func hopLevels(snap *graph.Snapshot, isSource []bool) (hop, region []int32, levelEnd []int) {
+	hop, region = bfs(snap, isSource)
 	for i, u := range region {
 		if int(hop[u]) == len(levelEnd) {
 			levelEnd = append(levelEnd, 0)
@@ -331,133 +426,85 @@ func Shock(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req Sh
 		}
 		slices.Sort(region[start:end])
 	}
-	upTo := func(h int) int { // people at hop ≤ h
-		if len(levelEnd) == 0 {
-			return 0
-		}
-		return levelEnd[min(h, len(levelEnd)-1)]
-	}
+	return hop, region, levelEnd
+}
 
-	e := &engine{pol: pol, base: base, hop: hop, region: region, penNew: penNew, listLimit: req.ListLimit, maxHop: len(levelEnd) - 1}
-	e.rawBefore = make([]float64, n)
-	for _, u := range region {
-		e.rawBefore[u] = rawScore(base[u].Network, base[u].Percentile, penBase[u], pol.Centrality)
+// upTo returns the number of people at hop ≤ h.
+func (sh *shock) upTo(h int) int {
+	if len(sh.levelEnd) == 0 {
+		return 0
 	}
+	return sh.levelEnd[min(h, len(sh.levelEnd)-1)]
+}
 
-	// The steps, on the change ds = s⁽ᵏ⁾ − s, which by linearity follows
-	//   ds⁽⁰⁾ = 0,  ds⁽ᵏ⁺¹⁾ = (1−α)(b′ − b) + αW·ds⁽ᵏ⁾
-	// (exact up to the baseline's own convergence tolerance). ds⁽ᵏ⁾ is
-	// exactly 0 beyond hop k−1, so step k touches only the people within
-	// hop k−1; the friend-default penalty moves people within hop 1 from
-	// step 0.
+// propagate runs the steps, on the change ds = s⁽ᵏ⁾ − s, which by
+// linearity follows
+//
+//	ds⁽⁰⁾ = 0,  ds⁽ᵏ⁺¹⁾ = (1−α)(b′ − b) + αW·ds⁽ᵏ⁾
+//
+// (exact up to the baseline's own convergence tolerance), and returns the
+// result with its steps and iterations, and ds at the end. ds⁽ᵏ⁾ is
+// exactly 0 beyond hop k−1, so step k touches only the people within hop
+// k−1; the friend-default penalty moves people within hop 1 from step 0.
+func (sh *shock) propagate(ctx context.Context) (ShockResult, []float64, error) {
+	snap, pol, e := sh.snap, sh.pol, sh.engine
+	n := snap.Len()
 	res := ShockResult{Policy: pol.Name, Alpha: pol.Alpha, People: n, MinMove: MinMove, Steps: []Step{}}
 	db := make([]float64, n)
-	for _, u := range region[:upTo(0)] {
-		db[u] = bNew[u] - base[u].Base
+	for _, u := range e.region[:sh.upTo(0)] {
+		db[u] = sh.bNew[u] - sh.base[u].Base
 	}
 	ds, next := make([]float64, n), make([]float64, n)
-	inv := invStrength(snap, region)
-	res.Steps = append(res.Steps, e.step(0, ds, upTo(1)))
-	alpha, beta := pol.Alpha, 1-pol.Alpha
+	csr := snap.FriendsCSR()
+	inv := make([]float64, n)
+	for _, u := range e.region {
+		inv[u] = scoring.InvStrength(&csr, u)
+	}
+	res.Steps = append(res.Steps, e.step(0, ds, sh.upTo(1)))
 	for it := 1; it <= scoring.PropagationMaxIterations; it++ {
 		if err := ctx.Err(); err != nil {
-			return ShockResult{}, fmt.Errorf("contagion: shock: %w", err)
+			return ShockResult{}, nil, fmt.Errorf("contagion: shock: %w", err)
 		}
 		var dmax float64
-		for _, u := range region[:upTo(it-1)] {
-			v := db[u]
-			if iu := inv[u]; iu != 0 {
-				a, z := snap.Offsets[u], snap.Offsets[u+1]
-				var acc float64
-				if snap.Weights == nil {
-					for _, t := range snap.Targets[a:z] {
-						acc += ds[t]
-					}
-				} else {
-					for j, t := range snap.Targets[a:z] {
-						acc += float64(snap.Weights[int(a)+j]) * ds[t]
-					}
-				}
-				v = beta*v + alpha*acc*iu
-			}
+		for _, u := range e.region[:sh.upTo(it-1)] {
+			v := scoring.PropagationRow(&csr, inv, db, ds, pol.Alpha, u)
 			dmax = max(dmax, math.Abs(v-ds[u]))
 			next[u] = v
 		}
 		ds, next = next, ds
 		res.Iterations = it
-		if it <= maxSteps {
-			res.Steps = append(res.Steps, e.step(it, ds, upTo(max(it-1, 1))))
+		if it <= sh.maxSteps {
+			res.Steps = append(res.Steps, e.step(it, ds, sh.upTo(max(it-1, 1))))
 		}
-		if dmax < scoring.PropagationTol && upTo(it-1) == len(region) {
+		if dmax < scoring.PropagationTol && sh.upTo(it-1) == len(e.region) {
 			res.Converged = true
 			break
 		}
 	}
-	res.Total = e.total(ds)
-
-	for i, k := range changed {
-		after := rawScore(base[k].Network+ds[k], base[k].Percentile, penNew[k], pol.Centrality)
-		res.Changes = append(res.Changes, ChangedPerson{
-			ID:               req.Changes[i].ID,
-			IndividualBefore: base[k].Individual,
-			IndividualAfter:  roundScore(scoring.MinScore + scoring.Span*bNew[k]),
-			ScoreBefore:      base[k].Score,
-			ScoreAfter:       roundScore(after),
-		})
-	}
-	res.ElapsedMS = float64(time.Since(t0).Microseconds()) / 1000
-	return res, nil
+	return res, ds, nil
 }
 
-// prefixed puts prefix in front of a validation error's field.
-func prefixed(prefix string, err error) error {
-	var ve *graph.ValidationError
-	if errors.As(err, &ve) {
-		c := *ve
-		c.Field = prefix + "/" + ve.Field
-		return &c
+// changedPeople reports the changed people before and after, ds being
+// the change of the network values at the end.
+func (sh *shock) changedPeople(ds []float64) []ChangedPerson {
+	var out []ChangedPerson
+	base, e := sh.base, sh.engine
+	for i, k := range sh.changes.changed {
+		out = append(out, ChangedPerson{
+			ID:               sh.req.Changes[i].ID,
+			IndividualBefore: base[k].Individual,
+			IndividualAfter:  scoring.IndividualScore(sh.bNew[k]),
+			ScoreBefore:      base[k].Score,
+			ScoreAfter:       scoring.RoundScore(e.raw(k, ds)),
+		})
 	}
-	return graph.Invalid(prefix, "%v", err)
+	return out
 }
 
 // rawScore is the final combination of scoring.ScoreSnapshot before
 // rounding, clamped to the score range.
 func rawScore(s, pct, penalty, c float64) float64 {
-	x := scoring.MinScore + scoring.Span*((1-c)*s+c*pct/100) - penalty
-	return min(max(x, scoring.MinScore), scoring.MaxScore)
-}
-
-// roundScore rounds half away from zero and clamps, as the scoring run.
-func roundScore(x float64) int {
-	r := math.Round(x)
-	if !(r >= scoring.MinScore) {
-		return scoring.MinScore
-	}
-	return int(min(r, scoring.MaxScore))
-}
-
-// penalties returns the friend-default penalty of everyone (all 0 when
-// the policy has none).
-func penalties(snap *graph.Snapshot, pol scoring.Policy, defaulted func(int32) bool) []float64 {
-	out := make([]float64, snap.Len())
-	if pol.FriendDefaultPenalty > 0 {
-		for u := range int32(snap.Len()) {
-			out[u] = penaltyOf(snap, pol, u, defaulted)
-		}
-	}
-	return out
-}
-
-// penaltyOf is person u's friend-default penalty,
-// min(cap, penalty·#{friends with a default}).
-func penaltyOf(snap *graph.Snapshot, pol scoring.Policy, u int32, defaulted func(int32) bool) float64 {
-	k := 0
-	for _, v := range snap.Friends(u) {
-		if defaulted(v) {
-			k++
-		}
-	}
-	return min(pol.FriendDefaultCap, pol.FriendDefaultPenalty*float64(k))
+	return scoring.ClampScore(scoring.FinalValue(s, pct, penalty, c))
 }
 
 // bfs returns the friendship distance of everyone to the nearest source
@@ -483,27 +530,6 @@ func bfs(snap *graph.Snapshot, source []bool) ([]int32, []int32) {
 		}
 	}
 	return hop, queue
-}
-
-// invStrength returns 1/Σ_v w_uv for the people of the region (0 for a
-// person without weighted friends, who keeps s = b′).
-func invStrength(snap *graph.Snapshot, region []int32) []float64 {
-	inv := make([]float64, snap.Len())
-	for _, u := range region {
-		a, z := snap.Offsets[u], snap.Offsets[u+1]
-		var sum float64
-		if snap.Weights == nil {
-			sum = float64(z - a)
-		} else {
-			for _, w := range snap.Weights[a:z] {
-				sum += float64(w)
-			}
-		}
-		if sum > 0 {
-			inv[u] = 1 / sum
-		}
-	}
-	return inv
 }
 
 // engine turns changes of the network value into reported score changes.
@@ -534,10 +560,9 @@ type tally struct {
 func (e *engine) measure(ds []float64, lim int) tally {
 	h := e.maxHop + 1
 	t := tally{byHop: make([]int, h), people: make([]int, h), lostByHop: make([]float64, h), gainedByHop: make([]float64, h), deltas: []Delta{}}
-	c := e.pol.Centrality
 	for _, u := range e.region[:lim] {
 		b := &e.base[u]
-		raw := rawScore(b.Network+ds[u], b.Percentile, e.penNew[u], c)
+		raw := e.raw(u, ds)
 		d := raw - e.rawBefore[u]
 		hp := e.hop[u]
 		if d < 0 {
@@ -550,7 +575,7 @@ func (e *engine) measure(ds []float64, lim int) tally {
 		if math.Abs(d) >= MinMove {
 			t.moved++
 			t.byHop[hp]++
-			t.deltas = append(t.deltas, Delta{ID: b.ID, Hop: int(hp), Before: b.Score, After: roundScore(raw), Delta: d})
+			t.deltas = append(t.deltas, Delta{ID: b.ID, Hop: int(hp), Before: b.Score, After: scoring.RoundScore(raw), Delta: d})
 		}
 	}
 	for _, u := range e.region {
@@ -563,6 +588,13 @@ func (e *engine) measure(ds []float64, lim int) tally {
 		return cmp.Compare(a.ID, b.ID)
 	})
 	return t
+}
+
+// raw is person u's score, unrounded and clamped, when the network
+// values have changed by ds (step k of the package doc, or the total).
+func (e *engine) raw(u int32, ds []float64) float64 {
+	b := &e.base[u]
+	return rawScore(b.Network+ds[u], b.Percentile, e.penNew[u], e.pol.Centrality)
 }
 
 // limit cuts a sorted list at the request's ListLimit.

@@ -15,7 +15,8 @@
 // be used without conversion. Where a function needs the CSR to be
 // symmetric, its doc says so. Self-loops and repeated entries are tolerated
 // where stated. Functions panic on a malformed CSR (a target outside
-// [0,n)), as slice indexing does; Check reports what is wrong first.
+// [0,n)), as slice indexing does; graph.CSR.Validate reports what is
+// wrong first.
 //
 // Results are deterministic: they depend only on the input, never on
 // scheduling, and every sum is taken in vertex order.
@@ -37,38 +38,9 @@
 package netstat
 
 import (
-	"fmt"
 	"math"
 	"slices"
 )
-
-// Check reports whether offsets and targets form a well-formed CSR over
-// n = len(offsets)−1 vertices: offsets non-empty, starting at 0,
-// non-decreasing and ending at len(targets), every target in [0,n). The
-// other functions assume a well-formed CSR and may panic otherwise.
-func Check(offsets, targets []int32) error {
-	if len(offsets) == 0 {
-		return fmt.Errorf("netstat: offsets is empty (want n+1 entries)")
-	}
-	n := len(offsets) - 1
-	if offsets[0] != 0 {
-		return fmt.Errorf("netstat: offsets must start at 0, got %d", offsets[0])
-	}
-	for i := 0; i < n; i++ {
-		if offsets[i+1] < offsets[i] {
-			return fmt.Errorf("netstat: offsets decrease at vertex %d", i)
-		}
-	}
-	if int(offsets[n]) != len(targets) {
-		return fmt.Errorf("netstat: offsets end at %d but there are %d targets", offsets[n], len(targets))
-	}
-	for k, t := range targets {
-		if t < 0 || int(t) >= n {
-			return fmt.Errorf("netstat: target %d is %d, outside [0,%d)", k, t, n)
-		}
-	}
-	return nil
-}
 
 // Components returns the connected components of the graph, treating every
 // entry u→v of the CSR as an undirected edge u–v (so for a directed CSR

@@ -382,12 +382,3 @@ func TestGroupMeans(t *testing.T) {
 	mean, _ = netstat.GroupMeans(nil, 2, nil)
 	assert.True(t, math.IsNaN(mean[0]))
 }
-
-func TestCheck(t *testing.T) {
-	assert.NoError(t, netstat.Check([]int32{0, 1, 2}, []int32{1, 0}))
-	assert.Error(t, netstat.Check(nil, nil))
-	assert.Error(t, netstat.Check([]int32{1, 1}, []int32{0}))
-	assert.Error(t, netstat.Check([]int32{0, 2, 1}, []int32{1, 0}))
-	assert.Error(t, netstat.Check([]int32{0, 1, 2}, []int32{1, 2}))
-	assert.Error(t, netstat.Check([]int32{0, 1, 1}, []int32{1, 0}))
-}

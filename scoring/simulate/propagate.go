@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
-	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -80,8 +78,7 @@ func (p *propagator) init(ctx context.Context, m *Model, b []float64) error {
 	p.alpha = m.pol.Alpha
 	p.b = b
 	n := m.n
-	snap := &graph.Snapshot{IDs: m.ids, Offsets: m.offsets, Targets: m.targets, Weights: m.weights, Records: m.records, Profiles: m.profiles}
-	s, _, err := scoring.Propagate(ctx, snap, b, p.alpha, m.workers)
+	s, _, err := scoring.PropagateCSR(ctx, m.friends(), b, p.alpha, m.workers)
 	if err != nil {
 		return fmt.Errorf("simulate: propagate: %w", err)
 	}
@@ -104,7 +101,7 @@ func (p *propagator) init(ctx context.Context, m *Model, b []float64) error {
 // update brings s up to date after a round: b is the new base values, and
 // m.touched marks the rows whose friends changed. It returns the number of
 // rows where work started, the number of pushes and the number of sweeps.
-func (p *propagator) update(m *Model, b []float64) (touched, pushes, sweeps int) {
+func (p *propagator) update(ctx context.Context, m *Model, b []float64) (touched, pushes, sweeps int, err error) {
 	if p.alpha == 0 {
 		for u := range b {
 			if b[u] != p.b[u] || m.touched[u] {
@@ -113,7 +110,7 @@ func (p *propagator) update(m *Model, b []float64) (touched, pushes, sweeps int)
 		}
 		p.b = b
 		copy(p.s, b)
-		return touched, 0, 0
+		return touched, 0, 0, nil
 	}
 	p.queue = p.queue[:0]
 	old := p.b
@@ -136,12 +133,14 @@ func (p *propagator) update(m *Model, b []float64) (touched, pushes, sweeps int)
 			p.inQ[u] = false
 		}
 		p.queue = p.queue[:0]
-		sweeps = p.jacobi(m)
-		return touched, p.settle(m), sweeps
+		if sweeps, err = p.jacobi(ctx, m); err != nil {
+			return touched, 0, sweeps, err
+		}
+		return touched, p.settle(m), sweeps, nil
 	}
 	pushes = p.run(m)
 	pushes += p.settle(m)
-	return touched, pushes, 0
+	return touched, pushes, 0, nil
 }
 
 // jacobiShare: when more than 1/jacobiShare of the rows changed, update
@@ -153,70 +152,31 @@ const jacobiShare = 50
 
 // jacobi iterates s ← (1−α)·b + α·W·s from the current s (the previous
 // round's solution, so few sweeps are needed) until no value moves by more
-// than pushTol: scoring.Propagate's iteration, warm-started. Rows are
-// split between workers; each row's new value depends only on the old
-// vector, so the result does not depend on the split. It returns the
-// number of sweeps.
-func (p *propagator) jacobi(m *Model) int {
-	next := make([]float64, m.n)
-	const maxSweeps = scoring.PropagationMaxIterations
-	for sweep := 1; ; sweep++ {
-		var mu sync.Mutex
-		worst := 0.0
-		m.ranges(func(lo, hi int) {
-			local := 0.0
-			for u := lo; u < hi; u++ {
-				r := p.residual(m, int32(u))
-				next[u] = p.s[u] + r
-				if a := math.Abs(r); a > local {
-					local = a
-				}
-			}
-			mu.Lock()
-			worst = max(worst, local)
-			mu.Unlock()
-		})
-		p.s, next = next, p.s
-		if worst <= pushTol || sweep == maxSweeps {
-			return sweep
-		}
+// than pushTol: scoring.RefinePropagation, the iteration of
+// scoring.Propagate warm-started, parallel over rows with the same result
+// whatever the split. It returns the number of sweeps; it stops with
+// ctx's error if the round is cancelled.
+func (p *propagator) jacobi(ctx context.Context, m *Model) (int, error) {
+	c := m.friends()
+	s, sweeps, err := scoring.RefinePropagation(ctx, &c, p.inv, p.b, p.s, p.alpha, pushTol, scoring.PropagationMaxIterations, m.workers)
+	p.s = s
+	if err != nil {
+		return sweeps, fmt.Errorf("simulate: %w", err)
 	}
+	return sweeps, nil
 }
 
-// setInv sets inv[u] from u's current ties.
+// setInv sets inv[u] from u's current ties (scoring.InvStrength).
 func (p *propagator) setInv(m *Model, u int32) {
-	var sum float64
-	if m.wts == nil {
-		sum = float64(len(m.adj[u]))
-	} else {
-		for _, w := range m.wts[u] {
-			sum += float64(w)
-		}
-	}
-	p.inv[u] = 0
-	if sum > 0 {
-		p.inv[u] = 1 / sum
-	}
+	c := m.friends()
+	p.inv[u] = scoring.InvStrength(&c, u)
 }
 
-// residual computes r_u exactly from the current s.
+// residual computes r_u exactly from the current s: scoring's propagation
+// row minus s_u.
 func (p *propagator) residual(m *Model, u int32) float64 {
-	iu := p.inv[u]
-	if iu == 0 {
-		return p.b[u] - p.s[u]
-	}
-	var acc float64
-	if m.wts == nil {
-		for _, v := range m.adj[u] {
-			acc += p.s[v]
-		}
-	} else {
-		ws := m.wts[u]
-		for k, v := range m.adj[u] {
-			acc += float64(ws[k]) * p.s[v]
-		}
-	}
-	return (1-p.alpha)*p.b[u] + p.alpha*acc*iu - p.s[u]
+	c := m.friends()
+	return scoring.PropagationRow(&c, p.inv, p.b, p.s, p.alpha, u) - p.s[u]
 }
 
 func (p *propagator) enqueue(u int32) {

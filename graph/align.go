@@ -1,21 +1,21 @@
-package scoring
+package graph
 
 import (
 	"cmp"
 	"slices"
-
-	"github.com/socialscore/socialscore/graph"
 )
 
-// Align returns, for each id (ascending, as graph.Snapshot.IDs), the index
-// in results of that person's result, or -1 if there is none.
-func Align(ids []graph.ID, results []graph.Result) []int32 {
+// Align returns, for each id (ascending, as Snapshot.IDs), the index in
+// results of that person's result, or -1 if there is none. Results may be
+// in any order; it merges the two lists rather than looking each id up
+// (Position), in O(len(ids) + len(results)) when results are sorted.
+func Align(ids []ID, results []Result) []int32 {
 	out := make([]int32, len(ids))
 	order := make([]int32, len(results))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	if !slices.IsSortedFunc(results, func(a, b graph.Result) int { return cmp.Compare(a.ID, b.ID) }) {
+	if !slices.IsSortedFunc(results, func(a, b Result) int { return cmp.Compare(a.ID, b.ID) }) {
 		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(results[a].ID, results[b].ID) })
 	}
 	j := 0

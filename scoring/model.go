@@ -1,0 +1,189 @@
+package scoring
+
+import (
+	"context"
+	"math"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// The score model over arrays. ScoreSnapshot, the shock experiments of
+// scoring/contagion and the policy lab of scoring/simulate all compute
+// scores with the functions of this file, so the formulas exist once (see
+// docs/architecture.md, "Score model" and "Combination").
+
+// ActiveRecruits returns how many of the people person i recruited (row i
+// of the recruitment CSR; none when recruits has no offsets) are active,
+// active(j) telling whether person j's record is (graph.Record.Active).
+func ActiveRecruits(recruits *graph.CSR, i int32, active func(j int32) bool) int {
+	if len(recruits.Offsets) == 0 {
+		return 0
+	}
+	k := 0
+	for _, r := range recruits.Targets[recruits.Offsets[i]:recruits.Offsets[i+1]] {
+		if active(r) {
+			k++
+		}
+	}
+	return k
+}
+
+// PillarsIn returns the pillars of person i of a network given as arrays
+// in person order (PillarsOf with the active recruits counted over the
+// recruitment CSR).
+func PillarsIn(recruits *graph.CSR, records []graph.Record, profiles []graph.Profile, i int32) graph.Pillars {
+	active := ActiveRecruits(recruits, i, func(j int32) bool { return records[j].Active() })
+	return PillarsOf(records[i], profiles[i], active)
+}
+
+// InvStrength returns 1/Σ_v w_uv over row u of the CSR (weights 1 when
+// Weights is nil), or 0 when the row has no ties of positive weight: the
+// row normalisation of W in the propagation (Propagate).
+func InvStrength(c *graph.CSR, u int32) float64 {
+	a, e := c.Offsets[u], c.Offsets[u+1]
+	var sum float64
+	if c.Weights == nil {
+		sum = float64(e - a)
+	} else {
+		for _, w := range c.Weights[a:e] {
+			sum += float64(w)
+		}
+	}
+	if sum > 0 {
+		return 1 / sum
+	}
+	return 0
+}
+
+// PropagationRow returns row u of one Jacobi step of the propagation
+// s ← (1−α)·b + α·W·x (Propagate):
+//
+//	(1−α)·b_u + α·inv_u·Σ_v w_uv·x_v,   or b_u when inv_u = 0 (no friends)
+//
+// with inv = InvStrength of every row. It is the one place the row is
+// written: ScoreSnapshot's iteration, the shock steps of scoring/contagion
+// and the policy lab's re-solves all evaluate it.
+func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) float64 {
+	iu := inv[u]
+	if iu == 0 {
+		return b[u]
+	}
+	a, e := c.Offsets[u], c.Offsets[u+1]
+	var acc float64
+	if c.Weights == nil {
+		for _, t := range c.Targets[a:e] {
+			acc += x[t]
+		}
+	} else {
+		ws := c.Weights[a:e]
+		for j, t := range c.Targets[a:e] {
+			acc += float64(ws[j]) * x[t]
+		}
+	}
+	return (1-alpha)*b[u] + alpha*acc*iu
+}
+
+// PropagateCSR is Propagate over a friendship CSR given as arrays (the
+// vertices 0..len(b)−1): it validates the CSR (graph.CSR.Validate; the
+// error names "csr/offsets" and so on) and α, and solves s = (1−α)b + αWs
+// as Propagate does, checking ctx between iterations.
+func PropagateCSR(ctx context.Context, c graph.CSR, b []float64, alpha float64, workers int) ([]float64, int, error) {
+	if !(alpha >= 0 && alpha < 1) {
+		return nil, 0, graph.Invalid("alpha", "must be in [0,1), got %v", alpha)
+	}
+	if err := graph.Under("csr", c.Validate(len(b))); err != nil {
+		return nil, 0, err
+	}
+	if len(b) == 0 {
+		return []float64{}, 0, nil
+	}
+	return propagate(ctx, c.Offsets, c.Targets, c.Weights, b, alpha, workers)
+}
+
+// PenaltyFor returns the friend-default penalty of someone with k friends
+// who have a default: min(FriendDefaultCap, FriendDefaultPenalty·k).
+func (p Policy) PenaltyFor(k int) float64 {
+	return min(p.FriendDefaultCap, p.FriendDefaultPenalty*float64(k))
+}
+
+// FriendPenalty returns the friend-default penalty of someone with the
+// friends given (PenaltyFor the number of them with defaulted set), or 0
+// when defaulted is nil (the policy has no penalty).
+func (p Policy) FriendPenalty(friends []int32, defaulted []bool) float64 {
+	if defaulted == nil {
+		return 0
+	}
+	k := 0
+	for _, j := range friends {
+		if defaulted[j] {
+			k++
+		}
+	}
+	return p.PenaltyFor(k)
+}
+
+// Defaulted returns, per record, whether it has a default (the friends
+// the friend-default penalty counts), or nil when the policy has no
+// friend-default penalty. buf is reused when it is long enough.
+func (p Policy) Defaulted(records []graph.Record, buf []bool) []bool {
+	if !(p.FriendDefaultPenalty > 0) {
+		return nil
+	}
+	if cap(buf) < len(records) {
+		buf = make([]bool, len(records))
+	}
+	buf = buf[:len(records)]
+	for i := range records {
+		buf[i] = records[i].Defaults > 0
+	}
+	return buf
+}
+
+// FinalValue is the final combination before rounding and clamping:
+//
+//	350 + 600·((1−c)·s + c·pct/100) − penalty
+//
+// with s the network value, pct the PageRank percentile, c the policy's
+// Centrality and penalty the friend-default penalty. The score is
+// RoundScore of it.
+func FinalValue(s, pct, penalty, centrality float64) float64 {
+	return MinScore + Span*((1-centrality)*s+centrality*pct/100) - penalty
+}
+
+// ClampScore clamps an unrounded score to [MinScore, MaxScore] (NaN stays
+// NaN).
+func ClampScore(x float64) float64 {
+	return min(max(x, MinScore), MaxScore)
+}
+
+// RoundScore rounds x half away from zero and clamps it to [MinScore,
+// MaxScore] (NaN gives MinScore): the integer score of an unrounded one.
+func RoundScore(x float64) int {
+	r := math.Round(x)
+	if !(r >= MinScore) { // also NaN
+		return MinScore
+	}
+	if r > MaxScore {
+		return MaxScore
+	}
+	return int(r)
+}
+
+// IndividualScore is the score of an individual value b alone,
+// RoundScore(350 + 600·b) (graph.Result.Individual).
+func IndividualScore(b float64) int {
+	return RoundScore(MinScore + Span*b)
+}
+
+// FriendMean returns the mean of the friends' scores (unweighted), 0
+// without friends (graph.Result.FriendMean).
+func FriendMean(friends []int32, score []int32) float64 {
+	if len(friends) == 0 {
+		return 0
+	}
+	var sum int64
+	for _, j := range friends {
+		sum += int64(score[j])
+	}
+	return float64(sum) / float64(len(friends))
+}
