@@ -83,7 +83,7 @@ func TestEgoNetworkCentralities(t *testing.T) {
 		edges, err := os.ReadFile(datasets.Path(t, datasets.FacebookFolder, "facebook_combined.txt"))
 		require.NoError(t, err)
 		storeEdgeList(t, e, string(edges)) // file id i is person i+1
-		e.score("sesame")                   // centralities do not depend on the scores
+		e.score("sesame")                  // centralities do not depend on the scores
 		want := networkxCentralities(t, 1, datasets.FacebookFolder, "ego_0_centrality_networkx.csv")
 		require.Len(t, want, 348)
 		assertNetworkCentralities(t, e, "/v1/people/1/network", want)
