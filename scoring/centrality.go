@@ -11,15 +11,17 @@ import (
 	"github.com/socialscore/socialscore/graph"
 )
 
-// MaxCentralityPeople bounds the people of one Centralities call. gonum's
-// Brandes betweenness takes O(n·m) time and its all-pairs shortest paths
+// MaxCentralityPeople bounds the people of one Centralities call; it is
+// contagion.DefaultEgoLimit, the size of the network view at its default
+// limit. gonum's Brandes betweenness takes O(n·m) time and O(n + m)
+// memory for n people and m friendships; its all-pairs shortest paths
 // (for closeness) O(n·m + n²·log n) time and O(n²) memory (a distance
-// matrix and a predecessor list per pair), with map-based bookkeeping.
-// BenchmarkCentralities measures, on ego networks of the synthetic
-// network: 348 people (2,866 friendships) 0.2 s and 37 MB, 1,000
-// people 1.2 s and 0.3 GB, 2,000 people 5 s and 1.1 GB (see
-// the benchmark's doc for the exact figures), so 2,000 is the most a request
-// may ask for.
+// matrix and a predecessor list per pair); both keep their state in maps.
+// BenchmarkCentralities on ego networks of ego-Facebook (dense: an average
+// of 16–25 friends inside the ego network), on a shared 2-core machine
+// under load: 348 people (2,866 friendships) 0.4–0.8 s and 28 MB a call;
+// 500 people (3,513) 1.1–1.4 s and 57 MB; 1,000 people (12,502) 6.5–11 s
+// and 230 MB. A request may wait for the first two, not the third.
 const MaxCentralityPeople = 500
 
 // Centrality is one person's betweenness and closeness centrality in an

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	gograph "gonum.org/v1/gonum/graph"
 
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/internal/datasets"
@@ -153,4 +155,49 @@ func TestCentralitiesBadInput(t *testing.T) {
 	}
 	_, err := Centralities(nil, nil)
 	assert.ErrorIs(t, err, graph.ErrInvalid)
+}
+
+// TestCentralityAdapter checks what Centralities adds to the csrGraph
+// adapter: with its node table the graph hands gonum the same nodes as
+// without, and unitWeights gives hop weights (0 to oneself, 1 along a
+// friendship, none otherwise).
+func TestCentralityAdapter(t *testing.T) {
+	s := datagraph.KarateSnapshot(t)
+	plain := snapshotGraph(s)
+	boxed := plain.withBoxedNodes()
+	ids := func(it interface {
+		Next() bool
+		Node() gograph.Node
+	}) []int64 {
+		var out []int64
+		for it.Next() {
+			out = append(out, it.Node().ID())
+		}
+		return out
+	}
+	assert.Equal(t, ids(plain.Nodes()), ids(boxed.Nodes()))
+	for v := range int64(s.Len()) {
+		assert.Equal(t, ids(plain.From(v)), ids(boxed.From(v)))
+		assert.Equal(t, ids(plain.To(v)), ids(boxed.To(v)))
+		assert.Equal(t, v, boxed.Node(v).ID())
+	}
+	assert.Nil(t, boxed.Node(int64(s.Len())))
+
+	g := unitWeights{boxed}
+	w, ok := g.Weight(0, 0)
+	assert.True(t, ok)
+	assert.Zero(t, w)
+	w, ok = g.Weight(0, 1) // karate 1–2
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, w)
+	w, ok = g.Weight(1, 33) // 2 and 34 are not friends
+	assert.False(t, ok)
+	assert.True(t, math.IsInf(w, 1))
+	_, ok = g.Weight(99, 99)
+	assert.False(t, ok)
+	e := g.WeightedEdge(1, 0)
+	require.NotNil(t, e)
+	assert.Equal(t, 1.0, e.Weight())
+	assert.Equal(t, int64(1), e.From().ID())
+	assert.Nil(t, g.WeightedEdge(1, 33))
 }
