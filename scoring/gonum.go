@@ -18,6 +18,10 @@ import (
 // gonum graph.Weighted), so gonum computes the unweighted PageRank, as LDBC
 // Graphalytics defines it. Neighbour lists must be ascending (the snapshot
 // guarantees it) for HasEdgeFromTo's binary search.
+//
+// Centralities runs gonum's betweenness and closeness on it (over an ego
+// network's own CSR arrays); the tests run gonum's PageRank on it
+// (snapshotGraph, directedCSRGraph) as the reference for the CSR kernel.
 type csrGraph struct {
 	out, outTargets []int32 // out-neighbours
 	in, inTargets   []int32 // in-neighbours
@@ -29,13 +33,15 @@ type csrGraph struct {
 
 var _ gograph.Directed = csrGraph{}
 
-// snapshotGraph returns the gonum view of the snapshot's friendships.
+// snapshotGraph returns the gonum view of the snapshot's friendships. The
+// tests and BenchmarkPageRankGonum use it.
 func snapshotGraph(s *graph.Snapshot) csrGraph {
 	return csrGraph{out: s.Offsets, outTargets: s.Targets, in: s.Offsets, inTargets: s.Targets}
 }
 
 // directedCSRGraph returns the gonum view of a directed CSR graph; it
-// builds the in-neighbour arrays once.
+// builds the in-neighbour arrays once. Only the tests use it, to check the
+// directed PageRank kernel against gonum.
 func directedCSRGraph(offsets, targets []int32) csrGraph {
 	for u := 0; u+1 < len(offsets); u++ {
 		if !slices.IsSorted(targets[offsets[u]:offsets[u+1]]) {
