@@ -75,8 +75,10 @@ func TestEgoCentralitiesFriendshipsOnly(t *testing.T) {
 
 // TestEgoCentralitiesBound: above scoring.MaxCentralityPeople people
 // nothing is computed or set; a person missing from the snapshot is an
-// error.
+// error. The bound is the default limit, so a network view at its default
+// always has them.
 func TestEgoCentralitiesBound(t *testing.T) {
+	assert.Equal(t, DefaultEgoLimit, scoring.MaxCentralityPeople)
 	s := facebookSnapshot(t)
 	eg, err := Ego(s, Scores{}, 1, 2, scoring.MaxCentralityPeople+1)
 	require.NoError(t, err)
