@@ -41,8 +41,9 @@ const (
 )
 
 // NetworkResponse is the body of GET /v1/people/{id}/network: the ego
-// network (contagion.EgoNetwork) with the run its scores come from and when
-// the network was read.
+// network (contagion.EgoNetwork, with every person's betweenness and
+// closeness in it: EgoNetwork.AddCentralities) with the run its scores come
+// from and when the network was read.
 type NetworkResponse struct {
 	contagion.EgoNetwork
 	// RunID and Policy identify the scores; both are "" before the first
@@ -83,6 +84,12 @@ func (s *Server) getNetwork(c *gin.Context) {
 	view := s.runner.View()
 	eg, err := s.ego(e, view, id, depth, limit, "id")
 	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	// Betweenness and closeness of everyone in the ego network's friendship
+	// graph (gonum; absent above scoring.MaxCentralityPeople people).
+	if _, err := eg.AddCentralities(e.snap); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -18,20 +18,30 @@ import (
 // gonum graph.Weighted), so gonum computes the unweighted PageRank, as LDBC
 // Graphalytics defines it. Neighbour lists must be ascending (the snapshot
 // guarantees it) for HasEdgeFromTo's binary search.
+//
+// Centralities runs gonum's betweenness and closeness on it (over an ego
+// network's own CSR arrays); the tests run gonum's PageRank on it
+// (snapshotGraph, directedCSRGraph) as the reference for the CSR kernel.
 type csrGraph struct {
 	out, outTargets []int32 // out-neighbours
 	in, inTargets   []int32 // in-neighbours
+	// boxed, when set (withBoxedNodes), holds every vertex as a
+	// gonum.Node interface value, so that handing a node to gonum does not
+	// allocate (boxing a csrNode ≥ 256 does).
+	boxed []gograph.Node
 }
 
 var _ gograph.Directed = csrGraph{}
 
-// snapshotGraph returns the gonum view of the snapshot's friendships.
+// snapshotGraph returns the gonum view of the snapshot's friendships. The
+// tests and BenchmarkPageRankGonum use it.
 func snapshotGraph(s *graph.Snapshot) csrGraph {
 	return csrGraph{out: s.Offsets, outTargets: s.Targets, in: s.Offsets, inTargets: s.Targets}
 }
 
 // directedCSRGraph returns the gonum view of a directed CSR graph; it
-// builds the in-neighbour arrays once.
+// builds the in-neighbour arrays once. Only the tests use it, to check the
+// directed PageRank kernel against gonum.
 func directedCSRGraph(offsets, targets []int32) csrGraph {
 	for u := 0; u+1 < len(offsets); u++ {
 		if !slices.IsSorted(targets[offsets[u]:offsets[u+1]]) {
@@ -40,6 +50,24 @@ func directedCSRGraph(offsets, targets []int32) csrGraph {
 	}
 	in, inTargets := transpose(offsets, targets)
 	return csrGraph{out: offsets, outTargets: targets, in: in, inTargets: inTargets}
+}
+
+// withBoxedNodes returns g with a table of its nodes as interface values
+// (16 bytes a vertex), for algorithms that visit nodes many times.
+func (g csrGraph) withBoxedNodes() csrGraph {
+	g.boxed = make([]gograph.Node, g.len())
+	for i := range g.boxed {
+		g.boxed[i] = csrNode(i)
+	}
+	return g
+}
+
+// node returns vertex id as a gonum node.
+func (g csrGraph) node(id int64) gograph.Node {
+	if g.boxed != nil {
+		return g.boxed[id]
+	}
+	return csrNode(id)
 }
 
 func (g csrGraph) len() int64 { return int64(len(g.out) - 1) }
@@ -51,7 +79,7 @@ func (g csrGraph) Node(id int64) gograph.Node {
 	if !g.has(id) {
 		return nil
 	}
-	return csrNode(id)
+	return g.node(id)
 }
 
 // Nodes returns all nodes, ascending.
@@ -59,7 +87,7 @@ func (g csrGraph) Nodes() gograph.Nodes {
 	if g.len() == 0 {
 		return gograph.Empty
 	}
-	return &nodeRange{n: g.len(), next: -1}
+	return &nodeRange{n: g.len(), next: -1, g: g}
 }
 
 // From returns the out-neighbours of the node.
@@ -67,7 +95,7 @@ func (g csrGraph) From(id int64) gograph.Nodes {
 	if !g.has(id) || g.out[id] == g.out[id+1] {
 		return gograph.Empty
 	}
-	return &nodeList{ids: g.outTargets[g.out[id]:g.out[id+1]], pos: -1}
+	return &nodeList{ids: g.outTargets[g.out[id]:g.out[id+1]], pos: -1, boxed: g.boxed}
 }
 
 // To returns the in-neighbours of the node.
@@ -75,7 +103,7 @@ func (g csrGraph) To(id int64) gograph.Nodes {
 	if !g.has(id) || g.in[id] == g.in[id+1] {
 		return gograph.Empty
 	}
-	return &nodeList{ids: g.inTargets[g.in[id]:g.in[id+1]], pos: -1}
+	return &nodeList{ids: g.inTargets[g.in[id]:g.in[id+1]], pos: -1, boxed: g.boxed}
 }
 
 // HasEdgeFromTo reports whether there is an edge u→v.
@@ -113,7 +141,10 @@ func (e csrEdge) To() gograph.Node           { return e.to }
 func (e csrEdge) ReversedEdge() gograph.Edge { return csrEdge{from: e.to, to: e.from} }
 
 // nodeRange iterates the nodes 0..n-1.
-type nodeRange struct{ n, next int64 }
+type nodeRange struct {
+	n, next int64
+	g       csrGraph
+}
 
 func (it *nodeRange) Next() bool {
 	if it.next+1 >= it.n {
@@ -130,13 +161,14 @@ func (it *nodeRange) node() gograph.Node {
 	if it.next < 0 || it.next >= it.n {
 		return nil
 	}
-	return csrNode(it.next)
+	return it.g.node(it.next)
 }
 
 // nodeList iterates a slice of vertex indices in place.
 type nodeList struct {
-	ids []int32
-	pos int
+	ids   []int32
+	pos   int
+	boxed []gograph.Node // the graph's node table, or nil
 }
 
 func (it *nodeList) Next() bool {
@@ -152,6 +184,9 @@ func (it *nodeList) Reset()   { it.pos = -1 }
 func (it *nodeList) Node() gograph.Node {
 	if it.pos < 0 || it.pos >= len(it.ids) {
 		return nil
+	}
+	if it.boxed != nil {
+		return it.boxed[it.ids[it.pos]]
 	}
 	return csrNode(it.ids[it.pos])
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/scoring"
 )
 
 // Limits of Ego.
@@ -63,6 +64,14 @@ type EgoPerson struct {
 	PageRank   float64  `json:"pagerank,omitempty"`
 	Percentile float64  `json:"percentile,omitempty"` // PageRank percentile, 0..100
 	Pillars    *Pillars `json:"pillars,omitempty"`
+	// Betweenness and Closeness are the person's centralities in the ego
+	// network (scoring.Centrality: NetworkX's betweenness_centrality and
+	// closeness_centrality) over the friendships among the people listed.
+	// They are set by AddCentralities only, so they are absent (nil)
+	// unless it was called and the network had at most
+	// scoring.MaxCentralityPeople people. They do not depend on the scores.
+	Betweenness *float64 `json:"betweenness,omitempty"`
+	Closeness   *float64 `json:"closeness,omitempty"`
 }
 
 // Tie is a friendship (Kind "friend", From < To, Weight the friendship's
@@ -203,6 +212,45 @@ func Ego(snap *graph.Snapshot, sc Scores, center graph.ID, depth, limit int) (Eg
 	}
 	eg.Ties = tiesAmong(snap, order, kept)
 	return eg, nil
+}
+
+// AddCentralities sets the Betweenness and Closeness of every person of
+// the ego network, computed by scoring.Centralities on snap (the snapshot
+// the network was taken from) over the graph of the people listed and the
+// friendships among them: the friendships of Ties, unweighted.
+// Recruitments are left out: the score model counts them only in the
+// recruiter's own recruitment pillar, while propagation and PageRank run
+// on the friendships, so the friendship graph is the one whose paths
+// carry influence; a recruitment is also a one-off, directed event. A
+// person reached only through a recruitment may therefore be alone in
+// that graph (both centralities 0).
+//
+// When the network lists more than scoring.MaxCentralityPeople people it
+// sets nothing and returns false: gonum's algorithms cost O(n·m) time and
+// O(n²) memory there (see scoring.MaxCentralityPeople). Ego does not call
+// it, so that callers that do not show centralities (exports) do not pay
+// for them. A listed person missing from snap is an error wrapping
+// graph.ErrNotFound.
+func (eg *EgoNetwork) AddCentralities(snap *graph.Snapshot) (bool, error) {
+	if len(eg.People) > scoring.MaxCentralityPeople {
+		return false, nil
+	}
+	members := make([]int32, len(eg.People))
+	for i, p := range eg.People {
+		v, ok := snap.Index(p.ID)
+		if !ok {
+			return false, fmt.Errorf("contagion: centralities of %d: %w", p.ID, graph.ErrNotFound)
+		}
+		members[i] = v
+	}
+	cs, err := scoring.Centralities(snap, members)
+	if err != nil {
+		return false, fmt.Errorf("contagion: %w", err)
+	}
+	for i := range eg.People {
+		eg.People[i].Betweenness, eg.People[i].Closeness = &cs[i].Betweenness, &cs[i].Closeness
+	}
+	return true, nil
 }
 
 // tiesAmong lists the friendships and recruitments between people of the
