@@ -26,8 +26,8 @@ func newGate() *gate { return &gate{started: make(chan string, 100), release: ma
 
 func (g *gate) fn(result any) jobs.Func {
 	return func(ctx context.Context, report func(jobs.Progress)) (any, error) {
-		g.started <- jobs.ID(ctx)
 		report(jobs.Progress{Fraction: 0.5, Phase: "half"})
+		g.started <- jobs.ID(ctx)
 		select {
 		case <-g.release:
 			return result, nil
