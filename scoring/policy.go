@@ -298,7 +298,9 @@ func LoadPolicy(nameOrFile string) (Policy, error) {
 
 // ParsePolicy decodes a policy from JSON (format "json") or YAML ("yaml" or
 // "yml"; a leading dot and case are ignored) and validates it. Decoding is
-// strict: unknown fields, a second document or trailing data are errors.
+// strict: unknown fields, a second document or trailing data are errors;
+// JSON is read by internal/strictjson, so keys must also match exactly
+// and not repeat, and an error names the field ("weights/credit").
 // Errors wrap graph.ErrInvalid; a policy that decodes but breaks a rule
 // returns Validate's *graph.ValidationError.
 func ParsePolicy(data []byte, format string) (Policy, error) {

@@ -14,6 +14,8 @@
 // then answers not found, and whatever a running job still returns is
 // dropped. A kind's worker is busy until the job's Func returns.
 //
+// docs/architecture.md (Jobs) describes how the API uses it.
+//
 // The package lives under internal/ because it is a mechanism of this
 // module, not an API: the HTTP API (package api) turns jobs into its JSON
 // vocabulary, and the packages that do the work (scoring,
