@@ -1,27 +1,42 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
 )
 
-// Job statuses of a scoring run started through the API.
+// Scoring runs and simulations are jobs of one manager (internal/jobs)
+// and answer in one vocabulary: status (queued, running, succeeded, failed,
+// cancelled), created_at, started_at, finished_at; GET on the collection
+// lists them newest first.
+
+// Kinds of job, and the default and largest ?limit of a list.
 const (
-	JobRunning   = "running"
-	JobSucceeded = "succeeded"
-	JobFailed    = "failed"
+	kindScoringRun = "scoring-run"
+	kindSimulation = "simulation"
+
+	defaultJobList = 50
+	maxJobList     = 1000
+)
+
+// Job statuses of a scoring run started through the API. A run starts
+// when it is submitted (one at a time: a second is refused) and cannot be
+// cancelled, so it is never queued nor cancelled.
+const (
+	JobRunning   = string(jobs.Running)
+	JobSucceeded = string(jobs.Succeeded)
+	JobFailed    = string(jobs.Failed)
 )
 
 // JobResponse is a scoring-run job as GET /v1/scoring-runs/{id} shows it.
@@ -31,6 +46,7 @@ type JobResponse struct {
 	Policy      string     `json:"policy"`
 	Phase       string     `json:"phase,omitempty"`  // last phase completed, while running
 	RunID       string     `json:"run_id,omitempty"` // the scores' run id, once succeeded
+	CreatedAt   time.Time  `json:"created_at"`
 	StartedAt   time.Time  `json:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at"`
 	People      int        `json:"people"`
@@ -38,6 +54,11 @@ type JobResponse struct {
 	PhasesMS    *PhasesMS  `json:"phases_ms,omitempty"` // once succeeded
 	TotalMS     *float64   `json:"total_ms,omitempty"`
 	Error       string     `json:"error,omitempty"` // once failed
+}
+
+// JobList is GET /v1/scoring-runs: the runs remembered, newest first.
+type JobList struct {
+	ScoringRuns []JobResponse `json:"scoring_runs"`
 }
 
 // PhasesMS are the phase timings of a run in milliseconds.
@@ -53,29 +74,26 @@ type PhasesMS struct {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// job is one scoring run started through the API.
-type job struct {
-	id       string
-	policy   string
-	started  time.Time
-	seq      uint64
-	mu       sync.Mutex // guards the fields below
-	status   string
-	phase    string
-	finished time.Time
-	report   scoring.Report
-	err      string
+// timePtr returns the UTC time, nil for the zero time (not yet).
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
-func (j *job) response() JobResponse {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	out := JobResponse{ID: j.id, Status: j.status, Policy: j.policy, StartedAt: j.started.UTC(), Error: j.err}
-	switch j.status {
-	case JobRunning:
-		out.Phase = j.phase
-	case JobSucceeded:
-		r := j.report
+// runResponse shows a scoring-run job; its Input is the policy name and
+// its Result the run's scoring.Report.
+func runResponse(j jobs.Job) JobResponse {
+	policy, _ := j.Input.(string)
+	out := JobResponse{ID: j.ID, Status: string(j.Status), Policy: policy,
+		CreatedAt: j.CreatedAt.UTC(), StartedAt: j.StartedAt.UTC(), FinishedAt: timePtr(j.FinishedAt), Error: j.Error}
+	switch j.Status {
+	case jobs.Running:
+		out.Phase = j.Progress.Phase
+	case jobs.Succeeded:
+		r, _ := j.Result.(scoring.Report)
 		out.RunID = r.Run.ID
 		out.People, out.Friendships = r.Run.People, r.Run.Friendships
 		out.PhasesMS = &PhasesMS{
@@ -86,55 +104,17 @@ func (j *job) response() JobResponse {
 		t := ms(r.Total)
 		out.TotalMS = &t
 	}
-	if !j.finished.IsZero() {
-		f := j.finished.UTC()
-		out.FinishedAt = &f
-	}
 	return out
 }
 
-// jobs remembers the last max jobs.
-type jobs struct {
-	mu      sync.Mutex
-	byID    map[string]*job
-	max     int
-	seq     uint64
-	running *job
-	closed  bool
-}
-
-func newJobs(max int) *jobs { return &jobs{byID: map[string]*job{}, max: max} }
-
-func (js *jobs) get(id string) (*job, bool) {
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	j, ok := js.byID[id]
-	return j, ok
-}
-
-// evict drops the oldest finished jobs beyond max. Called with mu held.
-func (js *jobs) evict() {
-	if len(js.byID) <= js.max {
-		return
+// listLimit reads ?limit of a job list: 1 to maxJobList, defaultJobList
+// when absent.
+func listLimit(c *gin.Context) (int, error) {
+	q, err := queryParams(c, "limit")
+	if err != nil {
+		return 0, err
 	}
-	all := make([]*job, 0, len(js.byID))
-	for _, j := range js.byID {
-		if j != js.running {
-			all = append(all, j)
-		}
-	}
-	sort.Slice(all, func(a, b int) bool { return all[a].seq < all[b].seq })
-	for _, j := range all[:len(js.byID)-js.max] {
-		delete(js.byID, j.id)
-	}
-}
-
-func newJobID() string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b[:])
+	return intParam(q, "limit", defaultJobList, 1, maxJobList)
 }
 
 // runRequest is the optional body of POST /v1/scoring-runs.
@@ -194,101 +174,117 @@ func (s *Server) postRun(c *gin.Context) {
 			return
 		}
 	}
-	j, err := s.startJob(p)
+	j, err := s.startRun(p)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	loc := "/v1/scoring-runs/" + j.id
+	loc := "/v1/scoring-runs/" + j.ID
 	c.Header("Location", loc)
-	writeJSON(c, http.StatusAccepted, j.response())
+	writeJSON(c, http.StatusAccepted, runResponse(j))
 }
 
-// startJob registers a job and starts its run on the server's context.
-func (s *Server) startJob(p scoring.Policy) (*job, error) {
-	js := s.jobs
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	if js.closed {
-		return nil, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
-			title: "Service unavailable", detail: "the server is shutting down",
-			header: map[string]string{"Retry-After": retryAfterSeconds}}
-	}
-	if js.running != nil || s.runner.Running() {
+// startRun submits a scoring-run job: 409 while one is in progress,
+// through the API or elsewhere, 503 once the server is closing.
+func (s *Server) startRun(p scoring.Policy) (jobs.Job, error) {
+	busy := func() error {
 		detail := "a scoring run is already in progress"
-		if js.running != nil {
-			detail += ": /v1/scoring-runs/" + js.running.id
+		for _, j := range s.jobs.List(kindScoringRun, 0) {
+			if j.Status == jobs.Running {
+				detail += ": /v1/scoring-runs/" + j.ID
+				break
+			}
 		}
-		return nil, &apiError{status: http.StatusConflict, typ: typeRunInProgress, title: "Scoring run in progress",
+		return &apiError{status: http.StatusConflict, typ: typeRunInProgress, title: "Scoring run in progress",
 			detail: detail}
 	}
-	js.seq++
-	j := &job{id: newJobID(), policy: p.Name, started: s.clock(), seq: js.seq, status: JobRunning}
-	js.byID[j.id] = j
-	js.running = j
-	js.evict()
-	s.wg.Add(1)
-	go s.runJob(j, p)
-	return j, nil
+	if s.runner.Running() {
+		return jobs.Job{}, busy()
+	}
+	j, err := s.jobs.Submit(kindScoringRun, p.Name, s.runJob(p))
+	switch {
+	case errors.Is(err, jobs.ErrClosed):
+		return j, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
+			title: "Service unavailable", detail: "the server is shutting down",
+			header: map[string]string{"Retry-After": retryAfterSeconds}}
+	case errors.Is(err, jobs.ErrQueueFull):
+		return j, busy()
+	}
+	return j, err
 }
 
-// runJob performs the run and records its outcome.
-func (s *Server) runJob(j *job, p scoring.Policy) {
-	defer s.wg.Done()
-	opts := s.cfg.RunOptions
-	user := opts.Progress
-	opts.Progress = func(phase string, done, total int) {
-		j.mu.Lock()
-		j.phase = phase
-		j.mu.Unlock()
-		if user != nil {
-			user(phase, done, total)
+// runJob is the work of a scoring-run job: the run, its metrics and its
+// log line. Its result is the scoring.Report.
+func (s *Server) runJob(p scoring.Policy) jobs.Func {
+	return func(ctx context.Context, report func(jobs.Progress)) (any, error) {
+		id := jobs.ID(ctx)
+		opts := s.cfg.RunOptions
+		user := opts.Progress
+		opts.Progress = func(phase string, done, total int) {
+			report(jobs.Progress{Phase: phase})
+			if user != nil {
+				user(phase, done, total)
+			}
 		}
-	}
-	t0 := time.Now()
-	rep, err := s.runner.Run(s.ctx, p, opts)
-	elapsed := time.Since(t0)
+		t0 := time.Now()
+		rep, err := s.runner.Run(ctx, p, opts)
+		elapsed := time.Since(t0)
 
-	j.mu.Lock()
-	j.finished = s.clock()
-	if err != nil {
-		j.status, j.err = JobFailed, err.Error()
-		if errors.Is(err, scoring.ErrRunInProgress) {
-			j.err = "another scoring run was started elsewhere and is still in progress"
+		status := JobSucceeded
+		if err != nil {
+			status = JobFailed
 		}
-	} else {
-		j.status, j.report = JobSucceeded, rep
+		s.metrics.runs.WithLabelValues(status).Inc()
+		s.metrics.runDuration.WithLabelValues(p.Name, status).Observe(elapsed.Seconds())
+		if err != nil {
+			s.log.Error("api: scoring run failed", slog.String("job", id), slog.String("policy", p.Name), slog.Any("error", err))
+			switch {
+			case errors.Is(err, scoring.ErrRunInProgress):
+				err = errors.New("another scoring run was started elsewhere and is still in progress")
+			case ctx.Err() != nil:
+				// Only Close stops a scoring run (there is no DELETE): the
+				// run failed, with the cause in its error, as it always
+				// did; it was not cancelled by a client.
+				err = errors.New(err.Error())
+			}
+			return nil, err
+		}
+		for phase, d := range map[string]time.Duration{
+			"snapshot": rep.Snapshot, "pillars": rep.Stats.Pillars, "propagation": rep.Stats.Propagation,
+			"pagerank": rep.Stats.PageRank, "percentiles": rep.Stats.Percentiles, "finalize": rep.Stats.Finalize,
+			"save": rep.Save,
+		} {
+			s.metrics.runPhase.WithLabelValues(phase).Set(d.Seconds())
+		}
+		s.log.Info("api: scoring run succeeded", slog.String("job", id), slog.String("run", rep.Run.ID),
+			slog.String("policy", p.Name), slog.Int("people", rep.Run.People), slog.Duration("total", rep.Total))
+		return rep, nil
 	}
-	j.mu.Unlock()
-
-	s.jobs.mu.Lock()
-	s.jobs.running = nil
-	s.jobs.mu.Unlock()
-
-	s.metrics.runs.WithLabelValues(j.status).Inc()
-	s.metrics.runDuration.WithLabelValues(p.Name, j.status).Observe(elapsed.Seconds())
-	if err != nil {
-		s.log.Error("api: scoring run failed", slog.String("job", j.id), slog.String("policy", p.Name), slog.Any("error", err))
-		return
-	}
-	for phase, d := range map[string]time.Duration{
-		"snapshot": rep.Snapshot, "pillars": rep.Stats.Pillars, "propagation": rep.Stats.Propagation,
-		"pagerank": rep.Stats.PageRank, "percentiles": rep.Stats.Percentiles, "finalize": rep.Stats.Finalize,
-		"save": rep.Save,
-	} {
-		s.metrics.runPhase.WithLabelValues(phase).Set(d.Seconds())
-	}
-	s.log.Info("api: scoring run succeeded", slog.String("job", j.id), slog.String("run", rep.Run.ID),
-		slog.String("policy", p.Name), slog.Int("people", rep.Run.People), slog.Duration("total", rep.Total))
 }
 
 // getRun is GET /v1/scoring-runs/{id}.
 func (s *Server) getRun(c *gin.Context) {
 	id := c.Param("id")
-	j, ok := s.jobs.get(id)
-	if !ok {
+	j, err := s.jobs.Get(kindScoringRun, id)
+	if err != nil {
 		s.writeError(c, notFound("id", fmt.Sprintf("no scoring run %q (only the last %d are kept)", id, s.cfg.MaxJobs)))
 		return
 	}
-	writeJSON(c, http.StatusOK, j.response())
+	writeJSON(c, http.StatusOK, runResponse(j))
+}
+
+// listRuns is GET /v1/scoring-runs: the runs remembered, newest first,
+// at most ?limit (default 50, at most 1000).
+func (s *Server) listRuns(c *gin.Context) {
+	limit, err := listLimit(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	js := s.jobs.List(kindScoringRun, limit)
+	out := JobList{ScoringRuns: make([]JobResponse, len(js))}
+	for i, j := range js {
+		out.ScoringRuns[i] = runResponse(j)
+	}
+	writeJSON(c, http.StatusOK, out)
 }

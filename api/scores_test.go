@@ -116,6 +116,8 @@ func TestScoringRunJob(t *testing.T) {
 			decode(t, w, &j)
 			assert.Equal(t, JobRunning, j.Status)
 			assert.Equal(t, tc.policy, j.Policy)
+			assert.False(t, j.CreatedAt.IsZero())
+			assert.Equal(t, j.CreatedAt, j.StartedAt)
 			loc := w.Header().Get("Location")
 			assert.Equal(t, "/v1/scoring-runs/"+j.ID, loc)
 

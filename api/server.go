@@ -37,8 +37,8 @@ import (
 
 	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
-	"github.com/socialscore/socialscore/scoring/simulate"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -93,7 +93,7 @@ type Config struct {
 	// decide readiness and whether scores are served as stale; 0 means
 	// DefaultPingInterval.
 	PingInterval time.Duration
-	// MaxJobs is how many scoring-run jobs are remembered; 0 means
+	// MaxJobs is how many finished scoring-run jobs are remembered; 0 means
 	// DefaultMaxJobs.
 	MaxJobs int
 	// RunOptions are passed to every scoring run (Progress is set by the
@@ -232,12 +232,11 @@ type Server struct {
 	metrics *metrics
 	scores  scoreEncoder
 	expls   explCache // explanations of the current view's people
-	jobs    *jobs
+	jobs    *jobs.Manager
 
-	snaps     *snapCache     // the network the research routes work on
-	sims      *simulate.Jobs // simulation jobs
-	exportKey []byte         // pseudonymisation key of exports
-	web       *webSite       // the researchers' page
+	snaps     *snapCache // the network the research routes work on
+	exportKey []byte     // pseudonymisation key of exports
+	web       *webSite   // the researchers' page
 
 	// storeUp is false after the store was found unreachable (background
 	// ping or an ErrUnavailable on a request) until a ping succeeds again.
@@ -290,7 +289,7 @@ func New(cfg Config) (*Server, error) {
 		log:    cfg.Logger,
 		clock:  cfg.Clock,
 		audit:  cfg.Audit,
-		jobs:   newJobs(cfg.MaxJobs),
+		jobs:   jobs.New(cfg.Clock),
 
 		exportKey: exportKey,
 		web:       web,
@@ -319,7 +318,10 @@ func New(cfg Config) (*Server, error) {
 		}
 		return ""
 	}, cfg.SnapshotRefresh, cfg.SnapshotMaxAge)
-	s.sims = simulate.NewJobs(cfg.SimulationQueue, cfg.SimulationWorkers, s.simulationNetwork)
+	// A scoring run starts at once or is refused (409); simulations wait
+	// in a bounded queue.
+	s.jobs.Register(kindScoringRun, jobs.Limits{Workers: 1, Keep: cfg.MaxJobs})
+	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue})
 	s.wg.Add(1)
 	go s.pingLoop()
 	return s, nil
@@ -328,18 +330,15 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the HTTP handler serving every route.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// Close cancels a scoring run in progress and the simulations queued or
-// running and waits for them, stops the background ping, and flushes and
+// Close cancels the jobs queued or running (a scoring run, simulations)
+// and waits for them, stops the background ping, and flushes and
 // closes the auditor. It does not close the store. It is safe to call more
 // than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.jobs.mu.Lock()
-		s.jobs.closed = true // no run starts after this
-		s.jobs.mu.Unlock()
 		s.snaps.close()
 		s.cancel()
-		s.sims.Close()
+		s.jobs.Close()
 		s.wg.Wait()
 		if err := s.audit.Close(); err != nil {
 			s.closeErr = fmt.Errorf("api: close audit: %w", err)
@@ -429,6 +428,7 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodDelete, "/friendships/:a/:b", false, s.deleteFriendship)
 	s.handle(v1, http.MethodPut, "/recruitments/:recruiter/:recruit", false, s.putRecruitment)
 	s.handle(v1, http.MethodDelete, "/recruitments/:recruiter/:recruit", false, s.deleteRecruitment)
+	s.handle(v1, http.MethodGet, "/scoring-runs", false, s.listRuns)
 	s.handle(v1, http.MethodPost, "/scoring-runs", false, s.postRun)
 	s.handle(v1, http.MethodGet, "/scoring-runs/:id", false, s.getRun)
 
@@ -437,6 +437,7 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodGet, "/exports", false, s.getExport)
 	s.handle(v1, http.MethodPost, "/experiments/shock", false, s.postShock)
 	s.handle(v1, http.MethodGet, "/network/metrics", false, s.getNetworkMetrics)
+	s.handle(v1, http.MethodGet, "/simulations", false, s.listSimulations)
 	s.handle(v1, http.MethodPost, "/simulations", false, s.postSimulation)
 	s.handle(v1, http.MethodGet, "/simulations/:id", false, s.getSimulation)
 	s.handle(v1, http.MethodDelete, "/simulations/:id", false, s.deleteSimulation)

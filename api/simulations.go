@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring/simulate"
 )
 
@@ -27,9 +29,10 @@ const (
 const retryAfterQueueFull = "30"
 
 // The policy lab: POST /v1/simulations submits a simulation (one run, or
-// a sweep of runs) to a simulate.Jobs manager, a bounded queue worked by a
-// fixed number of workers; GET shows its state, progress and, once done,
-// its summary; DELETE cancels it.
+// a sweep of runs) as a job of the server's job manager (internal/jobs):
+// a bounded queue worked by a fixed number of workers; GET shows its
+// status, progress and, once done, its summary; GET on the collection
+// lists them; DELETE cancels it and forgets it.
 //
 // The body is a simulate.Sweep: {"base": {config}, "axes": [...],
 // "replicates": R}; a single run is a sweep without axes. Config fields
@@ -57,16 +60,13 @@ func decodeSimulation(data []byte) (simulate.Sweep, error) {
 	if err := decodeStrict(data, &doc, ""); err != nil { // syntax and trailing data
 		return simulate.Sweep{}, err
 	}
-	if err := checkKeys(data, reflect.TypeFor[simulate.Sweep](), ""); err != nil {
-		return simulate.Sweep{}, err
-	}
 	sw, err := simulate.DecodeSweep(bytes.NewReader(data))
 	if err != nil {
 		var ve *graph.ValidationError
 		if errors.As(err, &ve) && (ve.Field == "policy" || strings.HasPrefix(ve.Field, "policy/")) {
 			// Errors from inside the base's policy are named from the
 			// policy down; only the base has a policy object.
-			return sw, &graph.ValidationError{Field: "base/" + ve.Field, Reason: ve.Reason, Kind: ve.Kind}
+			return sw, graph.Under("base", ve)
 		}
 		return sw, err
 	}
@@ -86,6 +86,62 @@ func decodeSimulation(data []byte) (simulate.Sweep, error) {
 		return sw, invalid("base/people", fmt.Sprintf("must be at most %d for a simulation job, got %d", simulate.MaxJobPeople, sw.Base.People))
 	}
 	return sw, nil
+}
+
+// SimulationResponse is a simulation job as GET /v1/simulations/{id}
+// shows it. status, created_at, started_at and finished_at are the words
+// of every job (scoring runs too); state, created, started and finished
+// are their older names, kept with the same values for existing clients.
+type SimulationResponse struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // queued, running, succeeded, failed, cancelled
+	// Deprecated: use Status.
+	State string `json:"state"`
+	// Progress is 0..1: rounds simulated over rounds to simulate.
+	Progress   float64    `json:"progress"`
+	Error      string     `json:"error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	// Deprecated: use CreatedAt.
+	Created time.Time `json:"created"`
+	// Deprecated: use StartedAt.
+	Started *time.Time `json:"started,omitempty"`
+	// Deprecated: use FinishedAt.
+	Finished *time.Time     `json:"finished,omitempty"`
+	Request  simulate.Sweep `json:"request"`
+	// Summary is the result, once the job succeeded.
+	Summary *simulate.Summary `json:"summary,omitempty"`
+}
+
+// SimulationList is GET /v1/simulations: the simulations remembered,
+// newest first.
+type SimulationList struct {
+	Simulations []SimulationResponse `json:"simulations"`
+}
+
+// simulationResponse shows a simulation job; its Input is the
+// simulate.Sweep and its Result the *simulate.Summary.
+func simulationResponse(j jobs.Job) SimulationResponse {
+	sw, _ := j.Input.(simulate.Sweep)
+	sum, _ := j.Result.(*simulate.Summary)
+	return SimulationResponse{
+		ID: j.ID, Status: string(j.Status), State: string(j.Status), Progress: j.Progress.Fraction, Error: j.Error,
+		CreatedAt: j.CreatedAt.UTC(), StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt),
+		Created: j.CreatedAt.UTC(), Started: timePtr(j.StartedAt), Finished: timePtr(j.FinishedAt),
+		Request: sw, Summary: sum,
+	}
+}
+
+// simulationJob is the work of a simulation job. Each job spreads its runs
+// over GOMAXPROCS / SimulationWorkers goroutines.
+func (s *Server) simulationJob(sw simulate.Sweep) jobs.Func {
+	workers := max(1, runtime.GOMAXPROCS(0)/s.cfg.SimulationWorkers)
+	return func(ctx context.Context, report func(jobs.Progress)) (any, error) {
+		return simulate.RunJob(ctx, sw, s.simulationNetwork, workers, func(done, total int) {
+			report(jobs.Progress{Fraction: float64(done) / float64(total)})
+		})
+	}
 }
 
 // postSimulation is POST /v1/simulations: 202 with the job, 429 if the
@@ -113,64 +169,75 @@ func (s *Server) postSimulation(c *gin.Context) {
 		s.writeError(c, errClosed)
 		return
 	}
-	id, err := s.sims.Submit(sw)
+	if sw, err = simulate.CheckJob(sw, true); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	j, err := s.jobs.Submit(kindSimulation, sw, s.simulationJob(sw))
 	switch {
-	case errors.Is(err, simulate.ErrQueueFull):
+	case errors.Is(err, jobs.ErrQueueFull):
 		s.writeError(c, &apiError{status: http.StatusTooManyRequests, typ: typeQueueFull, title: "Too many requests",
 			detail: fmt.Sprintf("the simulation queue is full (%d waiting); retry later or cancel a job", s.cfg.SimulationQueue),
 			header: map[string]string{"Retry-After": retryAfterQueueFull}, cause: err})
 		return
+	case errors.Is(err, jobs.ErrClosed):
+		s.writeError(c, errClosed)
+		return
 	case err != nil:
-		if s.ctx.Err() != nil {
-			err = errClosed
-		}
 		s.writeError(c, err)
 		return
 	}
-	st, err := s.sims.Get(id)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Header("Location", "/v1/simulations/"+id)
-	writeJSON(c, http.StatusAccepted, st)
+	c.Header("Location", "/v1/simulations/"+j.ID)
+	writeJSON(c, http.StatusAccepted, simulationResponse(j))
 }
 
 // errNoSimulation is the 404 of an unknown simulation id.
 func errNoSimulation(id string) *apiError {
-	return notFound("id", fmt.Sprintf("no simulation %q (finished jobs are kept for a while, then forgotten)", id))
+	return notFound("id", fmt.Sprintf("no simulation %q (deleted, or finished long ago and forgotten)", id))
 }
 
 // getSimulation is GET /v1/simulations/{id}.
 func (s *Server) getSimulation(c *gin.Context) {
 	id := c.Param("id")
-	st, err := s.sims.Get(id)
-	if errors.Is(err, graph.ErrNotFound) {
-		err = errNoSimulation(id)
+	j, err := s.jobs.Get(kindSimulation, id)
+	if err != nil {
+		s.writeError(c, errNoSimulation(id))
+		return
 	}
+	writeJSON(c, http.StatusOK, simulationResponse(j))
+}
+
+// listSimulations is GET /v1/simulations: the simulations remembered,
+// newest first, at most ?limit (default 50, at most 1000).
+func (s *Server) listSimulations(c *gin.Context) {
+	limit, err := listLimit(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	writeJSON(c, http.StatusOK, st)
+	js := s.jobs.List(kindSimulation, limit)
+	out := SimulationList{Simulations: make([]SimulationResponse, len(js))}
+	for i, j := range js {
+		out.Simulations[i] = simulationResponse(j)
+	}
+	writeJSON(c, http.StatusOK, out)
 }
 
-// deleteSimulation is DELETE /v1/simulations/{id}: a queued job is
-// cancelled at once (200), a running one stops at its next round (202: it
-// reads "running" until then); a finished job is left as it is (200).
+// deleteSimulation is DELETE /v1/simulations/{id}: the job is cancelled
+// if it has not finished and forgotten at once (GET answers 404 from then
+// on). A queued job comes back cancelled (200); a running one comes back
+// running (202: it stops at its next round, and its worker is busy until
+// then); a finished job comes back as it ended (200).
 func (s *Server) deleteSimulation(c *gin.Context) {
 	id := c.Param("id")
-	st, err := s.sims.Cancel(id)
-	if errors.Is(err, graph.ErrNotFound) {
-		err = errNoSimulation(id)
-	}
+	j, err := s.jobs.Delete(kindSimulation, id)
 	if err != nil {
-		s.writeError(c, err)
+		s.writeError(c, errNoSimulation(id))
 		return
 	}
 	status := http.StatusOK
-	if !st.State.Final() {
+	if !j.Status.Final() {
 		status = http.StatusAccepted
 	}
-	writeJSON(c, status, st)
+	writeJSON(c, status, simulationResponse(j))
 }

@@ -11,40 +11,41 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring/simulate"
 )
 
 // waitSimulation polls a simulation until it is in a final state.
-func (e *testEnv) waitSimulation(loc string) simulate.JobStatus {
+func (e *testEnv) waitSimulation(loc string) SimulationResponse {
 	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		w := e.get(loc)
 		require.Equal(e.t, http.StatusOK, w.Code, w.Body.String())
-		var st simulate.JobStatus
+		var st SimulationResponse
 		decode(e.t, w, &st)
-		if st.State.Final() {
+		if jobs.Status(st.Status).Final() {
 			return st
 		}
-		require.True(e.t, time.Now().Before(deadline), "simulation %s still %s", loc, st.State)
+		require.True(e.t, time.Now().Before(deadline), "simulation %s still %s", loc, st.Status)
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
 // waitState polls a simulation until it reaches the state.
-func (e *testEnv) waitState(loc string, want simulate.JobState) {
+func (e *testEnv) waitState(loc string, want string) {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		w := e.get(loc)
 		require.Equal(e.t, http.StatusOK, w.Code, w.Body.String())
-		var st simulate.JobStatus
+		var st SimulationResponse
 		decode(e.t, w, &st)
-		if st.State == want {
+		if st.Status == want {
 			return
 		}
-		require.False(e.t, st.State.Final(), "simulation %s ended %s (%s) before reaching %s", loc, st.State, st.Error, want)
-		require.True(e.t, time.Now().Before(deadline), "simulation %s still %s", loc, st.State)
+		require.False(e.t, jobs.Status(st.Status).Final(), "simulation %s ended %s (%s) before reaching %s", loc, st.Status, st.Error, want)
+		require.True(e.t, time.Now().Before(deadline), "simulation %s still %s", loc, st.Status)
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -58,16 +59,16 @@ func TestSimulationOnStoredNetwork(t *testing.T) {
 	w := e.do(request{method: http.MethodPost, path: "/v1/simulations",
 		body: `{"base":{"policy":"tencent","rounds":3,"seed":7,"p_high_drops_low":0.9,"drop_rule":"threshold","threshold":700}}`})
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
-	var st simulate.JobStatus
+	var st SimulationResponse
 	decode(t, w, &st)
 	loc := w.Header().Get("Location")
 	assert.Equal(t, "/v1/simulations/"+st.ID, loc)
-	assert.Contains(t, []simulate.JobState{simulate.JobQueued, simulate.JobRunning}, st.State)
+	assert.Contains(t, []string{string(jobs.Queued), string(jobs.Running)}, st.Status)
 	assert.Equal(t, 0, st.Request.Base.People, "people defaults to the stored network")
 	assert.Equal(t, "tencent", st.Request.Base.Policy.Name)
 
 	st = e.waitSimulation(loc)
-	require.Equal(t, simulate.JobSucceeded, st.State, st.Error)
+	require.Equal(t, string(jobs.Succeeded), st.Status, st.Error)
 	assert.Equal(t, 1.0, st.Progress)
 	require.NotNil(t, st.Summary)
 	require.Len(t, st.Summary.Runs, 1)
@@ -85,17 +86,33 @@ func TestSimulationOnStoredNetwork(t *testing.T) {
 		body: `{"base":{"people":300,"rounds":2},"axes":[{"field":"alpha","values":[0.1,"0.5"]}],"replicates":2}`})
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	st = e.waitSimulation(w.Header().Get("Location"))
-	require.Equal(t, simulate.JobSucceeded, st.State, st.Error)
+	require.Equal(t, string(jobs.Succeeded), st.Status, st.Error)
 	require.Len(t, st.Summary.Runs, 2)
 	assert.Equal(t, "alpha=0.1", st.Summary.Runs[0].Label)
 	assert.Equal(t, 2, st.Summary.Replicates)
 	assert.Equal(t, before, e.state(fixtureIDs...))
 
-	// Cancelling a finished job changes nothing.
+	// The older field names carry the same values.
+	var raw map[string]json.RawMessage
+	w = e.get(loc)
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &raw))
+	for old, cur := range map[string]string{"state": "status", "created": "created_at", "started": "started_at", "finished": "finished_at"} {
+		assert.JSONEq(t, string(raw[cur]), string(raw[old]), "%s is %s", old, cur)
+	}
+	decode(t, w, &st)
+	assert.Equal(t, st.Status, st.State)
+	require.NotNil(t, st.StartedAt)
+	require.NotNil(t, st.FinishedAt)
+	assert.False(t, st.FinishedAt.Before(*st.StartedAt))
+	assert.False(t, st.StartedAt.Before(st.CreatedAt))
+
+	// Deleting a finished job answers it as it ended, then forgets it.
 	w = e.do(request{method: http.MethodDelete, path: loc})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	decode(t, w, &st)
-	assert.Equal(t, simulate.JobSucceeded, st.State)
+	assert.Equal(t, string(jobs.Succeeded), st.Status)
+	assertProblem(t, e.get(loc), http.StatusNotFound, "not-found", "id", "no simulation")
+	assertProblem(t, e.do(request{method: http.MethodDelete, path: loc}), http.StatusNotFound, "not-found", "id", "no simulation")
 }
 
 func TestSimulationBadConfigs(t *testing.T) {
@@ -161,7 +178,7 @@ func TestSimulationQueueFullAndCancel(t *testing.T) {
 	a := post()
 	require.Equal(t, http.StatusAccepted, a.StatusCode)
 	locA := a.Header.Get("Location")
-	e.waitState(locA, simulate.JobRunning) // held at the gate
+	e.waitState(locA, string(jobs.Running)) // held at the gate
 	<-gs.entered
 
 	b := post()
@@ -172,30 +189,33 @@ func TestSimulationQueueFullAndCancel(t *testing.T) {
 	assertProblem(t, w, http.StatusTooManyRequests, "queue-full", "-", "")
 	assert.Equal(t, retryAfterQueueFull, w.Header().Get("Retry-After"))
 
-	// Cancel the queued job: at once.
+	// Cancel the queued job: at once, and it is gone.
 	w = e.do(request{method: http.MethodDelete, path: locB})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	var st simulate.JobStatus
+	var st SimulationResponse
 	decode(t, w, &st)
-	assert.Equal(t, simulate.JobCancelled, st.State)
+	assert.Equal(t, string(jobs.Cancelled), st.Status)
+	assert.NotNil(t, st.FinishedAt)
+	assertProblem(t, e.get(locB), http.StatusNotFound, "not-found", "id", "no simulation")
 
 	// There is room again.
 	c := post()
 	require.Equal(t, http.StatusAccepted, c.StatusCode)
 	locC := c.Header.Get("Location")
 
-	// Cancel the running job: it stops at its next chance.
+	// Cancel the running job: it stops at its next chance, and is gone
+	// at once.
 	w = e.do(request{method: http.MethodDelete, path: locA})
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
 	decode(t, w, &st)
-	assert.Equal(t, simulate.JobRunning, st.State)
-	st = e.waitSimulation(locA)
-	assert.Equal(t, simulate.JobCancelled, st.State)
+	assert.Equal(t, string(jobs.Running), st.Status)
+	assertProblem(t, e.get(locA), http.StatusNotFound, "not-found", "id", "no simulation")
 
-	// The next job runs once the store answers.
+	// The next job gets the one worker once the cancelled one stopped, and
+	// runs once the store answers.
 	gs.open()
 	st = e.waitSimulation(locC)
-	assert.Equal(t, simulate.JobSucceeded, st.State, st.Error)
+	assert.Equal(t, string(jobs.Succeeded), st.Status, st.Error)
 }
 
 // TestCloseCancelsSimulations: Close does not wait for a simulation to
@@ -206,7 +226,7 @@ func TestCloseCancelsSimulations(t *testing.T) {
 	e.seed()
 	w := e.do(request{method: http.MethodPost, path: "/v1/simulations", body: `{"base":{"rounds":2}}`})
 	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
-	e.waitState(w.Header().Get("Location"), simulate.JobRunning)
+	e.waitState(w.Header().Get("Location"), string(jobs.Running))
 	done := make(chan error)
 	go func() { done <- e.srv.Close() }()
 	select {
@@ -249,4 +269,68 @@ func TestOpenAPISimulationConfigFields(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(want)
 	assert.Equal(t, want, documented)
+}
+
+// TestJobLists: GET on /v1/simulations and /v1/scoring-runs lists the jobs
+// newest first, at most ?limit of them.
+func TestJobLists(t *testing.T) {
+	e := newTestServer(t, openTestStore(t))
+	e.seed()
+
+	var sims []string
+	for range 3 {
+		w := e.do(request{method: http.MethodPost, path: "/v1/simulations", body: `{"base":{"people":50,"rounds":1}}`})
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		loc := w.Header().Get("Location")
+		e.waitSimulation(loc)
+		sims = append(sims, strings.TrimPrefix(loc, "/v1/simulations/"))
+	}
+	var runs []string
+	for range 2 {
+		w := e.do(request{method: http.MethodPost, path: "/v1/scoring-runs"})
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		loc := w.Header().Get("Location")
+		j := e.waitJob(loc)
+		assert.False(t, j.CreatedAt.IsZero())
+		assert.Equal(t, j.CreatedAt, j.StartedAt, "a scoring run starts when it is submitted")
+		runs = append(runs, j.ID)
+	}
+
+	var sl SimulationList
+	w := e.get("/v1/simulations")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	decode(t, w, &sl)
+	require.Len(t, sl.Simulations, 3, "scoring runs are not simulations")
+	assert.Equal(t, []string{sims[2], sims[1], sims[0]}, []string{sl.Simulations[0].ID, sl.Simulations[1].ID, sl.Simulations[2].ID})
+	assert.Equal(t, string(jobs.Succeeded), sl.Simulations[0].Status)
+	require.NotNil(t, sl.Simulations[0].Summary)
+
+	w = e.get("/v1/simulations?limit=2")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	decode(t, w, &sl)
+	require.Len(t, sl.Simulations, 2)
+	assert.Equal(t, sims[2], sl.Simulations[0].ID)
+
+	var rl JobList
+	w = e.get("/v1/scoring-runs?limit=1000")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	decode(t, w, &rl)
+	require.Len(t, rl.ScoringRuns, 2)
+	assert.Equal(t, []string{runs[1], runs[0]}, []string{rl.ScoringRuns[0].ID, rl.ScoringRuns[1].ID})
+	assert.Equal(t, JobSucceeded, rl.ScoringRuns[0].Status)
+
+	// A deleted simulation leaves the list.
+	w = e.do(request{method: http.MethodDelete, path: "/v1/simulations/" + sims[1]})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	w = e.get("/v1/simulations")
+	decode(t, w, &sl)
+	require.Len(t, sl.Simulations, 2)
+	assert.Equal(t, []string{sims[2], sims[0]}, []string{sl.Simulations[0].ID, sl.Simulations[1].ID})
+
+	for _, path := range []string{"/v1/simulations", "/v1/scoring-runs"} {
+		for _, q := range []string{"limit=0", "limit=1001", "limit=ten", "limit=", "limit=1&limit=2"} {
+			assertProblem(t, e.get(path+"?"+q), http.StatusBadRequest, "invalid-input", "limit", "")
+		}
+		assertProblem(t, e.get(path+"?lmit=3"), http.StatusBadRequest, "invalid-input", "lmit", "unknown query parameter")
+	}
 }

@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/strictjson"
 )
 
 // Names of the built-in policies (DESIGN.md, "The score").
@@ -298,23 +298,17 @@ func LoadPolicy(nameOrFile string) (Policy, error) {
 
 // ParsePolicy decodes a policy from JSON (format "json") or YAML ("yaml" or
 // "yml"; a leading dot and case are ignored) and validates it. Decoding is
-// strict: unknown fields, a second document or trailing data are errors.
+// strict: unknown fields, a second document or trailing data are errors;
+// JSON is read by internal/strictjson, so keys must also match exactly
+// and not repeat, and an error names the field ("weights/credit").
 // Errors wrap graph.ErrInvalid; a policy that decodes but breaks a rule
 // returns Validate's *graph.ValidationError.
 func ParsePolicy(data []byte, format string) (Policy, error) {
 	var p Policy
 	switch f := strings.TrimPrefix(strings.ToLower(format), "."); f {
 	case "json":
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
-			if errors.Is(err, io.EOF) {
-				return Policy{}, fmt.Errorf("scoring: parse policy: %w: empty JSON document", graph.ErrInvalid)
-			}
-			return Policy{}, fmt.Errorf("scoring: parse policy: %w: %w", graph.ErrInvalid, err)
-		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			return Policy{}, fmt.Errorf("scoring: parse policy: %w: trailing data after the JSON object", graph.ErrInvalid)
+		if err := strictjson.Decode(data, &p, ""); err != nil {
+			return Policy{}, fmt.Errorf("scoring: parse policy: %w", err)
 		}
 	case "yaml", "yml":
 		dec := yaml.NewDecoder(bytes.NewReader(data))

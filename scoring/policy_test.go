@@ -254,3 +254,31 @@ func TestLoadPolicy(t *testing.T) {
 	assert.ErrorIs(t, err, graph.ErrInvalid)
 	assert.Contains(t, err.Error(), "bad.json")
 }
+
+// TestParsePolicyNamesTheField: a JSON policy is decoded by
+// internal/strictjson, so an error names the field by its full path, and
+// keys that encoding/json alone would take (another case, a repeat) are
+// rejected.
+func TestParsePolicyNamesTheField(t *testing.T) {
+	for name, c := range map[string]struct{ data, field, reason string }{
+		"nested unknown":  {strings.Replace(policyJSON, `"min": 650`, `"min": 650, "max": 949`, 1), "bands/1/max", "unknown field"},
+		"wrong case":      {strings.Replace(policyJSON, `"alpha"`, `"Alpha"`, 1), "Alpha", "unknown field"},
+		"duplicate":       {strings.Replace(policyJSON, `"alpha": 0.25`, `"alpha": 0.25, "alpha": 0.3`, 1), "alpha", "duplicate field"},
+		"wrong type":      {strings.Replace(policyJSON, `"credit": 0.3`, `"credit": "0.3"`, 1), "weights/credit", "must be a number, not a string"},
+		"trailing data":   {policyJSON + `{"name": "second"}`, "", "trailing data after the JSON value"},
+		"perk wrong type": {strings.Replace(policyJSON, `"min_score": 640`, `"min_score": 640.5`, 1), "perks/0/min_score", "must be an integer, not the number 640.5"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParsePolicy([]byte(c.data), "json")
+			require.ErrorIs(t, err, graph.ErrInvalid)
+			if c.field == "" {
+				assert.Contains(t, err.Error(), "unexpected data after the JSON value")
+				return
+			}
+			var ve *graph.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, c.field, ve.Field)
+			assert.Equal(t, c.reason, ve.Reason)
+		})
+	}
+}

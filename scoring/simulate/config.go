@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/strictjson"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/seed"
 )
@@ -269,33 +270,21 @@ func DecodeConfig(r io.Reader) (Config, error) {
 	return c, nil
 }
 
-// decodeStrict decodes one JSON value into v, rejecting unknown fields and
-// trailing data. Errors wrap graph.ErrInvalid and name the field where
-// encoding/json says which.
+// decodeStrict decodes one JSON value into v with strictjson.Decode
+// (exact-case keys, no duplicates, no unknown fields, no trailing data).
+// Errors wrap graph.ErrInvalid and are *graph.ValidationErrors naming the
+// field; input that is not one JSON value is named "body".
 func decodeStrict(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return graph.Invalid("body", "empty JSON document")
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return graph.Invalid(strings.ReplaceAll(te.Field, ".", "/"), "must be a JSON %s, got %s", te.Type, te.Value)
-		}
-		var ve *graph.ValidationError
-		if errors.As(err, &ve) {
-			return ve
-		}
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return graph.Invalid(strings.Trim(f, `"`), "unknown field")
-		}
-		return fmt.Errorf("simulate: decode: %w: %w", graph.ErrInvalid, err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("simulate: decode: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return graph.Invalid("body", "trailing data after the JSON document")
+	err = strictjson.Decode(data, v, "")
+	var se *strictjson.SyntaxError
+	if errors.As(err, &se) {
+		return graph.Invalid("body", "%s", se.Error())
 	}
-	return nil
+	return err
 }
 
 // PolicySpec is the policy of a Config. In JSON it is either the name of
@@ -325,13 +314,8 @@ func (p *PolicySpec) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	var pol scoring.Policy
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&pol); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return graph.Invalid("policy/"+strings.Trim(f, `"`), "unknown field")
-		}
-		return graph.Invalid("policy", "want a preset name or a policy object: %v", err)
+	if err := strictjson.Decode(data, &pol, "policy"); err != nil {
+		return err
 	}
 	p.Policy = pol
 	return nil

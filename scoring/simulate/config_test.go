@@ -94,6 +94,9 @@ func TestDecodeConfig(t *testing.T) {
 		{"zero rounds", `{"rounds": 0}`, "rounds"},
 		{"negative probability", `{"p_high_drops_low": -0.5}`, "p_high_drops_low"},
 		{"wrong type", `{"rounds": "ten"}`, "rounds"},
+		{"policy field of the wrong type", `{"policy": {"name": "x", "alpha": "0.5"}}`, "policy/alpha"},
+		{"policy key in another case", `{"policy": {"name": "x", "Alpha": 0.5}}`, "policy/Alpha"},
+		{"repeated key", `{"rounds": 3, "rounds": 4}`, "rounds"},
 		{"trailing data", `{"rounds": 3} {}`, "body"},
 		{"empty", ``, "body"},
 	} {

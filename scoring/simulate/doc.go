@@ -145,8 +145,8 @@
 // own seed (ReplicateSeed); Summarize reduces replicates to a mean and a
 // 95% Student-t interval per metric and round; WriteAll writes
 // metrics.csv, summary.json, charts (PNG and SVG, gonum.org/v1/plot) and a
-// self-contained report.html. Jobs runs sweeps for an API with a bounded
-// queue.
+// self-contained report.html. CheckJob and RunJob check and run a sweep
+// submitted through an API, whose job manager runs it in the background.
 //
 // # Randomness
 //

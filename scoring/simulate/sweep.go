@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/strictjson"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -87,9 +88,7 @@ func (a *Axis) UnmarshalJSON(data []byte) error {
 		Field  string            `json:"field"`
 		Values []json.RawMessage `json:"values"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	if err := strictjson.Decode(data, &raw, ""); err != nil {
 		return graph.Invalid("axes", "want {\"field\": NAME, \"values\": [...]}: %v", err)
 	}
 	a.Field = raw.Field
