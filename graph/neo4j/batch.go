@@ -61,21 +61,6 @@ UNWIND range(0, size($a) - 1) AS i
 MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
 SET f.weight = $w[i]
 RETURN count(*)`
-
-	// Undo statements for a batch split over several transactions.
-	// Only people this batch created: they carry its created_at.
-	qDeletePeople = `
-UNWIND $ids AS id
-MATCH (p:Person {id: id}) WHERE p.created_at = $now
-DETACH DELETE p`
-	qDeleteFriend = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
-DELETE f`
-	qDeleteRecruit = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (:Person {id: $a[i]})-[t:RECRUITED]->(:Person {id: $b[i]})
-DELETE t`
 )
 
 // batchPlan is a batch graph.PlanBatch found valid, in the shapes the

@@ -15,6 +15,23 @@ import (
 // committed one if any fails. batch.go plans and checks the batch and
 // turns it into steps.
 
+const (
+	// Undo statements for a batch split over several transactions.
+	// Only people this batch created: they carry its created_at.
+	qDeletePeople = `
+UNWIND $ids AS id
+MATCH (p:Person {id: id}) WHERE p.created_at = $now
+DETACH DELETE p`
+	qDeleteFriend = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
+DELETE f`
+	qDeleteRecruit = `
+UNWIND range(0, size($a) - 1) AS i
+MATCH (:Person {id: $a[i]})-[t:RECRUITED]->(:Person {id: $b[i]})
+DELETE t`
+)
+
 // txSteps is one transaction of a split batch: steps[from:to].
 type txSteps struct{ from, to int }
 
