@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
@@ -61,26 +62,80 @@ func (o opener) testBatch(t *testing.T) {
 		checkModel(t, s, m)
 	})
 
-	// Each bad batch is the good one with one fault; nothing of it may be
-	// stored.
+	// Each bad batch is the good one with faults appended (people at
+	// positions 5.., ties at 9..); nothing of it may be stored. Every
+	// store reports the same error: the first rule broken in the order
+	// package graph documents (graph.PlanBatch, graph.BatchPlan.CheckStored),
+	// and within it the first offending entry in batch order, with the
+	// same field, reason and kind.
 	bad := []struct {
-		name string
-		edit func(*graph.Batch)
-		kind error
+		name   string
+		edit   func(*graph.Batch)
+		field  string
+		reason string
+		kind   error
 	}{
-		{"duplicate id in batch", func(b *graph.Batch) { b.People = append(b.People, newPerson(11, true)) }, graph.ErrConflict},
-		{"existing id", func(b *graph.Batch) { b.People = append(b.People, newPerson(3, true)) }, graph.ErrConflict},
+		{"duplicate id in batch", func(b *graph.Batch) { b.People = append(b.People, newPerson(11, true)) },
+			"people/5/id", "id 11 appears twice in the batch (also people/2)", graph.ErrConflict},
+		{"existing id", func(b *graph.Batch) { b.People = append(b.People, newPerson(3, true)) },
+			"people/5/id", "person 3 already exists", graph.ErrConflict},
 		{"invalid person", func(b *graph.Batch) {
 			p := newPerson(15, true)
 			p.Record.CreditLate = -1
 			b.People = append(b.People, p)
-		}, graph.ErrInvalid},
-		{"friend unknown", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 99, 0)) }, graph.ErrNotFound},
-		{"recruiter unknown", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(99, 11)) }, graph.ErrNotFound},
-		{"self tie", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(11, 11, 0)) }, graph.ErrInvalid},
-		{"bad weight", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 14, -2)) }, graph.ErrInvalid},
-		{"two recruiters in batch", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(11, 12)) }, graph.ErrConflict},
-		{"recruit already recruited", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(3, 2)) }, graph.ErrConflict},
+		}, "people/5/record/credit_late", "must be a non-negative number", graph.ErrInvalid},
+		{"friend unknown", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 99, 0)) },
+			"ties/9/to", "person 99 does not exist", graph.ErrNotFound},
+		{"recruiter unknown", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(99, 11)) },
+			"ties/9/from", "person 99 does not exist", graph.ErrNotFound},
+		{"self tie", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(11, 11, 0)) },
+			"ties/9/id", "a person cannot befriend themselves", graph.ErrInvalid},
+		{"self recruitment", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(13, 13)) },
+			"ties/9/id", "a person cannot recruit themselves", graph.ErrInvalid},
+		{"bad weight", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 14, -2)) },
+			"ties/9/weight", "must be a positive number", graph.ErrInvalid},
+		{"two recruiters in batch", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(11, 12)) },
+			"ties/9/from", "person 12 is recruited by both 10 and 11 in the batch", graph.ErrConflict},
+		{"recruit already recruited", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(3, 2)) },
+			"ties/9/from", "person 2 was already recruited by 1", graph.ErrConflict},
+
+		// Several faults of one kind: the first in batch order names the
+		// error, not the smallest id.
+		{"two duplicate ids", func(b *graph.Batch) { b.People = append(b.People, newPerson(13, true), newPerson(10, true)) },
+			"people/5/id", "id 13 appears twice in the batch (also people/4)", graph.ErrConflict},
+		{"two existing ids", func(b *graph.Batch) { b.People = append(b.People, newPerson(4, true), newPerson(3, true)) },
+			"people/5/id", "person 4 already exists", graph.ErrConflict},
+		{"two unknown people", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 98, 0), friend(97, 11, 0)) },
+			"ties/9/to", "person 98 does not exist", graph.ErrNotFound},
+		{"two unknown ends", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(96, 95)) },
+			"ties/9/from", "person 96 does not exist", graph.ErrNotFound},
+		{"two recruiters twice", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(1, 13), recruited(11, 12)) },
+			"ties/9/from", "person 13 is recruited by both 3 and 1 in the batch", graph.ErrConflict},
+		{"two invalid ties", func(b *graph.Batch) { b.Ties = append(b.Ties, friend(10, 14, -2), friend(11, 11, 0)) },
+			"ties/9/weight", "must be a positive number", graph.ErrInvalid},
+
+		// Faults of several kinds: the first rule in graph's order.
+		{"invalid person before duplicate id", func(b *graph.Batch) {
+			p := newPerson(15, true)
+			p.Profile.Verified = p.Profile.Provided | 1<<6 // 15 provides fields 0..3
+			b.People = append(b.People, newPerson(11, true), p)
+		}, "people/6/profile/verified", "a verified field must also be provided", graph.ErrInvalid},
+		{"duplicate id before invalid tie", func(b *graph.Batch) {
+			b.People = append(b.People, newPerson(11, true))
+			b.Ties = append(b.Ties, friend(11, 11, 0))
+		}, "people/5/id", "id 11 appears twice in the batch (also people/2)", graph.ErrConflict},
+		{"invalid tie before two recruiters", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(11, 12), friend(10, 14, -2)) },
+			"ties/10/weight", "must be a positive number", graph.ErrInvalid},
+		{"two recruiters before existing id", func(b *graph.Batch) {
+			b.People = append(b.People, newPerson(3, true))
+			b.Ties = append(b.Ties, recruited(11, 12))
+		}, "ties/9/from", "person 12 is recruited by both 10 and 11 in the batch", graph.ErrConflict},
+		{"existing id before unknown person", func(b *graph.Batch) {
+			b.People = append(b.People, newPerson(3, true))
+			b.Ties = append(b.Ties, friend(10, 99, 0))
+		}, "people/5/id", "person 3 already exists", graph.ErrConflict},
+		{"unknown person before recruit already recruited", func(b *graph.Batch) { b.Ties = append(b.Ties, recruited(3, 2), friend(10, 99, 0)) },
+			"ties/10/to", "person 99 does not exist", graph.ErrNotFound},
 	}
 	for _, tt := range bad {
 		t.Run("NothingStored/"+tt.name, func(t *testing.T) {
@@ -89,6 +144,11 @@ func (o opener) testBatch(t *testing.T) {
 			tt.edit(&b)
 			err := s.ApplyBatch(t.Context(), b)
 			assertErrIs(t, err, tt.kind)
+			var ve *graph.ValidationError
+			if assert.ErrorAs(t, err, &ve) {
+				assert.Equal(t, tt.field, ve.Field, "field")
+				assert.Equal(t, tt.reason, ve.Reason, "reason")
+			}
 			checkModel(t, s, m, newIDs...)
 		})
 	}
@@ -113,6 +173,15 @@ func (o opener) testBatch(t *testing.T) {
 			m.putTie(tie)
 		}
 		checkModelEvery(t, s, m, 97)
+
+		// The snapshot is the one graph.SnapshotOf builds from the batch
+		// without a store.
+		snap, err := s.Snapshot(ctx)
+		require.NoError(t, err)
+		want, err := graph.SnapshotOf(b, snap.TakenAt)
+		require.NoError(t, err)
+		assert.Equal(t, viewOf(t, want), viewOf(t, snap), "snapshot of the batch")
+		assert.Equal(t, want.Weights == nil, snap.Weights == nil, "Weights nil exactly when every weight is 1")
 	})
 }
 

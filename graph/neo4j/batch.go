@@ -1,11 +1,8 @@
 package neo4j
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -64,156 +61,38 @@ UNWIND range(0, size($a) - 1) AS i
 MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
 SET f.weight = $w[i]
 RETURN count(*)`
-
-	// Undo statements for a batch split over several transactions.
-	// Only people this batch created: they carry its created_at.
-	qDeletePeople = `
-UNWIND $ids AS id
-MATCH (p:Person {id: id}) WHERE p.created_at = $now
-DETACH DELETE p`
-	qDeleteFriend = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (:Person {id: $a[i]})-[f:FRIEND]-(:Person {id: $b[i]})
-DELETE f`
-	qDeleteRecruit = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (:Person {id: $a[i]})-[t:RECRUITED]->(:Person {id: $b[i]})
-DELETE t`
 )
 
-// batchPlan is a validated batch: people sorted by id, friendships
-// normalised, deduplicated (the last weight wins) and sorted, recruitments
-// deduplicated and sorted.
+// batchPlan is a batch graph.PlanBatch found valid, in the shapes the
+// statements take: people sorted by id, each friendship once (From < To,
+// the last weight given), each recruitment once.
 type batchPlan struct {
-	batch    graph.Batch // as given, for positions in error messages
+	*graph.BatchPlan
 	people   []graph.Person
-	isNew    map[graph.ID]bool
 	friends  []graph.Tie
 	recruits []graph.Tie
-	// outside lists, ascending, the ids that ties name and the batch does
-	// not create: they must exist already.
-	outside []int64
 }
 
-// personAt returns the position of the person with the id in the batch.
-func (p *batchPlan) personAt(id graph.ID) int {
-	return slices.IndexFunc(p.batch.People, func(q graph.Person) bool { return q.ID == id })
-}
-
-// tieAt returns the position of the first tie in the batch that is t
-// once normalised.
-func (p *batchPlan) tieAt(t graph.Tie) int {
-	return slices.IndexFunc(p.batch.Ties, func(u graph.Tie) bool {
-		u = u.Normalize()
-		return u.Kind == t.Kind && u.From == t.From && u.To == t.To
-	})
-}
-
-// batchError returns a *graph.ValidationError of the kind.
-func batchError(field string, kind error, format string, args ...any) error {
-	return &graph.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...), Kind: kind}
-}
-
-// prefixed returns err with its field placed under prefix.
-func prefixed(prefix string, err error) error {
-	var ve *graph.ValidationError
-	if errors.As(err, &ve) {
-		return &graph.ValidationError{Field: prefix + "/" + ve.Field, Reason: ve.Reason, Kind: ve.Kind}
-	}
-	return fmt.Errorf("%s: %w", prefix, err)
-}
-
-// planBatch validates what can be checked without the database. It sorts
-// instead of using maps keyed by tie: a batch of 500,000 ties is planned
-// in a fraction of a second.
+// planBatch validates what can be checked without the database.
 func planBatch(b graph.Batch) (*batchPlan, error) {
-	p := &batchPlan{batch: b, isNew: make(map[graph.ID]bool, len(b.People))}
-	for i := range b.People {
-		if err := b.People[i].Validate(); err != nil {
-			return nil, prefixed(fmt.Sprintf("people/%d", i), err)
+	gp, err := graph.PlanBatch(b)
+	if err != nil {
+		return nil, err
+	}
+	p := &batchPlan{BatchPlan: gp, people: make([]graph.Person, len(gp.Order))}
+	for k, j := range gp.Order {
+		p.people[k] = b.People[j]
+	}
+	p.friends = make([]graph.Tie, 0, len(gp.Friends)/2)
+	for _, a := range gp.Friends {
+		if a.From < a.To {
+			p.friends = append(p.friends, graph.Tie{Kind: graph.Friend, From: a.From, To: a.To, Weight: a.Weight})
 		}
 	}
-	p.people = slices.Clone(b.People)
-	slices.SortStableFunc(p.people, func(x, y graph.Person) int { return cmp.Compare(x.ID, y.ID) })
-	for i := range p.people {
-		id := p.people[i].ID
-		if i > 0 && p.people[i-1].ID == id {
-			first := p.personAt(id)
-			second := first + 1 + slices.IndexFunc(b.People[first+1:], func(q graph.Person) bool { return q.ID == id })
-			return nil, batchError(fmt.Sprintf("people/%d/id", second), graph.ErrConflict,
-				"id %d appears twice in the batch (also people/%d)", id, first)
-		}
-		p.isNew[id] = true
+	p.recruits = make([]graph.Tie, len(gp.Recruits))
+	for k, a := range gp.Recruits {
+		p.recruits[k] = graph.Tie{Kind: graph.Recruited, From: a.From, To: a.To, Weight: 1}
 	}
-
-	// Ties, normalised, with their positions.
-	type at struct {
-		graph.Tie
-		i int
-	}
-	var friends, recruits []at
-	for i, t := range b.Ties {
-		if err := t.Validate(); err != nil {
-			return nil, prefixed(fmt.Sprintf("ties/%d", i), err)
-		}
-		t = t.Normalize()
-		if t.Kind == graph.Friend {
-			friends = append(friends, at{t, i})
-		} else {
-			recruits = append(recruits, at{t, i})
-		}
-	}
-	byPair := func(x, y at) int {
-		return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To), cmp.Compare(x.i, y.i))
-	}
-	// A friendship given several times: the last weight wins.
-	slices.SortFunc(friends, byPair)
-	p.friends = make([]graph.Tie, 0, len(friends))
-	for k, f := range friends {
-		if k+1 < len(friends) && friends[k+1].From == f.From && friends[k+1].To == f.To {
-			continue
-		}
-		p.friends = append(p.friends, f.Tie)
-	}
-	// A recruit named twice must have the same recruiter both times.
-	slices.SortFunc(recruits, func(x, y at) int { return cmp.Or(cmp.Compare(x.To, y.To), cmp.Compare(x.i, y.i)) })
-	conflict := -1
-	var msg string
-	for k := 1; k < len(recruits); k++ {
-		r, prev := recruits[k], recruits[k-1]
-		if r.To == prev.To && r.From != prev.From && (conflict < 0 || r.i < conflict) {
-			first := recruits[k-1]
-			for j := k - 1; j > 0 && recruits[j-1].To == r.To; j-- {
-				first = recruits[j-1]
-			}
-			conflict = r.i
-			msg = fmt.Sprintf("person %d is recruited by both %d and %d in the batch", r.To, first.From, r.From)
-		}
-	}
-	if conflict >= 0 {
-		return nil, batchError(fmt.Sprintf("ties/%d/from", conflict), graph.ErrConflict, "%s", msg)
-	}
-	slices.SortFunc(recruits, byPair)
-	p.recruits = make([]graph.Tie, 0, len(recruits))
-	for k, r := range recruits {
-		if k > 0 && recruits[k-1].From == r.From && recruits[k-1].To == r.To {
-			continue
-		}
-		p.recruits = append(p.recruits, r.Tie)
-	}
-
-	for _, ts := range [][]graph.Tie{p.friends, p.recruits} {
-		for _, t := range ts {
-			if !p.isNew[t.From] {
-				p.outside = append(p.outside, int64(t.From))
-			}
-			if !p.isNew[t.To] {
-				p.outside = append(p.outside, int64(t.To))
-			}
-		}
-	}
-	slices.Sort(p.outside)
-	p.outside = slices.Compact(p.outside)
 	return p, nil
 }
 
@@ -249,17 +128,19 @@ func (n *nodeIDs) add(people, nodes []any) {
 	}
 }
 
-// check validates the plan against the database (inside tx): new ids must
-// not exist, other ids must, and a recruit keeps their recruiter. The
-// node ids of the people who exist are added to nodes.
+// check validates the plan against the database (inside tx) with
+// graph.BatchPlan.CheckStored: new ids must not exist, other ids must,
+// and a recruit keeps their recruiter. The node ids of the people who
+// exist are added to nodes.
 func (s *Store) check(ctx context.Context, tx drv.ManagedTransaction, p *batchPlan, nodes *nodeIDs) (*checked, error) {
-	ids := make([]int64, 0, len(p.people)+len(p.outside))
-	for _, person := range p.people {
-		ids = append(ids, int64(person.ID))
+	ids := make([]int64, 0, len(p.IDs)+len(p.Outside))
+	for _, id := range p.IDs {
+		ids = append(ids, int64(id))
 	}
-	ids = append(ids, p.outside...)
-	exists := make(map[graph.ID]bool, len(p.outside))
-	conflicts := false
+	for _, id := range p.Outside {
+		ids = append(ids, int64(id))
+	}
+	exists := make(map[graph.ID]bool, len(p.Outside))
 	for start := 0; start < len(ids); start += 5 * s.cfg.BatchSize {
 		part := ids[start:min(start+5*s.cfg.BatchSize, len(ids))]
 		rec, err := single(ctx, tx, `
@@ -272,31 +153,13 @@ RETURN collect(x), collect(id(p))`, map[string]any{"ids": part})
 		found := asList(rec.Values[0])
 		nodes.add(found, asList(rec.Values[1]))
 		for i := range found {
-			id := graph.ID(asInt(found[i]))
-			exists[id] = true
-			if p.isNew[id] {
-				conflicts = true
-			}
+			exists[graph.ID(asInt(found[i]))] = true
 		}
 	}
-	if conflicts { // report the first in batch order
-		for i, q := range p.batch.People {
-			if exists[q.ID] {
-				return nil, batchError(fmt.Sprintf("people/%d/id", i), graph.ErrConflict, "person %d already exists", q.ID)
-			}
-		}
-	}
-	for _, id := range p.outside {
-		if !exists[graph.ID(id)] {
-			return nil, s.missing(p, graph.ID(id))
-		}
-	}
-
-	c := &checked{}
 	// Recruits who existed before the batch may have a recruiter already.
 	var oldRecruits []int64
 	for _, t := range p.recruits {
-		if !p.isNew[t.To] {
+		if !p.IDs.Has(t.To) && exists[t.To] {
 			oldRecruits = append(oldRecruits, int64(t.To))
 		}
 	}
@@ -313,21 +176,28 @@ RETURN id, r.id`, map[string]any{"ids": oldRecruits}, func(r *drv.Record) error 
 			return nil, err
 		}
 	}
+	err := p.CheckStored(ctx, graph.Stored{
+		Person: func(id graph.ID) bool { return exists[id] },
+		Recruiter: func(id graph.ID) (graph.ID, bool) {
+			r, ok := stored[id]
+			return r, ok
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	c := &checked{}
 	for _, t := range p.recruits {
-		r, ok := stored[t.To]
-		switch {
-		case !ok:
+		if _, ok := stored[t.To]; !ok {
 			c.newRecruit = append(c.newRecruit, t)
-		case r != t.From:
-			return nil, batchError(fmt.Sprintf("ties/%d/from", p.tieAt(t)), graph.ErrConflict,
-				"person %d was already recruited by %d", t.To, r)
 		}
 	}
 
 	// Friendships between two people who existed before may exist.
 	var a, b []int64
 	for _, t := range p.friends {
-		if !p.isNew[t.From] && !p.isNew[t.To] {
+		if !p.IDs.Has(t.From) && !p.IDs.Has(t.To) {
 			a, b = append(a, int64(t.From)), append(b, int64(t.To))
 		}
 	}
@@ -354,16 +224,6 @@ RETURN $a[i], $b[i], f.weight`, map[string]any{"a": a[start:end], "b": b[start:e
 		}
 	}
 	return c, nil
-}
-
-// missing returns the ErrNotFound error for the first tie naming id.
-func (s *Store) missing(p *batchPlan, id graph.ID) error {
-	at := slices.IndexFunc(p.batch.Ties, func(t graph.Tie) bool { return t.From == id || t.To == id })
-	end := "from"
-	if at >= 0 && p.batch.Ties[at].From != id {
-		end = "to"
-	}
-	return batchError(fmt.Sprintf("ties/%d/%s", at, end), graph.ErrNotFound, "person %d does not exist", id)
 }
 
 // step is one UNWIND statement of a batch, with how to undo it.
@@ -526,7 +386,7 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	now := s.now()
 	if len(p.people)+len(p.friends)+len(p.recruits) <= s.cfg.TxRows {
 		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			nodes := newNodeIDs(len(p.people) + len(p.outside))
+			nodes := newNodeIDs(len(p.people) + len(p.Outside))
 			c, err := s.check(ctx, tx, p, nodes)
 			if err != nil {
 				return nil, err
@@ -541,7 +401,7 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 		return s.wrap(ctx, op, err)
 	}
 
-	nodes := newNodeIDs(len(p.people) + len(p.outside))
+	nodes := newNodeIDs(len(p.people) + len(p.Outside))
 	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		nodes.reset() // a retried transaction starts again
 		return s.check(ctx, tx, p, nodes)
@@ -550,121 +410,4 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 		return s.wrap(ctx, op, err)
 	}
 	return s.writeSplit(ctx, op, s.steps(p, v.(*checked), now, nodes, min(s.cfg.BatchSize, s.cfg.SplitTxRows)))
-}
-
-// txSteps is one transaction of a split batch: steps[from:to].
-type txSteps struct{ from, to int }
-
-// writeSplit writes the steps of a checked batch in transactions of up to
-// SplitTxRows rows, Writers at a time: first those that create people,
-// then (once every person exists, so that their node ids are known) those
-// of ties. On failure it waits for the transactions under way and undoes
-// every committed one.
-func (s *Store) writeSplit(ctx context.Context, op string, steps []step) error {
-	var txs [2][]txSteps // people, then ties
-	for start := 0; start < len(steps); {
-		phase := 1
-		if steps[start].creates {
-			phase = 0
-		}
-		end, rows := start, 0
-		for end < len(steps) && steps[end].creates == steps[start].creates &&
-			(end == start || rows+steps[end].rows <= s.cfg.SplitTxRows) {
-			rows += steps[end].rows
-			end++
-		}
-		txs[phase] = append(txs[phase], txSteps{start, end})
-		start = end
-	}
-
-	var (
-		mu      sync.Mutex
-		failed  error
-		done    int                  // steps committed
-		written = map[txSteps]bool{} // committed, or maybe (outcome unknown)
-	)
-	for _, phase := range txs {
-		var wg sync.WaitGroup
-		slots := make(chan struct{}, s.cfg.Writers)
-		for _, t := range phase {
-			slots <- struct{}{}
-			mu.Lock()
-			stop := failed != nil
-			mu.Unlock()
-			if stop {
-				<-slots
-				break
-			}
-			wg.Add(1)
-			go func() {
-				defer func() { <-slots; wg.Done() }()
-				_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-					for i := t.from; i < t.to; i++ {
-						if err := steps[i].run(ctx, tx); err != nil {
-							return nil, err
-						}
-					}
-					return nil, nil
-				})
-				mu.Lock()
-				defer mu.Unlock()
-				if err == nil {
-					written[t] = true
-					done += t.to - t.from
-					if s.afterTx != nil && failed == nil {
-						err = s.afterTx(done, len(steps))
-					}
-				} else if maybeCommitted(err) {
-					// Undoing what was not written changes nothing.
-					written[t] = true
-				}
-				if err != nil && failed == nil {
-					failed = err
-				}
-			}()
-		}
-		wg.Wait()
-		if failed != nil {
-			break
-		}
-	}
-	if failed == nil {
-		return nil
-	}
-	var undo []step
-	for _, phase := range txs {
-		for _, t := range phase {
-			if written[t] {
-				undo = append(undo, steps[t.from:t.to]...)
-			}
-		}
-	}
-	if uerr := s.undo(ctx, undo); uerr != nil {
-		failed = fmt.Errorf("%w; undoing the %d statements already committed failed, the batch is partly stored: %v", failed, done, uerr)
-	}
-	return s.wrap(ctx, op, failed)
-}
-
-// maybeCommitted tells whether a transaction that failed with err may
-// have committed all the same: its connection was lost or its context
-// ended while it was committing.
-func maybeCommitted(err error) bool {
-	var connErr *drv.ConnectivityError
-	return errors.As(err, &connErr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// undo reverts committed steps, newest first. It runs even if ctx was
-// cancelled, bounded by its own timeout.
-func (s *Store) undo(ctx context.Context, done []step) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-	defer cancel()
-	for i := len(done) - 1; i >= 0; i-- {
-		q, params := done[i].undo()
-		if _, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-			return nil, execTx(ctx, tx, q, params)
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -22,18 +22,11 @@ import (
 	"github.com/socialscore/socialscore/seed"
 )
 
-// Snapshot builds a snapshot of the batch with graph.SnapshotBuilder
-// (people first, then ties, at the zero time).
+// Snapshot builds the snapshot of the batch with graph.SnapshotOf, at the
+// zero time: what a store holding exactly the batch would return.
 func Snapshot(tb testing.TB, b graph.Batch) *graph.Snapshot {
 	tb.Helper()
-	var sb graph.SnapshotBuilder
-	for _, p := range b.People {
-		sb.AddPerson(p)
-	}
-	for _, tie := range b.Ties {
-		sb.AddTie(tie)
-	}
-	s, err := sb.Build(time.Time{})
+	s, err := graph.SnapshotOf(b, time.Time{})
 	require.NoError(tb, err)
 	return s
 }
