@@ -17,7 +17,7 @@ import (
 	"github.com/socialscore/socialscore/internal/strictjson"
 )
 
-// Names of the built-in policies (DESIGN.md, "The score").
+// Names of the built-in policies (docs/architecture.md, "Policies").
 const (
 	PolicySesame          = "sesame"
 	PolicyTencent         = "tencent"

@@ -26,7 +26,7 @@ func TestPresets(t *testing.T) {
 			require.True(t, ok)
 			assert.Equal(t, p, got)
 			assert.NotEmpty(t, p.Description)
-			// Sesame-like bands and 600/650/700/750 perk tiers (DESIGN.md).
+			// Sesame-like bands and 600/650/700/750 perk tiers (docs/architecture.md, "Policies").
 			assert.Equal(t, "poor", p.BandOf(549))
 			assert.Equal(t, "fair", p.BandOf(550))
 			assert.Equal(t, "excellent", p.BandOf(950))
@@ -42,7 +42,7 @@ func TestPresets(t *testing.T) {
 	fb, _ := Preset("facebook-lending")
 	lenddo, _ := Preset("lenddo")
 	baseline, _ := Preset("baseline")
-	// What DESIGN.md asks of each preset.
+	// What docs/architecture.md ("Policies") asks of each preset.
 	assert.Greater(t, sesame.Weights.Credit+sesame.Weights.Bills+sesame.Weights.Purchase+sesame.Weights.Info, 0.9, "sesame: own record first")
 	assert.InDelta(t, 0.15, sesame.Alpha, 1e-12)
 	assert.Greater(t, tencent.Alpha, sesame.Alpha, "tencent: strong contagion")

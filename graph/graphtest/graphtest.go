@@ -17,7 +17,7 @@
 //     and stores nothing.
 //   - A recruitment has no weight: it reads back with Weight 1.
 //   - SaveRun drops the results of people who have not consented, as well
-//     as of people who do not exist (DESIGN.md: a person who has not
+//     as of people who do not exist (docs/architecture.md, Privacy: a person who has not
 //     consented is not scored), so a run that raced with a withdrawal of
 //     consent cannot store a score the withdrawal erased.
 //   - HistoryEntry.ComputedAt is the run's FinishedAt.

@@ -13,7 +13,7 @@
 //
 // Scores propagate as in package scoring: the network value s is the fixed
 // point of s = (1−α)b + αWs, with b the individual value and W the
-// row-normalised friendship matrix (DESIGN.md, "The score"). A shock
+// row-normalised friendship matrix (docs/architecture.md, "Propagation"). A shock
 // changes b to b′ for the people whose record changed (and, through the
 // recruitment pillar, possibly their recruiters) and then follows the
 // Jacobi iteration from the old fixed point:
