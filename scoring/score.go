@@ -34,7 +34,9 @@ const numPhases = 5
 //     with c the policy's Centrality and penalty =
 //     min(FriendDefaultCap, FriendDefaultPenalty·#{friends with a default});
 //     then Friends = number of friends and FriendMean = the mean final
-//     Score of one's friends (unweighted; 0 without friends).
+//     Score of one's friends (unweighted; 0 without friends), Share =
+//     the friends' split of s − b (NetworkShareOf) and Facts = what the
+//     record shows (graph.FactsOf).
 //
 // ctx is checked between phases and between iterations; on cancellation
 // the error wraps ctx.Err(). The policy must be valid (Policy.Validate) and
@@ -86,7 +88,8 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 			pl := ComputePillars(s, int32(i))
 			bi := p.Weights.Combine(pl)
 			b[i] = bi
-			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: toScore(MinScore + Span*bi)}
+			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: toScore(MinScore + Span*bi),
+				Facts: graph.FactsOf(s.Records[i])}
 		}
 	})
 	if err := endPhase("pillars", &st.Pillars, t); err != nil {
@@ -154,6 +157,7 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 			r.Score = toScore(MinScore + Span*((1-c)*sv[i]+c*pct[i]/100) - penalty)
 			scores[i] = int32(r.Score)
 			r.Friends = int32(s.Degree(int32(i)))
+			r.Share = networkShare(offsets, s.Targets, s.Weights, b, sv, p.Alpha, int32(i))
 		}
 	})
 	runRanges(bounds, func(lo, hi int) {
