@@ -53,6 +53,15 @@ func newResult(n int, id graph.ID) graph.Result {
 		Percentile: float64(int64(id)*7+int64(n)) / 13,
 		Friends:    int32(int64(id)%5 + int64(n)),
 		FriendMean: 400 + x/3,
+		Facts: graph.RecordFacts{
+			Known: true, PurchaseCount: uint32(id%7) + uint32(n), BillsOnTime: uint32(n), BillsLate: uint32(id % 3),
+			BillDaysLate: uint32(id%3) * 17, CreditOnTime: 4 + uint32(n), CreditLate: uint32(id % 2),
+			CreditDaysLate: uint32(id%2) * 40, Defaults: uint32(id+graph.ID(n)) % 2,
+		},
+		Share: graph.NetworkShare{
+			Known: true, Raise: x / 5000, Lower: -x / 7000,
+			Raising: int32(int64(id)%3 + int64(n)), Lowering: int32(int64(id) % 2),
+		},
 	}
 }
 
@@ -93,6 +102,7 @@ func historyOf(id graph.ID, runs ...graph.Run) []graph.HistoryEntry {
 		out = append(out, graph.HistoryEntry{
 			RunID: r.ID, Policy: r.Policy, ComputedAt: ms(r.FinishedAt),
 			Score: res.Score, Individual: res.Individual,
+			PolicySpec: r.PolicySpec, Result: res,
 		})
 	}
 	return out
