@@ -51,6 +51,14 @@ type Policy struct {
 	FriendDefaultCap     float64 `json:"friend_default_cap,omitempty" yaml:"friend_default_cap,omitempty"`
 	Perks                []Perk  `json:"perks" yaml:"perks"`
 	Bands                []Band  `json:"bands" yaml:"bands"`
+
+	// FriendShares says how a person may see what each friend adds to or
+	// takes from their score: FriendSharesAggregate ("aggregate", the
+	// default when empty) only as the score's network.raise and
+	// network.lower; FriendSharesListed ("listed") also friend by friend
+	// (GET /v1/people/{id}/score/friends). The list reveals the friends'
+	// standing relative to the person, so it is personal data about them.
+	FriendShares string `json:"friend_shares,omitempty" yaml:"friend_shares,omitempty"`
 }
 
 // Component is the points one part of the score contributes.

@@ -144,36 +144,10 @@ const MaxReasons = 4
 // Band is Policy.BandOf(Score); Perks is Policy.PerksOf(Score, Friends,
 // FriendMean).
 func Explain(r graph.Result, p Policy) Explanation {
-	c := p.Centrality
-	own := Span * (1 - c)
-	w := p.Weights
-	type comp struct {
-		name, code string
-		exact      float64
-		max        float64 // NaN: no maximum (network, friend_defaults)
-	}
-	comps := []comp{
-		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
-		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
-		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
-		{ComponentCredit, ReasonCredit, own * w.Credit * r.Pillars.Credit, own * w.Credit},
-		{ComponentRecruitment, ReasonRecruitment, own * w.Recruitment * r.Pillars.Recruitment, own * w.Recruitment},
-		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
-		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
-	}
+	own := Span * (1 - p.Centrality)
+	comps := components(r, p)
 	const network = 5
 	target := r.Score - MinScore
-	if p.FriendDefaultPenalty > 0 {
-		var sum float64
-		for _, k := range comps {
-			sum += k.exact
-		}
-		fd := float64(target) - sum
-		if fd > -0.5 {
-			fd = 0
-		}
-		comps = append(comps, comp{ComponentFriendDefaults, ReasonFriendDefaults, fd, math.NaN()})
-	}
 
 	exact := make([]float64, len(comps))
 	for i, k := range comps {
@@ -319,4 +293,40 @@ func largestRemainder(x []float64, target int) []int {
 		p[i]++
 	}
 	return p
+}
+
+// comp is one component of a score before rounding.
+type comp struct {
+	name, code string
+	exact      float64
+	max        float64 // NaN: no maximum (network, friend_defaults)
+}
+
+// components returns the exact points of each component of r under p, in
+// Explain's order (see Explain for the formulas).
+func components(r graph.Result, p Policy) []comp {
+	c := p.Centrality
+	own := Span * (1 - c)
+	w := p.Weights
+	comps := []comp{
+		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
+		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
+		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
+		{ComponentCredit, ReasonCredit, own * w.Credit * r.Pillars.Credit, own * w.Credit},
+		{ComponentRecruitment, ReasonRecruitment, own * w.Recruitment * r.Pillars.Recruitment, own * w.Recruitment},
+		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
+		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
+	}
+	if p.FriendDefaultPenalty > 0 {
+		var sum float64
+		for _, k := range comps {
+			sum += k.exact
+		}
+		fd := float64(r.Score-MinScore) - sum
+		if fd > -0.5 {
+			fd = 0
+		}
+		comps = append(comps, comp{ComponentFriendDefaults, ReasonFriendDefaults, fd, math.NaN()})
+	}
+	return comps
 }

@@ -134,3 +134,21 @@ func splitPoints(raise, lower float64, total int) (int, int) {
 	}
 	return p[0], p[1]
 }
+
+// Values of Policy.FriendShares.
+const (
+	FriendSharesAggregate = "aggregate"
+	FriendSharesListed    = "listed"
+)
+
+// ListsFriendShares reports whether the policy offers each friend's share
+// of the network component, not only the aggregate.
+func (p Policy) ListsFriendShares() bool { return p.FriendShares == FriendSharesListed }
+
+func validFriendShares(v string) error {
+	switch v {
+	case "", FriendSharesAggregate, FriendSharesListed:
+		return nil
+	}
+	return graph.Invalid("friend_shares", "must be %q or %q, not %q", FriendSharesAggregate, FriendSharesListed, v)
+}
