@@ -79,9 +79,18 @@ type explBuf struct {
 	comps   [maxPackedComponents]scoring.Component
 	reasons [maxReasons]scoring.Reason
 	perks   [maxPackedPerks]string
-	maxes   [maxPackedComponents]int
 	network scoring.NetworkSplit
 }
+
+// maxValues[v] is v: an unpacked component's Max points here rather than
+// into the read's explBuf, which would make the buffer escape to the heap
+// (a pointer into it stored in it). Maxima are at most scoring.Span.
+var maxValues = func() (a [scoring.Span + 1]int) {
+	for i := range a {
+		a[i] = i
+	}
+	return a
+}()
 
 // forView returns the cache of view v, replacing the cache of an older
 // view. It returns nil when caching is off or v is not the current view
@@ -120,8 +129,7 @@ func (ve *viewExpl) get(idx int, buf *explBuf) (scoring.Explanation, bool) {
 	for i := range int(p.nComp) {
 		buf.comps[i] = scoring.Component{Name: w[p.compName[i]], Points: int(p.compPoints[i])}
 		if p.compHasMax&(1<<i) != 0 {
-			buf.maxes[i] = int(p.compMax[i])
-			buf.comps[i].Max = &buf.maxes[i]
+			buf.comps[i].Max = &maxValues[p.compMax[i]]
 		}
 	}
 	for i := range int(p.nReason) {
@@ -177,8 +185,11 @@ func (ve *viewExpl) pack(p *packedExpl, e *scoring.Explanation) bool {
 	for i, c := range e.Components {
 		p.compName[i], p.compPoints[i] = word(c.Name), points(c.Points)
 		if c.Max != nil {
+			if *c.Max < 0 || *c.Max >= len(maxValues) {
+				return false
+			}
 			p.compHasMax |= 1 << i
-			p.compMax[i] = points(*c.Max)
+			p.compMax[i] = int16(*c.Max)
 		}
 	}
 	for i, r := range reasons {
