@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/seed"
 )
 
 // factRecord returns a record in which each part (purchases, bills,
@@ -201,4 +202,47 @@ func TestReasonsOfAnOldResult(t *testing.T) {
 	for _, c := range e.Components[:5] {
 		require.NotNil(t, c.Max)
 	}
+}
+
+// TestDemoNetworkReasons: on the demo network (`socialscore demo`: 20,000
+// people from seed.Generate with seed 1, scored under sesame, the
+// server's default policy), nobody without a late instalment or a default
+// is told CRD01 and nobody without a late bill BIL01; people 1-300 with no
+// credit history, who were all told CRD01 before issue 10, are told CRD02.
+func TestDemoNetworkReasons(t *testing.T) {
+	batch, err := seed.Generate(seed.Config{People: 20_000, Seed: 1})
+	require.NoError(t, err)
+	var b graph.SnapshotBuilder
+	recs := map[graph.ID]graph.Record{}
+	for _, p := range batch.People {
+		b.AddPerson(p)
+		recs[p.ID] = p.Record
+	}
+	for _, tie := range batch.Ties {
+		b.AddTie(tie)
+	}
+	snap, err := b.Build(time.Time{})
+	require.NoError(t, err)
+	p, _ := Preset(PolicySesame)
+	results, _, err := ScoreSnapshot(context.Background(), snap, p, Options{})
+	require.NoError(t, err)
+	noHistoryTold := 0
+	for _, r := range results {
+		rec := recs[r.ID]
+		for _, reason := range Explain(r, p).Reasons {
+			switch reason.Code {
+			case ReasonCredit:
+				require.True(t, rec.CreditLate > 0 || rec.CreditDaysLate > 0 || rec.Defaults > 0, "person %d told CRD01: %+v", r.ID, rec)
+			case ReasonBills:
+				require.True(t, rec.BillsLate > 0 || rec.BillDaysLate > 0, "person %d told BIL01: %+v", r.ID, rec)
+			case ReasonCreditNone:
+				require.True(t, rec.CreditOnTime+rec.CreditLate+rec.Defaults == 0, "person %d told CRD02: %+v", r.ID, rec)
+				if r.ID <= 300 {
+					noHistoryTold++
+				}
+			}
+		}
+	}
+	t.Logf("people 1-300 told CRD02 (no credit history): %d", noHistoryTold)
+	require.Positive(t, noHistoryTold)
 }
