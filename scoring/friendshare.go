@@ -46,6 +46,9 @@ func rowInverse(offsets []int32, weights []float32, i int32) float64 {
 }
 
 // networkShare is NetworkShareOf on CSR arrays, with b and s by position.
+// It sums w_ij·(s_j − b_i) by sign and multiplies by α/Σ_x w_ix once:
+// friendTerm factored, so that a run (which calls it for everyone) pays
+// one pass over the ties and no more.
 func networkShare(offsets, targets []int32, weights []float32, b, s []float64, alpha float64, i int32) graph.NetworkShare {
 	sh := graph.NetworkShare{Known: true}
 	inv := rowInverse(offsets, weights, i)
@@ -53,20 +56,32 @@ func networkShare(offsets, targets []int32, weights []float32, b, s []float64, a
 		return sh
 	}
 	a, e := offsets[i], offsets[i+1]
-	for k := a; k < e; k++ {
-		w := 1.0
-		if weights != nil {
-			w = float64(weights[k])
+	bi := b[i]
+	var pos, neg float64
+	var np, nn int32
+	if weights == nil {
+		for _, j := range targets[a:e] {
+			if d := s[j] - bi; d > 0 {
+				pos += d
+				np++
+			} else if d < 0 {
+				neg += d
+				nn++
+			}
 		}
-		switch t := friendTerm(alpha, w, inv, s[targets[k]], b[i]); {
-		case t > 0:
-			sh.Raise += t
-			sh.Raising++
-		case t < 0:
-			sh.Lower += t
-			sh.Lowering++
+	} else {
+		for k := a; k < e; k++ {
+			if d := float64(weights[k]) * (s[targets[k]] - bi); d > 0 {
+				pos += d
+				np++
+			} else if d < 0 {
+				neg += d
+				nn++
+			}
 		}
 	}
+	sh.Raise, sh.Lower = friendTerm(alpha, pos, inv, 1, 0), friendTerm(alpha, neg, inv, 1, 0)
+	sh.Raising, sh.Lowering = np, nn
 	return sh
 }
 
