@@ -181,3 +181,26 @@ func TestFriendSharesByHand(t *testing.T) {
 	_, err = FriendShares(snap, results, 0.5, 3)
 	require.ErrorIs(t, err, graph.ErrInvalid)
 }
+
+// TestPolicyFriendShares: friend_shares is "aggregate" (also when empty)
+// or "listed"; anything else is invalid, naming the field.
+func TestPolicyFriendShares(t *testing.T) {
+	p, _ := Preset(PolicySesame)
+	require.False(t, p.ListsFriendShares(), "the presets offer the aggregate only")
+	for _, v := range []string{"", FriendSharesAggregate, FriendSharesListed} {
+		p.FriendShares = v
+		require.NoError(t, p.Validate(), v)
+		require.Equal(t, v == FriendSharesListed, p.ListsFriendShares())
+	}
+	p.FriendShares = "per-friend"
+	err := p.Validate()
+	require.ErrorIs(t, err, graph.ErrInvalid)
+	var ve *graph.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "friend_shares", ve.Field)
+
+	// Strictly decoded from a policy file like every other field.
+	got, err := ParsePolicy([]byte(`{"name":"x","weights":{"purchase":0.2,"info":0.2,"bills":0.2,"credit":0.2,"recruitment":0.2},"alpha":0.1,"centrality":0,"perks":[],"bands":[{"name":"all","min":350}],"friend_shares":"listed"}`), "json")
+	require.NoError(t, err)
+	require.True(t, got.ListsFriendShares())
+}
