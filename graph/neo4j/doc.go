@@ -60,8 +60,8 @@
 //
 // History finds, in each complete run, the one chunk that may hold the
 // person (the last whose lo is at most the id: index score_chunk_run_lo)
-// and picks their element in Cypher, so only two numbers per run cross the
-// wire. Erasure (DeletePerson, consent withdrawn) removes the person's
+// and picks their element of every list in Cypher (with the run's policy),
+// so only one result per run crosses the wire. Erasure (DeletePerson, consent withdrawn) removes the person's
 // element from every list of those chunks, in complete and unfinished
 // runs, in the same transaction as the change itself.
 //
