@@ -186,6 +186,31 @@ func (o opener) testScores(t *testing.T) {
 		assertErrIs(t, err, graph.ErrNotFound)
 	})
 
+	t.Run("FactsAndSharesRoundTrip", func(t *testing.T) {
+		// Record facts and friends' shares read back as saved, known or
+		// not (a result may carry either without the other), in the
+		// latest run and in history.
+		s := o.store(t)
+		ctx := t.Context()
+		requireStored(t, s, people(true, 1, 2, 3)...)
+		rs := newResults(1, 1, 2, 3)
+		rs[0].Facts, rs[0].Share = graph.RecordFacts{}, graph.NetworkShare{}
+		rs[1].Share = graph.NetworkShare{}
+		rs[2].Facts = graph.RecordFacts{}
+		rs[2].Share.Lower, rs[2].Share.Lowering = -0.5, 1<<30
+		rs[1].Facts.Defaults, rs[1].Facts.CreditOnTime = 1<<32-1, 0
+		run := newRun(1)
+		require.NoError(t, s.SaveRun(ctx, run, rs))
+		assertLatest(t, s, run, rs)
+		for _, r := range rs {
+			h, err := s.History(ctx, r.ID, 0)
+			require.NoError(t, err)
+			require.Len(t, h, 1)
+			assert.Equal(t, r, h[0].Result, "history of %d", r.ID)
+			assert.Equal(t, run.PolicySpec, h[0].PolicySpec)
+		}
+	})
+
 	t.Run("ResultsOfAbsentPeopleDropped", func(t *testing.T) {
 		s := o.store(t)
 		ctx := t.Context()
