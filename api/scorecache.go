@@ -16,8 +16,8 @@ import (
 // view (a completed run, or a Load) gets a new, empty cache.
 //
 // It is kept small rather than as encoded bodies: a packed explanation
-// (packedExpl) is about 60 bytes and holds no pointers, where a body is
-// about 1 KB, so the cache costs some 6 MB per 100,000 people and adds
+// (packedExpl) is about 90 bytes and holds no pointers, where a body is
+// about 1 KB, so the cache costs some 9 MB per 100,000 people and adds
 // nothing for the garbage collector to scan. The body is encoded on every
 // read, which takes well under a microsecond.
 //
@@ -63,6 +63,14 @@ type packedExpl struct {
 	perk                   [maxPackedPerks]uint8
 	compPoints             [maxPackedComponents]int16
 	reasonPoints           [maxReasons]int16
+
+	// Added with points_missing, max and the network split.
+	compHasMax                 uint8 // bit i: component i has a maximum
+	hasNetwork                 bool
+	compMax                    [maxPackedComponents]int16
+	reasonMissing              [maxReasons]int16
+	raisePoints, lowerPoints   int16
+	raiseFriends, lowerFriends int32
 }
 
 // explBuf is where an unpacked explanation's slices point; a read keeps
@@ -71,7 +79,18 @@ type explBuf struct {
 	comps   [maxPackedComponents]scoring.Component
 	reasons [maxReasons]scoring.Reason
 	perks   [maxPackedPerks]string
+	network scoring.NetworkSplit
 }
+
+// maxValues[v] is v: an unpacked component's Max points here rather than
+// into the read's explBuf, which would make the buffer escape to the heap
+// (a pointer into it stored in it). Maxima are at most scoring.Span.
+var maxValues = func() (a [scoring.Span + 1]int) {
+	for i := range a {
+		a[i] = i
+	}
+	return a
+}()
 
 // forView returns the cache of view v, replacing the cache of an older
 // view. It returns nil when caching is off or v is not the current view
@@ -109,15 +128,27 @@ func (ve *viewExpl) get(idx int, buf *explBuf) (scoring.Explanation, bool) {
 	w := ve.words.list()
 	for i := range int(p.nComp) {
 		buf.comps[i] = scoring.Component{Name: w[p.compName[i]], Points: int(p.compPoints[i])}
+		if p.compHasMax&(1<<i) != 0 {
+			buf.comps[i].Max = &maxValues[p.compMax[i]]
+		}
 	}
 	for i := range int(p.nReason) {
-		buf.reasons[i] = scoring.Reason{Code: w[p.reasonCode[i]], Text: w[p.reasonText[i]], Points: int(p.reasonPoints[i])}
+		buf.reasons[i] = scoring.Reason{Code: w[p.reasonCode[i]], Text: w[p.reasonText[i]], Points: int(p.reasonPoints[i]),
+			PointsMissing: int(p.reasonMissing[i])}
 	}
 	for i := range int(p.nPerk) {
 		buf.perks[i] = w[p.perk[i]]
 	}
-	return scoring.Explanation{Band: w[p.band], Components: buf.comps[:p.nComp],
-		Reasons: buf.reasons[:p.nReason], Perks: buf.perks[:p.nPerk]}, true
+	e := scoring.Explanation{Band: w[p.band], Components: buf.comps[:p.nComp],
+		Reasons: buf.reasons[:p.nReason], Perks: buf.perks[:p.nPerk]}
+	if p.hasNetwork {
+		buf.network = scoring.NetworkSplit{
+			Raise: scoring.FriendsPoints{Friends: int(p.raiseFriends), Points: int(p.raisePoints)},
+			Lower: scoring.FriendsPoints{Friends: int(p.lowerFriends), Points: int(p.lowerPoints)},
+		}
+		e.Network = &buf.network
+	}
+	return e, true
 }
 
 // put caches the explanation of the person at position idx, unless it does
@@ -153,9 +184,28 @@ func (ve *viewExpl) pack(p *packedExpl, e *scoring.Explanation) bool {
 	p.nComp, p.nReason, p.nPerk = uint8(len(e.Components)), uint8(len(reasons)), uint8(len(e.Perks))
 	for i, c := range e.Components {
 		p.compName[i], p.compPoints[i] = word(c.Name), points(c.Points)
+		if c.Max != nil {
+			if *c.Max < 0 || *c.Max >= len(maxValues) {
+				return false
+			}
+			p.compHasMax |= 1 << i
+			p.compMax[i] = int16(*c.Max)
+		}
 	}
 	for i, r := range reasons {
 		p.reasonCode[i], p.reasonText[i], p.reasonPoints[i] = word(r.Code), word(r.Text), points(r.Points)
+		p.reasonMissing[i] = points(r.PointsMissing)
+	}
+	if n := e.Network; n != nil {
+		p.hasNetwork = true
+		p.raisePoints, p.lowerPoints = points(n.Raise.Points), points(n.Lower.Points)
+		count := func(k int) int32 {
+			if k < 0 || k > math.MaxInt32 {
+				ok = false
+			}
+			return int32(k)
+		}
+		p.raiseFriends, p.lowerFriends = count(n.Raise.Friends), count(n.Lower.Friends)
 	}
 	for i, k := range e.Perks {
 		p.perk[i] = word(k)

@@ -57,6 +57,8 @@ func TestScoreCacheServesFreshEncoding(t *testing.T) {
 				assert.Equal(t, want.Components, got.Components)
 				assert.Equal(t, want.Reasons[:min(len(want.Reasons), maxReasons)], got.Reasons)
 				assert.Equal(t, want.Perks, got.Perks)
+				require.NotNil(t, got.Network)
+				assert.Equal(t, want.Network, got.Network, "the network split is cached with the rest")
 			}
 		})
 	}

@@ -42,6 +42,11 @@ type ScoreResponse struct {
 	Centrality Centrality          `json:"centrality"`
 	Perks      []string            `json:"perks"`
 	Friends    Friends             `json:"friends"`
+	// Network divides the network component between the friends who
+	// raise it and those who lower it (raise.points + lower.points = the
+	// network component's points); null for a score stored before
+	// friends' shares were kept.
+	Network *scoring.NetworkSplit `json:"network"`
 	// Stale is true while the store is unreachable: the score is the last
 	// one computed and may be out of date.
 	Stale bool `json:"stale"`
@@ -71,6 +76,7 @@ func newScoreResponse(r graph.Result, v *scoring.View, e scoring.Explanation, st
 		ComputedAt: v.Run.FinishedAt.UTC(), Band: e.Band, Components: e.Components, Reasons: e.Reasons,
 		Centrality: Centrality{PageRank: r.PageRank, Percentile: r.Percentile},
 		Perks:      e.Perks, Friends: Friends{Count: r.Friends}, Stale: stale,
+		Network: e.Network,
 	}
 	if len(out.Reasons) > maxReasons {
 		out.Reasons = out.Reasons[:maxReasons]
@@ -140,6 +146,10 @@ func (se *scoreEncoder) append(b []byte, r graph.Result, v *scoring.View, e *sco
 		b = appendJSONString(b, c.Name)
 		b = append(b, `,"points":`...)
 		b = strconv.AppendInt(b, int64(c.Points), 10)
+		if c.Max != nil {
+			b = append(b, `,"max":`...)
+			b = strconv.AppendInt(b, int64(*c.Max), 10)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"reasons":[`...)
@@ -156,6 +166,8 @@ func (se *scoreEncoder) append(b []byte, r graph.Result, v *scoring.View, e *sco
 		b = appendJSONString(b, rs.Text)
 		b = append(b, `,"points":`...)
 		b = strconv.AppendInt(b, int64(rs.Points), 10)
+		b = append(b, `,"points_missing":`...)
+		b = strconv.AppendInt(b, int64(rs.PointsMissing), 10)
 		b = append(b, '}')
 	}
 	b = append(b, `],"centrality":{"pagerank":`...)
@@ -177,10 +189,24 @@ func (se *scoreEncoder) append(b []byte, r graph.Result, v *scoring.View, e *sco
 	} else {
 		b = append(b, "null"...)
 	}
-	if stale {
-		b = append(b, `},"stale":true}`...)
+	b = append(b, `},"network":`...)
+	if n := e.Network; n != nil {
+		b = append(b, `{"raise":{"friends":`...)
+		b = strconv.AppendInt(b, int64(n.Raise.Friends), 10)
+		b = append(b, `,"points":`...)
+		b = strconv.AppendInt(b, int64(n.Raise.Points), 10)
+		b = append(b, `},"lower":{"friends":`...)
+		b = strconv.AppendInt(b, int64(n.Lower.Friends), 10)
+		b = append(b, `,"points":`...)
+		b = strconv.AppendInt(b, int64(n.Lower.Points), 10)
+		b = append(b, `}}`...)
 	} else {
-		b = append(b, `},"stale":false}`...)
+		b = append(b, "null"...)
+	}
+	if stale {
+		b = append(b, `,"stale":true}`...)
+	} else {
+		b = append(b, `,"stale":false}`...)
 	}
 	return b
 }

@@ -247,6 +247,10 @@ func TestScoreEncoderMatchesEncodingJSON(t *testing.T) {
 		{ID: 2, Score: 350, Individual: 350, PageRank: 0, Percentile: 0},
 		{ID: math.MaxInt64, Score: 612, Individual: 600, Pillars: graph.Pillars{Purchase: 0.3, Info: 0.5, Bills: 0.2, Credit: 0.1},
 			Base: 0.4, Network: 0.45, PageRank: 0.25, Percentile: 50, Friends: 1, FriendMean: 1e21},
+		{ID: 7, Score: 612, Individual: 600, Pillars: graph.Pillars{Purchase: 0.3, Info: 0.5, Bills: 0.2, Credit: 0.1},
+			Base: 0.4, Network: 0.45, PageRank: 0.25, Percentile: 50, Friends: 5, FriendMean: 640,
+			Facts: graph.RecordFacts{Known: true, PurchaseCount: 2, BillsLate: 1, CreditOnTime: 1},
+			Share: graph.NetworkShare{Known: true, Raise: 0.07, Lower: -0.02, Raising: 3, Lowering: 2}},
 	} {
 		e := scoring.Explain(r, p)
 		e.Reasons = append(e.Reasons, scoring.Reason{Code: "X", Text: "<fifth>"}) // cut to four

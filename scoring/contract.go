@@ -51,12 +51,24 @@ type Policy struct {
 	FriendDefaultCap     float64 `json:"friend_default_cap,omitempty" yaml:"friend_default_cap,omitempty"`
 	Perks                []Perk  `json:"perks" yaml:"perks"`
 	Bands                []Band  `json:"bands" yaml:"bands"`
+
+	// FriendShares says how a person may see what each friend adds to or
+	// takes from their score: FriendSharesAggregate ("aggregate", the
+	// default when empty) only as the score's network.raise and
+	// network.lower; FriendSharesListed ("listed") also friend by friend
+	// (GET /v1/people/{id}/score/friends). The list reveals the friends'
+	// standing relative to the person, so it is personal data about them.
+	FriendShares string `json:"friend_shares,omitempty" yaml:"friend_shares,omitempty"`
 }
 
 // Component is the points one part of the score contributes.
 type Component struct {
 	Name   string `json:"name"`
 	Points int    `json:"points"`
+	// Max is the most points the component can earn under the policy
+	// (points ≤ max); nil for the network and friend_defaults, which
+	// have no maximum.
+	Max *int `json:"max,omitempty"`
 }
 
 // Reason is one factor behind a score, with a stable code.
@@ -64,6 +76,10 @@ type Reason struct {
 	Code   string `json:"code"`
 	Text   string `json:"text"`
 	Points int    `json:"points"` // points this factor costs (negative) or adds (positive)
+	// PointsMissing is how far the component is below its maximum:
+	// Component.Max − Component.Points, or for the network and
+	// friend_defaults (no maximum) the points below 0; 0 for NET02.
+	PointsMissing int `json:"points_missing"`
 }
 
 // Explanation is what a person is told about their score.
@@ -74,6 +90,24 @@ type Explanation struct {
 	Components []Component `json:"components"` // 350 + Σ points = Score (exactly, under the run's policy; see Explain)
 	Reasons    []Reason    `json:"reasons"`    // at most four, most adverse first
 	Perks      []string    `json:"perks"`      // names of the perks unlocked
+	// Network divides the network component between the friends who
+	// raise it and those who lower it; nil for a result stored before
+	// friends' shares were kept.
+	Network *NetworkSplit `json:"network"`
+}
+
+// NetworkSplit is the network component divided between friends:
+// Raise.Points + Lower.Points is the network component's points.
+type NetworkSplit struct {
+	Raise FriendsPoints `json:"raise"` // friends above one's own value: points ≥ 0
+	Lower FriendsPoints `json:"lower"` // friends below it: points ≤ 0
+}
+
+// FriendsPoints is how many friends move a score one way, and by how
+// many points together.
+type FriendsPoints struct {
+	Friends int `json:"friends"`
+	Points  int `json:"points"`
 }
 
 // Options tune a scoring run.

@@ -51,6 +51,6 @@ func ExampleExplain() {
 	//   NET01  -45 friends' scores lower yours
 	//   PUR01  -31 low purchase volume
 	//   REC01  -29 few active recruits
-	//   CRD01  -14 late credit payments or defaults
+	//   CRD03  -14 short credit history
 	// perks: [deposit_free_rentals car_rental_no_deposit travel_fast_track premium_credit_line]
 }

@@ -32,6 +32,14 @@ const (
 	ReasonNetworkRaises  = "NET02"
 	ReasonCentrality     = "CEN01"
 	ReasonFriendDefaults = "DEF01"
+
+	// Absence is not fault: these say that the record is empty or short,
+	// where PUR01, BIL01 and CRD01 say what it holds.
+	ReasonPurchaseNone = "PUR02"
+	ReasonBillsNone    = "BIL02"
+	ReasonBillsShort   = "BIL03"
+	ReasonCreditNone   = "CRD02"
+	ReasonCreditShort  = "CRD03"
 )
 
 // reasonText is the text of each reason code.
@@ -45,6 +53,11 @@ var reasonText = map[string]string{
 	ReasonNetworkRaises:  "friends' scores raise yours",
 	ReasonCentrality:     "low standing in the network",
 	ReasonFriendDefaults: "friends with defaults",
+	ReasonPurchaseNone:   "no purchase history",
+	ReasonBillsNone:      "no bill payment history",
+	ReasonBillsShort:     "short bill payment history",
+	ReasonCreditNone:     "no credit history",
+	ReasonCreditShort:    "short credit history",
 }
 
 // ReasonText returns the fixed text of a reason code ("" if unknown).
@@ -83,11 +96,41 @@ const MaxReasons = 4
 // score) last. Reason.Points is −(points lost, rounded) for a pillar or
 // centrality and the component's points for NET01, NET02 and DEF01.
 //
-//	code   component        meaning
-//	PUR01  purchase         low purchase volume
+// A reason is given only when the record shows what its text says: which
+// code a purchase, bills or credit component gets depends on the record's
+// facts (graph.Result.Facts), not on its points. CRD01 needs a late credit
+// payment or a default, BIL01 a late bill payment, PUR01 a purchase;
+// otherwise the component gets the code for no history (nothing in the
+// record) or a short history (only on-time payments: the pillar's
+// rule of succession keeps it below 1 until the history is long). A result
+// stored before facts were kept (Facts.Known false) gets no purchase,
+// bills or credit reason: its record is not known.
+//
+// Points. Component.Points is what the component earned (as before);
+// Component.Max is the most it can earn, ⌈600·(1−c)·w_k⌉ for a pillar and
+// ⌈600·c⌉ for centrality (and never below Points), nil for the network
+// and friend_defaults. Reason.PointsMissing is Max − Points of its
+// component, or −Points for NET01 and DEF01, and 0 for NET02.
+//
+// Network split. When the result carries friends' shares (Share.Known),
+// Network divides the network component's points between the friends who
+// raise it and those who lower it (graph.NetworkShare, FriendShares),
+// rounded by the largest-remainder method so that Raise.Points +
+// Lower.Points is the network component's points.
+//
+//	code   component        meaning (given when)
+//	PUR01  purchase         low purchase volume (the record has purchases)
+//	PUR02  purchase         no purchase history (no purchase)
 //	INF01  info             incomplete or unverified personal information
 //	BIL01  bills            late bill payments or a short bill payment history
-//	CRD01  credit           late credit payments or defaults
+//	                        (given only when a bill was paid late; the text is
+//	                        kept as it was, a code never changes meaning)
+//	BIL02  bills            no bill payment history (no bill payment)
+//	BIL03  bills            short bill payment history (all on time)
+//	CRD01  credit           late credit payments or defaults (a late
+//	                        instalment or a default)
+//	CRD02  credit           no credit history (no instalment, no default)
+//	CRD03  credit           short credit history (all instalments on time)
 //	REC01  recruitment      few active recruits
 //	NET01  network          friends' scores lower yours
 //	NET02  network          friends' scores raise yours (not adverse)
@@ -101,36 +144,10 @@ const MaxReasons = 4
 // Band is Policy.BandOf(Score); Perks is Policy.PerksOf(Score, Friends,
 // FriendMean).
 func Explain(r graph.Result, p Policy) Explanation {
-	c := p.Centrality
-	own := Span * (1 - c)
-	w := p.Weights
-	type comp struct {
-		name, code string
-		exact      float64
-		max        float64 // NaN: no maximum (network, friend_defaults)
-	}
-	comps := []comp{
-		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
-		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
-		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
-		{ComponentCredit, ReasonCredit, own * w.Credit * r.Pillars.Credit, own * w.Credit},
-		{ComponentRecruitment, ReasonRecruitment, own * w.Recruitment * r.Pillars.Recruitment, own * w.Recruitment},
-		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
-		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
-	}
+	own := Span * (1 - p.Centrality)
+	comps := components(r, p)
 	const network = 5
 	target := r.Score - MinScore
-	if p.FriendDefaultPenalty > 0 {
-		var sum float64
-		for _, k := range comps {
-			sum += k.exact
-		}
-		fd := float64(target) - sum
-		if fd > -0.5 {
-			fd = 0
-		}
-		comps = append(comps, comp{ComponentFriendDefaults, ReasonFriendDefaults, fd, math.NaN()})
-	}
 
 	exact := make([]float64, len(comps))
 	for i, k := range comps {
@@ -151,23 +168,30 @@ func Explain(r graph.Result, p Policy) Explanation {
 		loss float64
 	}
 	var adverse []cand
+	maxes := make([]int, len(comps))
 	for i, k := range comps {
 		e.Components[i] = Component{Name: k.name, Points: points[i]}
 		var loss float64
-		var pts int
+		var pts, missing int
 		if math.IsNaN(k.max) {
-			loss, pts = -k.exact, points[i]
+			loss, pts, missing = -k.exact, points[i], -points[i]
 			if pts > -1 {
 				continue
 			}
 		} else {
+			maxes[i] = max(int(math.Ceil(k.max-1e-9)), points[i])
+			e.Components[i].Max = &maxes[i]
 			loss = k.max - k.exact
-			pts = -int(math.Round(loss))
+			pts, missing = -int(math.Round(loss)), maxes[i]-points[i]
 			if pts > -1 {
 				continue
 			}
 		}
-		adverse = append(adverse, cand{Reason{Code: k.code, Text: reasonText[k.code], Points: pts}, loss})
+		code, ok := reasonCode(k.code, r)
+		if !ok {
+			continue
+		}
+		adverse = append(adverse, cand{Reason{Code: code, Text: reasonText[code], Points: pts, PointsMissing: missing}, loss})
 	}
 	slices.SortStableFunc(adverse, func(a, b cand) int { return cmp.Compare(b.loss, a.loss) })
 	netPts := points[network]
@@ -188,7 +212,55 @@ func Explain(r graph.Result, p Policy) Explanation {
 	if netPts >= 1 {
 		e.Reasons = append(e.Reasons, Reason{Code: ReasonNetworkRaises, Text: reasonText[ReasonNetworkRaises], Points: netPts})
 	}
+	if sh := r.Share; sh.Known {
+		rp, lp := splitPoints(own*sh.Raise, own*sh.Lower, netPts)
+		e.Network = &NetworkSplit{
+			Raise: FriendsPoints{Friends: int(sh.Raising), Points: rp},
+			Lower: FriendsPoints{Friends: int(sh.Lowering), Points: lp},
+		}
+	}
 	return e
+}
+
+// reasonCode returns the code a component's adverse points are given
+// under, from the record's facts: the component's first code (PUR01,
+// BIL01, CRD01) only when the record shows what it names. ok is false when
+// no code is true of what is known (a result stored before facts were
+// kept).
+func reasonCode(code string, r graph.Result) (string, bool) {
+	f := r.Facts
+	switch code {
+	case ReasonPurchase:
+		switch {
+		case !f.Known:
+			return "", false
+		case f.PurchaseCount == 0 && r.Pillars.Purchase == 0:
+			return ReasonPurchaseNone, true
+		}
+	case ReasonBills:
+		switch {
+		case !f.Known:
+			return "", false
+		case f.LateBills():
+			return ReasonBills, true
+		case f.BillsOnTime == 0:
+			return ReasonBillsNone, true
+		default:
+			return ReasonBillsShort, true
+		}
+	case ReasonCredit:
+		switch {
+		case !f.Known:
+			return "", false
+		case f.LateCredit():
+			return ReasonCredit, true
+		case f.CreditOnTime == 0:
+			return ReasonCreditNone, true
+		default:
+			return ReasonCreditShort, true
+		}
+	}
+	return code, true
 }
 
 // largestRemainder returns integers p_i with Σ p_i = target that round the
@@ -221,4 +293,40 @@ func largestRemainder(x []float64, target int) []int {
 		p[i]++
 	}
 	return p
+}
+
+// comp is one component of a score before rounding.
+type comp struct {
+	name, code string
+	exact      float64
+	max        float64 // NaN: no maximum (network, friend_defaults)
+}
+
+// components returns the exact points of each component of r under p, in
+// Explain's order (see Explain for the formulas).
+func components(r graph.Result, p Policy) []comp {
+	c := p.Centrality
+	own := Span * (1 - c)
+	w := p.Weights
+	comps := []comp{
+		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
+		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
+		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
+		{ComponentCredit, ReasonCredit, own * w.Credit * r.Pillars.Credit, own * w.Credit},
+		{ComponentRecruitment, ReasonRecruitment, own * w.Recruitment * r.Pillars.Recruitment, own * w.Recruitment},
+		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
+		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
+	}
+	if p.FriendDefaultPenalty > 0 {
+		var sum float64
+		for _, k := range comps {
+			sum += k.exact
+		}
+		fd := float64(r.Score-MinScore) - sum
+		if fd > -0.5 {
+			fd = 0
+		}
+		comps = append(comps, comp{ComponentFriendDefaults, ReasonFriendDefaults, fd, math.NaN()})
+	}
+	return comps
 }

@@ -36,19 +36,26 @@ func TestExplainByHand(t *testing.T) {
 		Network:    0.60,
 		Percentile: 40,
 		Friends:    3, FriendMean: 610,
+		// The record has purchases and a late instalment, so PUR01 and
+		// CRD01 are true of it.
+		Facts: graph.RecordFacts{Known: true, PurchaseCount: 4, BillsOnTime: 5, BillsLate: 1, BillDaysLate: 3, CreditOnTime: 7, CreditLate: 1, CreditDaysLate: 2},
 	}
 	e := Explain(r, p)
-	// expected: the hand computation above
+	// expected: the hand computation above; the maxima are ⌈570·w_k⌉ and
+	// ⌈600·c⌉: 143, 86, 114, 200, 29 and 30.
 	assert.Equal(t, []Component{
-		{"purchase", 71}, {"info", 43}, {"bills", 85}, {"credit", 160},
-		{"recruitment", 0}, {"network", -17}, {"centrality", 12},
+		{Name: "purchase", Points: 71, Max: ptr(143)}, {Name: "info", Points: 43, Max: ptr(86)},
+		{Name: "bills", Points: 85, Max: ptr(114)}, {Name: "credit", Points: 160, Max: ptr(200)},
+		{Name: "recruitment", Points: 0, Max: ptr(29)}, {Name: "network", Points: -17},
+		{Name: "centrality", Points: 12, Max: ptr(30)},
 	}, e.Components)
 	assert.Equal(t, []Reason{
-		{Code: "PUR01", Text: "low purchase volume", Points: -71},
-		{Code: "INF01", Text: "incomplete or unverified personal information", Points: -43},
-		{Code: "CRD01", Text: "late credit payments or defaults", Points: -40},
-		{Code: "NET01", Text: "friends' scores lower yours", Points: -17},
+		{Code: "PUR01", Text: "low purchase volume", Points: -71, PointsMissing: 72},
+		{Code: "INF01", Text: "incomplete or unverified personal information", Points: -43, PointsMissing: 43},
+		{Code: "CRD01", Text: "late credit payments or defaults", Points: -40, PointsMissing: 40},
+		{Code: "NET01", Text: "friends' scores lower yours", Points: -17, PointsMissing: 17},
 	}, e.Reasons)
+	assert.Nil(t, e.Network, "a result without friends' shares has no network split")
 	assert.Equal(t, 704, e.Score)
 	assert.Equal(t, 728, e.Individual)
 	assert.Equal(t, "excellent", e.Band)
@@ -92,8 +99,8 @@ func TestExplainFriendDefaults(t *testing.T) {
 	r.Score = RoundScore(raw - 45) // three defaulting friends
 	e := Explain(r, p)
 	require.Len(t, e.Components, 8)
-	assert.Equal(t, Component{"friend_defaults", -45}, e.Components[7])
-	assert.Contains(t, e.Reasons, Reason{Code: "DEF01", Text: "friends with defaults", Points: -45})
+	assert.Equal(t, Component{Name: "friend_defaults", Points: -45}, e.Components[7])
+	assert.Contains(t, e.Reasons, Reason{Code: "DEF01", Text: "friends with defaults", Points: -45, PointsMissing: 45})
 	sum := 350
 	for _, c := range e.Components {
 		sum += c.Points
@@ -103,7 +110,7 @@ func TestExplainFriendDefaults(t *testing.T) {
 	// Without defaulting friends the component is 0, not rounding noise.
 	r.Score = RoundScore(raw)
 	e = Explain(r, p)
-	assert.Equal(t, Component{"friend_defaults", 0}, e.Components[7])
+	assert.Equal(t, Component{Name: "friend_defaults", Points: 0}, e.Components[7])
 }
 
 // TestExplainInvariants explains every result of random runs under every
@@ -112,7 +119,7 @@ func TestExplainInvariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(77, 78))
 	s := randomSnapshot(t, rng, 400, 1000, true)
 	codes := map[string]bool{}
-	for _, c := range []string{"PUR01", "INF01", "BIL01", "CRD01", "REC01", "NET01", "NET02", "CEN01", "DEF01"} {
+	for _, c := range []string{"PUR01", "PUR02", "INF01", "BIL01", "BIL02", "BIL03", "CRD01", "CRD02", "CRD03", "REC01", "NET01", "NET02", "CEN01", "DEF01"} {
 		codes[c] = true
 		assert.NotEmpty(t, ReasonText(c))
 	}
@@ -191,3 +198,5 @@ func TestLargestRemainder(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

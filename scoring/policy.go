@@ -194,6 +194,9 @@ func (p Policy) Validate() error {
 	if p.FriendDefaultPenalty > 0 && p.FriendDefaultCap == 0 {
 		return graph.Invalid("friend_default_cap", "must be positive when friend_default_penalty is")
 	}
+	if err := validFriendShares(p.FriendShares); err != nil {
+		return err
+	}
 	if len(p.Bands) == 0 {
 		return graph.Invalid("bands", "must have at least one band")
 	}

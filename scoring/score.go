@@ -34,7 +34,9 @@ const numPhases = 5
 //     min(FriendDefaultCap, FriendDefaultPenalty·#{friends with a default})
 //     (FinalValue, RoundScore, Policy.FriendPenalty);
 //     then Friends = number of friends and FriendMean = the mean final
-//     Score of one's friends (unweighted; 0 without friends).
+//     Score of one's friends (unweighted; 0 without friends), Share =
+//     the friends' split of s − b (NetworkShareOf) and Facts = what the
+//     record shows (graph.FactsOf).
 //
 // ctx is checked between phases and between iterations; on cancellation
 // the error wraps ctx.Err(). The policy must be valid (Policy.Validate) and
@@ -87,7 +89,8 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 			pl := PillarsIn(&recruits, s.Records, s.Profiles, int32(i))
 			bi := p.Weights.Combine(pl)
 			b[i] = bi
-			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: IndividualScore(bi)}
+			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: IndividualScore(bi),
+				Facts: graph.FactsOf(s.Records[i])}
 		}
 	})
 	if err := endPhase("pillars", &st.Pillars, t); err != nil {
@@ -138,6 +141,7 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 			r.Score = RoundScore(FinalValue(sv[i], pct[i], p.FriendPenalty(friends, defaulted), c))
 			scores[i] = int32(r.Score)
 			r.Friends = int32(len(friends))
+			r.Share = networkShare(offsets, s.Targets, s.Weights, b, sv, p.Alpha, int32(i))
 		}
 	})
 	runRanges(bounds, func(lo, hi int) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -26,6 +27,10 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *commonFlags) {
 	fs.StringVar(&c.neo4j.user, "neo4j-user", envOr("NEO4J_USER", "neo4j"), "Neo4j user (env NEO4J_USER)")
 	fs.StringVar(&c.neo4j.password, "neo4j-password", os.Getenv("NEO4J_PASSWORD"), "Neo4j password (env NEO4J_PASSWORD)")
 	fs.StringVar(&c.neo4j.database, "neo4j-database", envOr("NEO4J_DATABASE", "neo4j"), "Neo4j database (env NEO4J_DATABASE)")
+	fs.Var(keepRunsFlag{&c.neo4j.keepRuns}, "keep-runs", "scoring runs the store keeps, and so the reach of score history (default 24; env SOCIALSCORE_KEEP_RUNS)")
+	if v, ok := os.LookupEnv("SOCIALSCORE_KEEP_RUNS"); ok && v != "" {
+		_ = keepRunsFlag{&c.neo4j.keepRuns}.Set(v) // an invalid value is reported when given as a flag
+	}
 	fs.StringVar(&c.logLevel, "log-level", envOr("SOCIALSCORE_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	return fs, c
 }
@@ -73,4 +78,23 @@ func parseAPIKeys(s string) (map[string]string, error) {
 		keys[key] = app
 	}
 	return keys, nil
+}
+
+// keepRunsFlag is --keep-runs: a positive number of runs.
+type keepRunsFlag struct{ n *int }
+
+func (f keepRunsFlag) String() string {
+	if f.n == nil || *f.n == 0 {
+		return ""
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f keepRunsFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100_000 {
+		return fmt.Errorf("must be a whole number of runs from 1 to 100000, not %q", v)
+	}
+	*f.n = n
+	return nil
 }

@@ -17,6 +17,7 @@ func openNeo4j(ctx context.Context, url string, o storeOptions) (graph.Store, er
 		URI: url, User: o.user, Password: o.password, Database: o.database,
 		ConnectTimeout: 3 * time.Second,
 		RetryTime:      3 * time.Second,
+		KeepRuns:       o.keepRuns,
 	})
 	if err != nil {
 		return nil, err

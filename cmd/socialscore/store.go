@@ -19,6 +19,9 @@ const defaultStoreURL = "embedded://data/socialscore.db"
 // the environment.
 type storeOptions struct {
 	user, password, database string
+	// keepRuns is how many scoring runs the store keeps (0: its default,
+	// 24), and so how far back a person's score history reaches.
+	keepRuns int
 }
 
 // openStore opens the store a URL names:
@@ -43,7 +46,11 @@ func openStore(ctx context.Context, url string, o storeOptions) (graph.Store, er
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("store %q: %w", url, err)
 		}
-		s, err := embedded.Open(path)
+		var opts []embedded.Option
+		if o.keepRuns > 0 {
+			opts = append(opts, embedded.WithKeepRuns(o.keepRuns))
+		}
+		s, err := embedded.Open(path, opts...)
 		if err != nil {
 			return nil, err
 		}

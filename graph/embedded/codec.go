@@ -271,8 +271,8 @@ func decodeRun(v []byte, spec bool) (graph.Run, error) {
 	return r, nil
 }
 
-// Result chunk encoding, version 1: one version byte, then fixed-size
-// records sorted by id:
+// Result chunk encoding. A chunk is one version byte, then fixed-size
+// records sorted by id. Version 1 (schema version 1) records are 100 bytes:
 //
 //	[0:8]    ID, uint64 big endian (first, so a chunk can be binary searched)
 //	[8:12]   Score, int32
@@ -284,12 +284,31 @@ func decodeRun(v []byte, spec bool) (graph.Run, error) {
 //	[80:88]  Percentile
 //	[88:92]  Friends, int32
 //	[92:100] FriendMean
+//
+// Version 2 (schema version 2) records are 157 bytes: the 100 above, then
+//
+//	[100]      flags: 1 Facts.Known, 2 Share.Known
+//	[101:133]  Facts: PurchaseCount, BillsOnTime, BillsLate, BillDaysLate,
+//	           CreditOnTime, CreditLate, CreditDaysLate, Defaults (uint32)
+//	[133:141]  Share.Raise (float64 bits)
+//	[141:149]  Share.Lower
+//	[149:153]  Share.Raising, int32
+//	[153:157]  Share.Lowering, int32
+//
+// Chunks of both versions are read; a version 1 record decodes with Facts
+// and Share unknown (Known false), which is what it holds.
 const (
-	chunkV1    = 1
-	resultSize = 100
+	chunkV1      = 1
+	chunkV2      = 2
+	resultSizeV1 = 100
+	// resultSize is the size of the records SaveRun writes (version 2).
+	resultSize = 157
+
+	resultFactsKnown = 1 << 0
+	resultShareKnown = 1 << 1
 )
 
-// putResult encodes r into dst[:resultSize].
+// putResult encodes r into dst[:resultSize] (version 2).
 func putResult(dst []byte, r *graph.Result) {
 	be := binary.BigEndian
 	be.PutUint64(dst[0:], uint64(r.ID))
@@ -306,13 +325,32 @@ func putResult(dst []byte, r *graph.Result) {
 	be.PutUint64(dst[80:], math.Float64bits(r.Percentile))
 	be.PutUint32(dst[88:], uint32(r.Friends))
 	be.PutUint64(dst[92:], math.Float64bits(r.FriendMean))
+	var flags byte
+	if r.Facts.Known {
+		flags |= resultFactsKnown
+	}
+	if r.Share.Known {
+		flags |= resultShareKnown
+	}
+	dst[100] = flags
+	f := &r.Facts
+	for i, v := range [...]uint32{f.PurchaseCount, f.BillsOnTime, f.BillsLate, f.BillDaysLate,
+		f.CreditOnTime, f.CreditLate, f.CreditDaysLate, f.Defaults} {
+		be.PutUint32(dst[101+4*i:], v)
+	}
+	be.PutUint64(dst[133:], math.Float64bits(r.Share.Raise))
+	be.PutUint64(dst[141:], math.Float64bits(r.Share.Lower))
+	be.PutUint32(dst[149:], uint32(r.Share.Raising))
+	be.PutUint32(dst[153:], uint32(r.Share.Lowering))
 }
 
-// getResult decodes src[:resultSize].
-func getResult(src []byte) graph.Result {
+// getResult decodes a record of the given size (resultSizeV1 or
+// resultSize) at the start of src. A version 1 record has no facts and no
+// friends' shares: they decode with Known false.
+func getResult(src []byte, size int) graph.Result {
 	be := binary.BigEndian
 	f := func(off int) float64 { return math.Float64frombits(be.Uint64(src[off:])) }
-	return graph.Result{
+	r := graph.Result{
 		ID:         graph.ID(be.Uint64(src[0:])),
 		Score:      int(int32(be.Uint32(src[8:]))),
 		Individual: int(int32(be.Uint32(src[12:]))),
@@ -326,23 +364,46 @@ func getResult(src []byte) graph.Result {
 		Friends:    int32(be.Uint32(src[88:])),
 		FriendMean: f(92),
 	}
-}
-
-// chunkRecords returns the records part of a chunk and how many it holds.
-func chunkRecords(v []byte) ([]byte, int, error) {
-	if len(v) < 1 || v[0] != chunkV1 || (len(v)-1)%resultSize != 0 {
-		return nil, 0, fmt.Errorf("result chunk: %w", errCorrupt)
+	if size < resultSize {
+		return r
 	}
-	return v[1:], (len(v) - 1) / resultSize, nil
+	flags := src[100]
+	if flags&resultFactsKnown != 0 {
+		u := func(i int) uint32 { return be.Uint32(src[101+4*i:]) }
+		r.Facts = graph.RecordFacts{Known: true, PurchaseCount: u(0), BillsOnTime: u(1), BillsLate: u(2), BillDaysLate: u(3),
+			CreditOnTime: u(4), CreditLate: u(5), CreditDaysLate: u(6), Defaults: u(7)}
+	}
+	if flags&resultShareKnown != 0 {
+		r.Share = graph.NetworkShare{Known: true, Raise: f(133), Lower: f(141),
+			Raising: int32(be.Uint32(src[149:])), Lowering: int32(be.Uint32(src[153:]))}
+	}
+	return r
 }
 
-// chunkFind returns the position of id in a chunk's records, by binary
-// search.
-func chunkFind(recs []byte, n int, id graph.ID) (int, bool) {
+// chunkRecords returns the records part of a chunk, how many it holds and
+// the size of each (by the chunk's version).
+func chunkRecords(v []byte) (recs []byte, n, size int, err error) {
+	if len(v) >= 1 {
+		switch v[0] {
+		case chunkV1:
+			size = resultSizeV1
+		case chunkV2:
+			size = resultSize
+		}
+	}
+	if size == 0 || (len(v)-1)%size != 0 {
+		return nil, 0, 0, fmt.Errorf("result chunk: %w", errCorrupt)
+	}
+	return v[1:], (len(v) - 1) / size, size, nil
+}
+
+// chunkFind returns the position of id in a chunk's records of the size,
+// by binary search.
+func chunkFind(recs []byte, n, size int, id graph.ID) (int, bool) {
 	i := sort.Search(n, func(i int) bool {
-		return graph.ID(binary.BigEndian.Uint64(recs[i*resultSize:])) >= id
+		return graph.ID(binary.BigEndian.Uint64(recs[i*size:])) >= id
 	})
-	return i, i < n && graph.ID(binary.BigEndian.Uint64(recs[i*resultSize:])) == id
+	return i, i < n && graph.ID(binary.BigEndian.Uint64(recs[i*size:])) == id
 }
 
 // runKey returns the 8-byte key of a run sequence number.

@@ -21,7 +21,8 @@
 // Ids are 8-byte big-endian keys (valid ids are positive, so byte order is
 // numeric order and cursor scans come out sorted by id). Buckets:
 //
-//	meta        "version"      -> uint64 schema version (1)
+//	meta        "version"      -> uint64 schema version (2; a file of
+//	                              version 1 is migrated when opened)
 //	            "people", "consenting", "friendships", "recruitments"
 //	                           -> uint64 counters, updated in every write
 //	                              transaction (so Counts is one small read)
@@ -49,15 +50,18 @@
 // precision. The consent flag sits at a fixed offset so scans can filter
 // on it without decoding.
 //
-// A result chunk is a version byte (1) followed by fixed 100-byte records
-// (id, score and individual as int32, the floats as float64 bits, friends
-// as int32), so History binary-searches one chunk per retained run and
-// SaveRun writes about a thousand keys per million results.
+// A result chunk is a version byte followed by fixed-size records (id,
+// score and individual as int32, the floats as float64 bits, friends as
+// int32; version 2 adds the record facts and the friends' shares: 157
+// bytes a record, version 1 had 100), so History binary-searches one chunk
+// per retained run and SaveRun writes about a thousand keys per million
+// results. Chunks written by schema version 1 keep their version and are
+// read with facts and shares unknown.
 //
 // # Runs and erasure
 //
 // SaveRun writes the run, its chunks and the deletion of runs beyond the
-// retention limit (WithKeepRuns, default 20) in one transaction: the run
+// retention limit (WithKeepRuns, default 24) in one transaction: the run
 // becomes the latest, atomically, when that transaction commits. Results
 // of people who do not exist or have not consented are dropped. History
 // reaches back over the retained runs only.

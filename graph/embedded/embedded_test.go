@@ -28,3 +28,16 @@ func TestConformanceSmallChunks(t *testing.T) {
 		return s
 	})
 }
+
+// TestConformanceRetention: WithKeepRuns sets how many runs are kept (default 24).
+func TestConformanceRetention(t *testing.T) {
+	graphtest.RunRetention(t, embedded.DefaultKeepRuns, func(t *testing.T, keep int) graph.Store {
+		var opts []embedded.Option
+		if keep > 0 {
+			opts = append(opts, embedded.WithKeepRuns(keep))
+		}
+		s, err := embedded.Open(filepath.Join(t.TempDir(), "store.db"), opts...)
+		require.NoError(t, err)
+		return s
+	})
+}

@@ -67,10 +67,21 @@ func TestRunCodecRoundTrip(t *testing.T) {
 
 func TestResultCodecRoundTrip(t *testing.T) {
 	r := graph.Result{ID: 1 << 50, Score: 950, Individual: -3, Pillars: graph.Pillars{Purchase: 0.1, Info: 0.2, Bills: 0.3, Credit: 0.4, Recruitment: 0.5},
-		Base: 0.6, Network: 0.7, PageRank: 1e-9, Percentile: 99.9, Friends: math.MaxInt32, FriendMean: 777.7}
+		Base: 0.6, Network: 0.7, PageRank: 1e-9, Percentile: 99.9, Friends: math.MaxInt32, FriendMean: 777.7,
+		Facts: graph.RecordFacts{Known: true, PurchaseCount: 1, BillsOnTime: 2, BillsLate: 3, BillDaysLate: 4,
+			CreditOnTime: 5, CreditLate: 6, CreditDaysLate: 7, Defaults: math.MaxUint32},
+		Share: graph.NetworkShare{Known: true, Raise: 0.25, Lower: -0.125, Raising: 9, Lowering: math.MaxInt32}}
 	buf := make([]byte, resultSize)
 	putResult(buf, &r)
-	assert.Equal(t, r, getResult(buf))
+	assert.Equal(t, r, getResult(buf, resultSize))
+
+	// Unknown facts and shares stay unknown.
+	r.Facts, r.Share = graph.RecordFacts{}, graph.NetworkShare{}
+	putResult(buf, &r)
+	assert.Equal(t, r, getResult(buf, resultSize))
+
+	// A version 1 record (the first 100 bytes) has neither.
+	assert.Equal(t, r, getResult(buf[:resultSizeV1], resultSizeV1))
 }
 
 // TestEraseAcrossChunks erases people at every position of small chunks

@@ -104,7 +104,7 @@ func (s *Store) saveRun(ctx context.Context, run graph.Run, results []graph.Resu
 		for off := 0; off < len(recs); off += s.chunkSize * resultSize {
 			end := min(off+s.chunkSize*resultSize, len(recs))
 			chunk := make([]byte, 1+end-off)
-			chunk[0] = chunkV1
+			chunk[0] = chunkV2
 			copy(chunk[1:], recs[off:end])
 			first := graph.ID(binary.BigEndian.Uint64(recs[off:]))
 			if err := t.results.Put(chunkKey(seq, first), chunk); err != nil {
@@ -197,7 +197,7 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 		c := t.results.Cursor()
 		total := 0
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
-			_, n, err := chunkRecords(cv)
+			_, n, _, err := chunkRecords(cv)
 			if err != nil {
 				return err
 			}
@@ -208,9 +208,9 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 			if err := t.ctx.Err(); err != nil {
 				return err
 			}
-			recs, n, _ := chunkRecords(cv)
+			recs, n, size, _ := chunkRecords(cv)
 			for i := 0; i < n; i++ {
-				results = append(results, getResult(recs[i*resultSize:]))
+				results = append(results, getResult(recs[i*size:], size))
 			}
 		}
 		return nil
@@ -234,21 +234,22 @@ func (s *Store) History(ctx context.Context, id graph.ID, limit int) ([]graph.Hi
 		}
 		c := t.runs.Cursor()
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-			recs, i, ok, err := findResult(t, k, id)
+			recs, i, size, ok, err := findResult(t, k, id)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				continue
 			}
-			run, err := decodeRun(v, false)
+			run, err := decodeRun(v, true)
 			if err != nil {
 				return err
 			}
-			r := getResult(recs[i*resultSize:])
+			r := getResult(recs[i*size:], size)
 			out = append(out, graph.HistoryEntry{
 				RunID: run.ID, Policy: run.Policy, ComputedAt: run.FinishedAt,
 				Score: r.Score, Individual: r.Individual,
+				PolicySpec: run.PolicySpec, Result: r,
 			})
 		}
 		return nil
@@ -279,18 +280,18 @@ func findChunk(t *tx, seq []byte, id graph.ID) (key, val []byte) {
 }
 
 // findResult returns the records of the chunk that holds id in the run
-// with the seq key, and id's position in it.
-func findResult(t *tx, seq []byte, id graph.ID) (recs []byte, i int, ok bool, err error) {
+// with the seq key, the size of each, and id's position in it.
+func findResult(t *tx, seq []byte, id graph.ID) (recs []byte, i, size int, ok bool, err error) {
 	_, v := findChunk(t, seq, id)
 	if v == nil {
-		return nil, 0, false, nil
+		return nil, 0, 0, false, nil
 	}
-	recs, n, err := chunkRecords(v)
+	recs, n, size, err := chunkRecords(v)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, 0, false, err
 	}
-	i, ok = chunkFind(recs, n, id)
-	return recs, i, ok, nil
+	i, ok = chunkFind(recs, n, size, id)
+	return recs, i, size, ok, nil
 }
 
 // eraseScores removes the person's results from every retained run,
@@ -306,11 +307,11 @@ func (s *Store) eraseScores(t *tx, id graph.ID) error {
 		if v == nil {
 			continue
 		}
-		recs, n, err := chunkRecords(v)
+		recs, n, size, err := chunkRecords(v)
 		if err != nil {
 			return err
 		}
-		i, ok := chunkFind(recs, n, id)
+		i, ok := chunkFind(recs, n, size, id)
 		if !ok {
 			continue
 		}
@@ -324,10 +325,10 @@ func (s *Store) eraseScores(t *tx, id graph.ID) error {
 		// The key keeps its first id even if that result is the one
 		// removed: it stays a lower bound of the chunk's ids, which is all
 		// findChunk needs.
-		nv := make([]byte, 0, len(v)-resultSize)
-		nv = append(nv, chunkV1)
-		nv = append(nv, recs[:i*resultSize]...)
-		nv = append(nv, recs[(i+1)*resultSize:]...)
+		nv := make([]byte, 0, len(v)-size)
+		nv = append(nv, v[0]) // the chunk keeps its version
+		nv = append(nv, recs[:i*size]...)
+		nv = append(nv, recs[(i+1)*size:]...)
 		if err := t.results.Put(key, nv); err != nil {
 			return err
 		}

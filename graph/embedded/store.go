@@ -17,13 +17,17 @@ import (
 var _ graph.Store = (*Store)(nil)
 
 // schemaVersion is the version of the key layout described in the package
-// documentation, stored under meta/version.
-const schemaVersion = 1
+// documentation, stored under meta/version. Version 2 added record facts
+// and friends' shares to results (result chunks of version 2); a file of
+// version 1 is migrated when opened (see migrate).
+const schemaVersion = 2
 
 // Defaults of the options.
 const (
-	// DefaultKeepRuns is how many scoring runs are retained by default.
-	DefaultKeepRuns = 20
+	// DefaultKeepRuns is how many scoring runs are retained by default:
+	// every run scores everyone who consents, so this is also the
+	// default length of a person's score history.
+	DefaultKeepRuns = 24
 	// DefaultLockTimeout is how long Open waits by default for another
 	// process to release the file.
 	DefaultLockTimeout = 5 * time.Second
@@ -150,6 +154,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		switch v := meta.Get(keyVersion); {
 		case v == nil:
 			return meta.Put(keyVersion, u64bytes(schemaVersion))
+		case u64(v) == 1:
+			return migrate1to2(meta)
 		case u64(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %d, this program reads version %d", u64(v), schemaVersion)
 		}
@@ -349,4 +355,16 @@ func u64bytes(v uint64) []byte {
 // notFound returns an error wrapping graph.ErrNotFound for a person.
 func notFound(id graph.ID) error {
 	return fmt.Errorf("person %d: %w", id, graph.ErrNotFound)
+}
+
+// migrate1to2 migrates a file of schema version 1, in the transaction
+// that opens it. Version 2 differs only in the result chunks it writes
+// (version 2 chunks, whose records carry record facts and friends'
+// shares); version 1 chunks stay as they are and are read as results
+// whose Facts and Share are unknown (Known false): the older program did
+// not keep them, and they cannot be recovered from what it kept. So the
+// migration rewrites nothing but the version. A program of version 1
+// refuses the migrated file (it would misread version 2 chunks).
+func migrate1to2(meta *bolt.Bucket) error {
+	return meta.Put(keyVersion, u64bytes(2))
 }

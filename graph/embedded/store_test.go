@@ -105,8 +105,8 @@ func TestRetention(t *testing.T) {
 	h, err := s.History(ctx, 5, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []graph.HistoryEntry{
-		{RunID: "c", Policy: "p3", Score: 402, Individual: 392},
-		{RunID: "b", Policy: "p2", Score: 401, Individual: 391},
+		{RunID: "c", Policy: "p3", Score: 402, Individual: 392, Result: result(5, 402)},
+		{RunID: "b", Policy: "p2", Score: 401, Individual: 391, Result: result(5, 401)},
 	}, h, "only the last two runs are kept; limit 0 means all")
 	run, _, err := s.LatestRun(ctx)
 	require.NoError(t, err)

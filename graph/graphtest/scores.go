@@ -53,6 +53,15 @@ func newResult(n int, id graph.ID) graph.Result {
 		Percentile: float64(int64(id)*7+int64(n)) / 13,
 		Friends:    int32(int64(id)%5 + int64(n)),
 		FriendMean: 400 + x/3,
+		Facts: graph.RecordFacts{
+			Known: true, PurchaseCount: uint32(id%7) + uint32(n), BillsOnTime: uint32(n), BillsLate: uint32(id % 3),
+			BillDaysLate: uint32(id%3) * 17, CreditOnTime: 4 + uint32(n), CreditLate: uint32(id % 2),
+			CreditDaysLate: uint32(id%2) * 40, Defaults: uint32(id+graph.ID(n)) % 2,
+		},
+		Share: graph.NetworkShare{
+			Known: true, Raise: x / 5000, Lower: -x / 7000,
+			Raising: int32(int64(id)%3 + int64(n)), Lowering: int32(int64(id) % 2),
+		},
 	}
 }
 
@@ -93,6 +102,7 @@ func historyOf(id graph.ID, runs ...graph.Run) []graph.HistoryEntry {
 		out = append(out, graph.HistoryEntry{
 			RunID: r.ID, Policy: r.Policy, ComputedAt: ms(r.FinishedAt),
 			Score: res.Score, Individual: res.Individual,
+			PolicySpec: r.PolicySpec, Result: res,
 		})
 	}
 	return out
@@ -174,6 +184,31 @@ func (o opener) testScores(t *testing.T) {
 
 		_, err := s.History(ctx, 99, 10)
 		assertErrIs(t, err, graph.ErrNotFound)
+	})
+
+	t.Run("FactsAndSharesRoundTrip", func(t *testing.T) {
+		// Record facts and friends' shares read back as saved, known or
+		// not (a result may carry either without the other), in the
+		// latest run and in history.
+		s := o.store(t)
+		ctx := t.Context()
+		requireStored(t, s, people(true, 1, 2, 3)...)
+		rs := newResults(1, 1, 2, 3)
+		rs[0].Facts, rs[0].Share = graph.RecordFacts{}, graph.NetworkShare{}
+		rs[1].Share = graph.NetworkShare{}
+		rs[2].Facts = graph.RecordFacts{}
+		rs[2].Share.Lower, rs[2].Share.Lowering = -0.5, 1<<30
+		rs[1].Facts.Defaults, rs[1].Facts.CreditOnTime = 1<<32-1, 0
+		run := newRun(1)
+		require.NoError(t, s.SaveRun(ctx, run, rs))
+		assertLatest(t, s, run, rs)
+		for _, r := range rs {
+			h, err := s.History(ctx, r.ID, 0)
+			require.NoError(t, err)
+			require.Len(t, h, 1)
+			assert.Equal(t, r, h[0].Result, "history of %d", r.ID)
+			assert.Equal(t, run.PolicySpec, h[0].PolicySpec)
+		}
 	})
 
 	t.Run("ResultsOfAbsentPeopleDropped", func(t *testing.T) {

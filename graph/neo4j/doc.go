@@ -34,7 +34,10 @@
 //	(:ScoreChunk {run, lo, hi, n, ids, score, individual,
 //	              purchase, info, bills, credit, recruitment,
 //	              base, network, pagerank, percentile,
-//	              friends, friend_mean})
+//	              friends, friend_mean,
+//	              known, purchase_count, bills_on_time, bills_late,
+//	              bill_days_late, credit_on_time, credit_late,
+//	              credit_days_late, defaults, raise, lower, raising, lowering})
 //	(:ScoreMeta {name: 'scores', seq})
 //
 // A scoring run's results are packed in chunks: each :ScoreChunk holds up
@@ -47,12 +50,18 @@
 // :ScoreMeta node, so LatestRun (the complete run with the highest seq)
 // never sees a half-saved run. A run id is saved once (again:
 // graph.ErrConflict); saving deletes complete runs beyond the newest
-// Config.KeepRuns (20, as the embedded store).
+// Config.KeepRuns (24, as the embedded store).
+//
+// The lists from known on hold each result's record facts and friends'
+// shares (graph.RecordFacts, graph.NetworkShare; known has bit 1 for the
+// facts and bit 2 for the shares). Chunks saved before they were kept lack
+// these lists, and their results read back with facts and shares unknown
+// (Known false): nothing needs migrating.
 //
 // History finds, in each complete run, the one chunk that may hold the
 // person (the last whose lo is at most the id: index score_chunk_run_lo)
-// and picks their element in Cypher, so only two numbers per run cross the
-// wire. Erasure (DeletePerson, consent withdrawn) removes the person's
+// and picks their element of every list in Cypher (with the run's policy),
+// so only one result per run crosses the wire. Erasure (DeletePerson, consent withdrawn) removes the person's
 // element from every list of those chunks, in complete and unfinished
 // runs, in the same transaction as the change itself.
 //

@@ -28,3 +28,10 @@ func TestConformanceSmallBatches(t *testing.T) {
 		return s
 	})
 }
+
+// TestConformanceRetention: Config.KeepRuns sets how many runs are kept (default 24).
+func TestConformanceRetention(t *testing.T) {
+	graphtest.RunRetention(t, DefaultKeepRuns, func(t *testing.T, keep int) graph.Store {
+		return openEmpty(t, func(c *Config) { c.KeepRuns = keep })
+	})
+}

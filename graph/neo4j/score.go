@@ -23,7 +23,23 @@ var chunkFields = []string{
 	"purchase", "info", "bills", "credit", "recruitment",
 	"base", "network", "pagerank", "percentile",
 	"friends", "friend_mean",
+	// Added with record facts and friends' shares; chunks saved before
+	// lack them (see decodeChunk).
+	"known",
+	"purchase_count", "bills_on_time", "bills_late", "bill_days_late",
+	"credit_on_time", "credit_late", "credit_days_late", "defaults",
+	"raise", "lower", "raising", "lowering",
 }
+
+// baseFields is the number of chunkFields every chunk has; the others are
+// absent from chunks saved before they were added.
+const baseFields = 14
+
+// Bits of the known list of a chunk.
+const (
+	knownFacts = 1 << 0
+	knownShare = 1 << 1
+)
 
 // chunkReturn projects a chunk variable c as its lists, in chunkFields
 // order.
@@ -31,6 +47,17 @@ var chunkReturn = func() string {
 	parts := make([]string, len(chunkFields))
 	for i, f := range chunkFields {
 		parts[i] = "c." + f
+	}
+	return strings.Join(parts, ", ")
+}()
+
+// elementReturn projects element i of each list of a chunk variable c, as
+// a list of one, in chunkFields order (decodeChunk reads it as a chunk of
+// one result).
+var elementReturn = func() string {
+	parts := make([]string, len(chunkFields))
+	for i, f := range chunkFields {
+		parts[i] = "c." + f + "[i..i + 1]"
 	}
 	return strings.Join(parts, ", ")
 }()
@@ -290,17 +317,46 @@ func encodeChunk(key string, rs []graph.Result) map[string]any {
 		"percentile":  floats(func(r *graph.Result) float64 { return r.Percentile }),
 		"friends":     ints(func(r *graph.Result) int64 { return int64(r.Friends) }),
 		"friend_mean": floats(func(r *graph.Result) float64 { return r.FriendMean }),
+		"known": ints(func(r *graph.Result) int64 {
+			var k int64
+			if r.Facts.Known {
+				k |= knownFacts
+			}
+			if r.Share.Known {
+				k |= knownShare
+			}
+			return k
+		}),
+		"purchase_count":   ints(func(r *graph.Result) int64 { return int64(r.Facts.PurchaseCount) }),
+		"bills_on_time":    ints(func(r *graph.Result) int64 { return int64(r.Facts.BillsOnTime) }),
+		"bills_late":       ints(func(r *graph.Result) int64 { return int64(r.Facts.BillsLate) }),
+		"bill_days_late":   ints(func(r *graph.Result) int64 { return int64(r.Facts.BillDaysLate) }),
+		"credit_on_time":   ints(func(r *graph.Result) int64 { return int64(r.Facts.CreditOnTime) }),
+		"credit_late":      ints(func(r *graph.Result) int64 { return int64(r.Facts.CreditLate) }),
+		"credit_days_late": ints(func(r *graph.Result) int64 { return int64(r.Facts.CreditDaysLate) }),
+		"defaults":         ints(func(r *graph.Result) int64 { return int64(r.Facts.Defaults) }),
+		"raise":            floats(func(r *graph.Result) float64 { return r.Share.Raise }),
+		"lower":            floats(func(r *graph.Result) float64 { return r.Share.Lower }),
+		"raising":          ints(func(r *graph.Result) int64 { return int64(r.Share.Raising) }),
+		"lowering":         ints(func(r *graph.Result) int64 { return int64(r.Share.Lowering) }),
 	}
 }
 
-// decodeChunk appends the results held in a chunkReturn projection.
+// decodeChunk appends the results held in a chunkReturn projection. A
+// chunk saved before record facts and friends' shares were kept has none
+// of the lists after the first baseFields: its results decode with Facts
+// and Share unknown (Known false), which is what it holds.
 func decodeChunk(dst []graph.Result, v []any) ([]graph.Result, error) {
 	if len(v) != len(chunkFields) {
 		return dst, fmt.Errorf("chunk row has %d values, want %d", len(v), len(chunkFields))
 	}
 	lists := make([][]any, len(v))
 	n := -1
+	extra := v[baseFields] != nil
 	for i := range v {
+		if i >= baseFields && !extra {
+			continue
+		}
 		lists[i] = asList(v[i])
 		if n >= 0 && len(lists[i]) != n {
 			return dst, fmt.Errorf("chunk lists differ in length (%s: %d, want %d)", chunkFields[i], len(lists[i]), n)
@@ -309,7 +365,23 @@ func decodeChunk(dst []graph.Result, v []any) ([]graph.Result, error) {
 	}
 	for k := 0; k < n; k++ {
 		at := func(i int) any { return lists[i][k] }
+		var facts graph.RecordFacts
+		var share graph.NetworkShare
+		if extra {
+			known := asInt(at(baseFields))
+			u := func(i int) uint32 { return uint32(asInt(at(baseFields + 1 + i))) }
+			if known&knownFacts != 0 {
+				facts = graph.RecordFacts{Known: true, PurchaseCount: u(0), BillsOnTime: u(1), BillsLate: u(2), BillDaysLate: u(3),
+					CreditOnTime: u(4), CreditLate: u(5), CreditDaysLate: u(6), Defaults: u(7)}
+			}
+			if known&knownShare != 0 {
+				share = graph.NetworkShare{Known: true, Raise: asFloat(at(baseFields + 9)), Lower: asFloat(at(baseFields + 10)),
+					Raising: int32(asInt(at(baseFields + 11))), Lowering: int32(asInt(at(baseFields + 12)))}
+			}
+		}
 		dst = append(dst, graph.Result{
+			Facts:      facts,
+			Share:      share,
 			ID:         graph.ID(asInt(at(0))),
 			Score:      int(asInt(at(1))),
 			Individual: int(asInt(at(2))),
@@ -450,15 +522,24 @@ WITH r, c WHERE c.hi >= $id
 WITH r, c, c.ids AS ids
 WITH r, c, [k IN range(0, size(ids) - 1) WHERE ids[k] = $id][0] AS i
 WHERE i IS NOT NULL
-RETURN r.id, r.policy, r.finished_at, c.score[i], c.individual[i]
+RETURN r.id, r.policy, r.finished_at, r.policy_spec, `+elementReturn+`
 ORDER BY r.seq DESC
 LIMIT $limit`, map[string]any{"id": int64(id), "limit": int64(limit)}, func(r *drv.Record) error {
+			res, err := decodeChunk(nil, r.Values[4:])
+			if err != nil {
+				return err
+			}
+			if len(res) != 1 {
+				return fmt.Errorf("history of %d: %d results in one element", id, len(res))
+			}
 			hist = append(hist, graph.HistoryEntry{
 				RunID:      asString(r.Values[0]),
 				Policy:     asString(r.Values[1]),
 				ComputedAt: asTime(r.Values[2]),
-				Score:      int(asInt(r.Values[3])),
-				Individual: int(asInt(r.Values[4])),
+				Score:      res[0].Score,
+				Individual: res[0].Individual,
+				PolicySpec: asBytes(r.Values[3]),
+				Result:     res[0],
 			})
 			return nil
 		})

@@ -23,7 +23,7 @@ const (
 	DefaultSplitTxRows    = 2_000
 	DefaultWriters        = 2
 	DefaultChunkSize      = 512
-	DefaultKeepRuns       = 20
+	DefaultKeepRuns       = 24
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultRetryTime      = 10 * time.Second
 	DefaultPingTimeout    = 2 * time.Second

@@ -1,0 +1,190 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/api"
+	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/graph/embedded"
+	"github.com/socialscore/socialscore/graph/neo4j"
+	"github.com/socialscore/socialscore/internal/neo4jtest"
+	"github.com/socialscore/socialscore/scoring"
+)
+
+func TestMain(m *testing.M) { os.Exit(neo4jtest.Main(m)) }
+
+// stores opens each store for a test: a fresh embedded file, and the
+// shared Neo4j server wiped.
+var stores = map[string]func(t *testing.T) graph.Store{
+	"embedded": func(t *testing.T) graph.Store {
+		s, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	},
+	"neo4j": func(t *testing.T) graph.Store {
+		srv := neo4jtest.Shared(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		require.NoError(t, neo4jtest.Wipe(ctx, srv))
+		s, err := neo4j.Open(ctx, neo4j.Config{URI: srv.URI, User: srv.User, Password: srv.Password})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	},
+}
+
+type env struct {
+	t      *testing.T
+	h      http.Handler
+	store  graph.Store
+	runner *scoring.Runner
+}
+
+func newEnv(t *testing.T, store graph.Store) *env {
+	aud, err := api.NewFileAuditor(filepath.Join(t.TempDir(), "audit.jsonl"))
+	require.NoError(t, err)
+	sesame, _ := scoring.Preset(scoring.PolicySesame)
+	runner := scoring.NewRunner(store, nil)
+	srv, err := api.New(api.Config{Store: store, Runner: runner, Policy: sesame, Audit: aud,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	return &env{t: t, h: srv.Handler(), store: store, runner: runner}
+}
+
+func (e *env) do(method, path, body string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, req)
+	return w
+}
+
+func (e *env) must(method, path, body string, status int) *httptest.ResponseRecorder {
+	e.t.Helper()
+	w := e.do(method, path, body)
+	require.Equal(e.t, status, w.Code, "%s %s: %s", method, path, w.Body.String())
+	return w
+}
+
+func (e *env) run(p scoring.Policy) scoring.Report {
+	e.t.Helper()
+	rep, err := e.runner.Run(context.Background(), p, scoring.Options{})
+	require.NoError(e.t, err)
+	return rep
+}
+
+// seed stores people 1-4 (consenting) with records, friendships 1-2, 2-3,
+// 2-4 and 3-4.
+func (e *env) seed() {
+	for id, body := range map[string]string{
+		"1": `{"consent":true,"profile":{"provided":["name","phone"],"verified":["phone"]}}`,
+		"2": `{"consent":true,"profile":{"provided":["name"]}}`,
+		"3": `{"consent":true}`,
+		"4": `{"consent":true,"profile":{"provided":["name","email"]}}`,
+	} {
+		e.must(http.MethodPut, "/v1/people/"+id, body, http.StatusCreated)
+	}
+	for id, body := range map[string]string{
+		"1": `{"events":[{"type":"purchase","amount":1200,"at":"2026-01-10T10:00:00Z"},{"type":"credit_payment","amount":300,"due":"2026-02-15","paid":"2026-02-14"}]}`,
+		"2": `{"events":[{"type":"purchase","amount":90,"at":"2026-01-11T10:00:00Z"},{"type":"bill_payment","amount":80,"due":"2026-02-01","paid":"2026-01-30"}]}`,
+		"3": `{"events":[{"type":"bill_payment","amount":80,"due":"2026-02-01","paid":"2026-02-20"}]}`,
+		"4": `{"events":[{"type":"purchase","amount":4000,"at":"2026-01-12T10:00:00Z"}]}`,
+	} {
+		e.must(http.MethodPost, "/v1/people/"+id+"/events", body, http.StatusOK)
+	}
+	for _, p := range [][2]string{{"1", "2"}, {"2", "3"}, {"2", "4"}, {"3", "4"}} {
+		e.must(http.MethodPut, "/v1/friendships/"+p[0]+"/"+p[1], "", http.StatusCreated)
+	}
+}
+
+// TestPersonalScoreRoutes runs on both stores: person 2 defaults between
+// two runs; history lists both runs, changes names the default and its
+// points with deltas summing to the score's delta (checked against
+// scoring.Explain of the stored results), and under a policy that lists
+// friends' shares the per-friend points sum to the network component.
+func TestPersonalScoreRoutes(t *testing.T) {
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			e.seed()
+			sesame, _ := scoring.Preset(scoring.PolicySesame)
+			r1 := e.run(sesame)
+			e.must(http.MethodPost, "/v1/people/2/events", `{"events":[{"type":"default","amount":2500,"at":"2026-10-03T00:00:00Z"}]}`, http.StatusOK)
+			r2 := e.run(sesame)
+
+			var h api.HistoryResponse
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/2/score/history", "", http.StatusOK).Body.Bytes(), &h))
+			require.Len(t, h.History, 2)
+			assert.Equal(t, r2.Run.ID, h.History[0].RunID)
+			assert.Equal(t, r1.Run.ID, h.History[1].RunID)
+
+			var ch api.ChangesResponse
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/2/score/changes", "", http.StatusOK).Body.Bytes(), &ch))
+			assert.Equal(t, r1.Run.ID, ch.From.RunID)
+			assert.Equal(t, r2.Run.ID, ch.To.RunID)
+			stored, err := e.store.History(context.Background(), 2, 0)
+			require.NoError(t, err)
+			require.Len(t, stored, 2)
+			eb, ea := scoring.Explain(stored[1].Result, sesame), scoring.Explain(stored[0].Result, sesame)
+			assert.Equal(t, stored[0].Score-stored[1].Score, ch.Delta)
+			sum, credit := 0, 0
+			for i, c := range ch.Components {
+				assert.Equal(t, eb.Components[i].Points, c.Before)
+				assert.Equal(t, ea.Components[i].Points, c.After)
+				sum += c.Delta
+				if c.Name == scoring.ComponentCredit {
+					credit = c.Delta
+				}
+			}
+			assert.Equal(t, ch.Delta, sum, "component deltas sum to the score's delta")
+			require.Less(t, credit, 0)
+			assert.Contains(t, ch.Drivers, fmt.Sprintf("a new default cost %d points", -credit))
+			assert.Contains(t, ch.Record.Changes, scoring.FactChange{Fact: "defaults", Before: 0, After: 1})
+			var added []string
+			for _, r := range ch.Reasons.Added {
+				added = append(added, r.Code)
+			}
+			assert.Contains(t, added, scoring.ReasonCredit)
+
+			// Friends' shares, under a policy that lists them.
+			listed, _ := scoring.Preset(scoring.PolicyTencent)
+			listed.Name, listed.FriendShares = "tencent-listed", scoring.FriendSharesListed
+			e.run(listed)
+			var f api.FriendsResponse
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/2/score/friends", "", http.StatusOK).Body.Bytes(), &f))
+			require.Len(t, f.Friends, 3)
+			r, _, ok := e.runner.Lookup(2)
+			require.True(t, ok)
+			var total float64
+			for _, fr := range f.Friends {
+				total += fr.Points
+			}
+			assert.InDelta(t, 600*(1-listed.Centrality)*(r.Network-r.Base), total, 1e-6)
+			assert.LessOrEqual(t, math.Abs(float64(f.NetworkPoints)-total), 1.0)
+		})
+	}
+}
