@@ -104,6 +104,8 @@ type Store interface {
 	BatchWriter
 	SnapshotReader
 	ScoreStore
+	EventStore
+	DisputeStore
 
 	// Counts returns how many people and ties are stored.
 	Counts(ctx context.Context) (Counts, error)

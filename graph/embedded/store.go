@@ -17,8 +17,10 @@ import (
 var _ graph.Store = (*Store)(nil)
 
 // schemaVersion is the version of the key layout described in the package
-// documentation, stored under meta/version.
-const schemaVersion = 1
+// documentation, stored under meta/version. Version 2 added the buckets of
+// events and disputes; a version-1 file is migrated when opened (see
+// migrate).
+const schemaVersion = 2
 
 // Defaults of the options.
 const (
@@ -43,7 +45,8 @@ var (
 	bucketRecruiter = []byte("recruiter")
 	bucketRuns      = []byte("runs")
 	bucketResults   = []byte("results")
-	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults}
+	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults,
+		bucketEvents, bucketEventOwner, bucketOpening, bucketDisputes, bucketPersonDisputes, bucketOpenDisputes}
 )
 
 // Store is the embedded socialscore store: one bbolt file. It is safe for
@@ -150,6 +153,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		switch v := meta.Get(keyVersion); {
 		case v == nil:
 			return meta.Put(keyVersion, u64bytes(schemaVersion))
+		case u64(v) < schemaVersion:
+			return migrate(meta, u64(v))
 		case u64(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %d, this program reads version %d", u64(v), schemaVersion)
 		}

@@ -57,6 +57,8 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Scores", o.testScores)
 	t.Run("Counts", o.testCounts)
 	t.Run("Ping", o.testPing)
+	t.Run("Events", o.testEvents)
+	t.Run("Disputes", o.testDisputes)
 }
 
 // opener opens stores for the subtests.
