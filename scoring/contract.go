@@ -51,6 +51,11 @@ type Policy struct {
 	FriendDefaultCap     float64 `json:"friend_default_cap,omitempty" yaml:"friend_default_cap,omitempty"`
 	Perks                []Perk  `json:"perks" yaml:"perks"`
 	Bands                []Band  `json:"bands" yaml:"bands"`
+
+	// DisputedEvents says whether events under an open dispute count:
+	// DisputedExclude ("exclude", the default; empty means it too) or
+	// DisputedInclude ("include"). See RecordsUnder.
+	DisputedEvents string `json:"disputed_events,omitempty" yaml:"disputed_events,omitempty"`
 }
 
 // Component is the points one part of the score contributes.
