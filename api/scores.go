@@ -42,6 +42,8 @@ type ScoreResponse struct {
 	Centrality Centrality          `json:"centrality"`
 	Perks      []string            `json:"perks"`
 	Friends    Friends             `json:"friends"`
+	// DisputesOpen is how many of the person's disputes are open now.
+	DisputesOpen int `json:"disputes_open"`
 	// Stale is true while the store is unreachable: the score is the last
 	// one computed and may be out of date.
 	Stale bool `json:"stale"`
@@ -95,7 +97,8 @@ func newScoreResponse(r graph.Result, v *scoring.View, e scoring.Explanation, st
 // parts that are the same for every person of a view (policy, run id,
 // computed_at) are encoded once per view.
 type scoreEncoder struct {
-	cur atomic.Pointer[viewParts]
+	cur      atomic.Pointer[viewParts]
+	disputes *openDisputes // nil: none open
 }
 
 type viewParts struct {
@@ -177,10 +180,12 @@ func (se *scoreEncoder) append(b []byte, r graph.Result, v *scoring.View, e *sco
 	} else {
 		b = append(b, "null"...)
 	}
+	b = append(b, `},"disputes_open":`...)
+	b = strconv.AppendInt(b, int64(se.disputes.open(r.ID)), 10)
 	if stale {
-		b = append(b, `},"stale":true}`...)
+		b = append(b, `,"stale":true}`...)
 	} else {
-		b = append(b, `},"stale":false}`...)
+		b = append(b, `,"stale":false}`...)
 	}
 	return b
 }
