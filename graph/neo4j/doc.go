@@ -29,15 +29,16 @@
 //
 // Recruiter → recruit; a recruit has at most one recruiter.
 //
-//	(:Event {id, person, type, amount, at | due, paid, provider,
-//	         arrived_at, dispute, disputed, removed})
+//	(:EventChunk {person, lo, hi, provider, arrived_at, events})
+//	(:EventMark {event, person, dispute, disputed, removed})
 //	(:OpeningBalance {person, <the record properties>})
 //	(:Dispute {id, person, event, reason, status, opened_by, opened_at,
 //	           resolved_by, resolved_at, note})
 //	(:Sequence {name, next})
 //
-// Kept events and disputes (events.go says why nodes with indexed
-// properties rather than relationships or list properties). The
+// Kept events and disputes: the events of one append packed in one
+// :EventChunk (ids lo..hi), their dispute state on an :EventMark; events.go
+// says why. The
 // :Person's record properties stay the derived record (graph.DeriveRecord
 // of the opening balance and the events not removed); an :OpeningBalance
 // appears with a person's first event, so a database written before
