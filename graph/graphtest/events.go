@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,6 +177,35 @@ func (o opener) testEvents(t *testing.T) {
 		assert.Equal(t, normEvents(events), normEvents(after))
 	})
 
+	t.Run("concurrent appends are not lost", func(t *testing.T) {
+		const workers, each = 4, 5
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each)
+		for w := range workers {
+			wg.Go(func() {
+				for k := range each {
+					_, _, err := s.AppendEvents(ctx, 2, "app", []graph.Event{purchase(float64(100*w+k), 1), credit(1, 2, 2)})
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		events := requireDerived(t, s, 2)
+		require.Len(t, events, 1+2*workers*each)
+		seen := map[graph.EventID]bool{}
+		for i, e := range events[1:] {
+			assert.False(t, seen[e.ID], "id %d given twice", e.ID)
+			seen[e.ID] = true
+			if i > 0 {
+				assert.Greater(t, e.ID, events[i].ID, "listed in id order")
+			}
+		}
+	})
+
 	t.Run("erasure takes the events", func(t *testing.T) {
 		require.NoError(t, s.DeletePerson(ctx, 1))
 		for _, e := range appended {
@@ -308,6 +338,36 @@ func (o opener) testDisputes(t *testing.T) {
 		assert.Equal(t, normDisputes(beforeD), normDisputes(afterD))
 	})
 
+	t.Run("concurrent disputes of one event: one wins", func(t *testing.T) {
+		const workers = 4
+		var wg sync.WaitGroup
+		results := make(chan error, workers)
+		for range workers {
+			wg.Go(func() {
+				_, err := s.OpenDispute(ctx, 1, ev1[0].ID, "not mine", "person-app")
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		won := 0
+		for err := range results {
+			if err == nil {
+				won++
+			} else {
+				assert.ErrorIs(t, err, graph.ErrConflict)
+			}
+		}
+		assert.Equal(t, 1, won)
+		open, err := s.Disputes(ctx, graph.DisputeFilter{Person: 1, Status: graph.DisputeOpen})
+		require.NoError(t, err)
+		require.Len(t, open, 2, "the default's and the purchase's")
+		// Close it again so the cases below see one open dispute.
+		_, err = s.ResolveDispute(ctx, open[0].ID, graph.DisputeRejected, "", "operator")
+		require.NoError(t, err)
+		requireDerived(t, s, 1)
+	})
+
 	t.Run("rejected restores the event", func(t *testing.T) {
 		r, err := s.ResolveDispute(ctx, d.ID, graph.DisputeRejected, "the lender sent the contract", "operator")
 		require.NoError(t, err)
@@ -353,9 +413,11 @@ func (o opener) testDisputes(t *testing.T) {
 		require.NoError(t, err)
 		all, err := s.Disputes(ctx, graph.DisputeFilter{})
 		require.NoError(t, err)
-		require.Len(t, all, 3)
+		require.Len(t, all, 4, "with the one the concurrent openers opened")
 		assert.Equal(t, d3.ID, all[0].ID, "newest first")
-		assert.Greater(t, all[1].ID, all[2].ID)
+		for i := 1; i < len(all); i++ {
+			assert.Greater(t, all[i-1].ID, all[i].ID, "newest first")
+		}
 		open, err := s.Disputes(ctx, graph.DisputeFilter{Status: graph.DisputeOpen})
 		require.NoError(t, err)
 		require.Len(t, open, 1)
