@@ -12,14 +12,6 @@ import (
 	"github.com/socialscore/socialscore/graph"
 )
 
-// RunEvents runs the suite's cases of graph.EventStore and
-// graph.DisputeStore; RunStore runs them too.
-func RunEvents(t *testing.T, open func(t *testing.T) graph.Store) {
-	o := opener(open)
-	t.Run("Events", o.testEvents)
-	t.Run("Disputes", o.testDisputes)
-}
-
 // day returns the fixtures' base date plus d days.
 func day(d int) time.Time { return base.AddDate(0, 0, d) }
 

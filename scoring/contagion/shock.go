@@ -208,6 +208,7 @@ func Shock(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req Sh
 	if now.IsZero() {
 		now = time.Now()
 	}
+	snap = scoring.RecordsUnder(snap, pol) // disputed events, as a run under pol counts them
 	n := snap.Len()
 
 	// The changed records, kept aside: the snapshot is not touched.
