@@ -314,9 +314,12 @@ func (b eventBody) event(prefix string) (graph.Event, error) {
 	return e, nil
 }
 
-// postEvents is POST /v1/people/{id}/events: the events are applied to the
-// person's record all-or-nothing. Events of people who have not consented
-// are refused (404) like every other access to them.
+// postEvents is POST /v1/people/{id}/events: the events are kept, with the
+// app that posted them as provider, and added to the person's record,
+// all-or-nothing (graph.EventStore.AppendEvents); the answer is the person
+// and the ids of the events kept, in the order posted. Events of people
+// who have not consented are refused (404) like every other access to
+// them.
 func (s *Server) postEvents(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, err := pathID(c, "id")
@@ -339,7 +342,7 @@ func (s *Server) postEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	p, err := s.store.UpdateRecord(ctx, id, func(r *graph.Record) error { return r.Apply(events, now) })
+	p, stored, err := s.store.AppendEvents(ctx, id, AppFromContext(ctx), events)
 	s.snaps.wrote(false)
 	if errors.Is(err, graph.ErrNotFound) {
 		var ve *graph.ValidationError
@@ -355,5 +358,5 @@ func (s *Server) postEvents(c *gin.Context) {
 		s.writeError(c, errNoPerson("id", id))
 		return
 	}
-	writeJSON(c, http.StatusOK, personResponse(p))
+	writeJSON(c, http.StatusOK, eventsPosted(p, stored))
 }

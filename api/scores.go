@@ -47,6 +47,8 @@ type ScoreResponse struct {
 	// network component's points); null for a score stored before
 	// friends' shares were kept.
 	Network *scoring.NetworkSplit `json:"network"`
+	// DisputesOpen is how many of the person's disputes are open now.
+	DisputesOpen int `json:"disputes_open"`
 	// Stale is true while the store is unreachable: the score is the last
 	// one computed and may be out of date.
 	Stale bool `json:"stale"`
@@ -101,7 +103,8 @@ func newScoreResponse(r graph.Result, v *scoring.View, e scoring.Explanation, st
 // parts that are the same for every person of a view (policy, run id,
 // computed_at) are encoded once per view.
 type scoreEncoder struct {
-	cur atomic.Pointer[viewParts]
+	cur      atomic.Pointer[viewParts]
+	disputes *openDisputes // nil: none open
 }
 
 type viewParts struct {
@@ -203,6 +206,8 @@ func (se *scoreEncoder) append(b []byte, r graph.Result, v *scoring.View, e *sco
 	} else {
 		b = append(b, "null"...)
 	}
+	b = append(b, `,"disputes_open":`...)
+	b = strconv.AppendInt(b, int64(se.disputes.open(r.ID)), 10)
 	if stale {
 		b = append(b, `,"stale":true}`...)
 	} else {

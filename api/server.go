@@ -234,6 +234,8 @@ type Server struct {
 	expls   explCache // explanations of the current view's people
 	jobs    *jobs.Manager
 
+	disputes openDisputes // open disputes per person, for score reads
+
 	snaps     *snapCache // the network the research routes work on
 	exportKey []byte     // pseudonymisation key of exports
 	web       *webSite   // the researchers' page
@@ -295,6 +297,7 @@ func New(cfg Config) (*Server, error) {
 		web:       web,
 	}
 	s.storeUp.Store(true)
+	s.scores.disputes = &s.disputes
 	s.expls.off = cfg.NoExplanationCache
 	m, err := newMetrics(reg, s.peopleScored, func() float64 { return b2f(s.storeUp.Load()) })
 	if err != nil {
@@ -322,8 +325,9 @@ func New(cfg Config) (*Server, error) {
 	// in a bounded queue.
 	s.jobs.Register(kindScoringRun, jobs.Limits{Workers: 1, Keep: cfg.MaxJobs})
 	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue})
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.pingLoop()
+	go s.disputeLoop()
 	return s, nil
 }
 
@@ -422,6 +426,12 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodGet, "/people/:id", false, s.getPerson)
 	s.handle(v1, http.MethodDelete, "/people/:id", false, s.deletePerson)
 	s.handle(v1, http.MethodPost, "/people/:id/events", false, s.postEvents)
+	s.handle(v1, http.MethodGet, "/people/:id/events", false, s.getEvents)
+	s.handle(v1, http.MethodPost, "/people/:id/disputes", false, s.postDispute)
+	s.handle(v1, http.MethodGet, "/people/:id/disputes", false, s.getPersonDisputes)
+	s.handle(v1, http.MethodGet, "/disputes", false, s.getDisputes) // operator only (x-roles)
+	s.handle(v1, http.MethodGet, "/disputes/:id", false, s.getDispute)
+	s.handle(v1, http.MethodPost, "/disputes/:id/resolution", false, s.postResolution) // operator only (x-roles)
 	s.handle(v1, http.MethodGet, "/people/:id/score", true, s.getScore)
 	s.handle(v1, http.MethodGet, "/people/:id/score/history", false, s.getScoreHistory)
 	s.handle(v1, http.MethodGet, "/people/:id/score/changes", false, s.getScoreChanges)

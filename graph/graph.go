@@ -1,7 +1,8 @@
 // Package graph is socialscore's domain: people, the ties between them
 // (friendship and recruitment), the financial record behind each person's
-// score, consent, score results with their history, and the compact
-// snapshot of the consenting network that a scoring run reads.
+// score and the events it is derived from (events.go), disputes about
+// events (disputes.go), consent, score results with their history, and
+// the compact snapshot of the consenting network that a scoring run reads.
 //
 // It imports nothing of ours and no driver, HTTP or numeric library: the
 // store adapters (graph/embedded, graph/neo4j) translate to and from these

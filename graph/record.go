@@ -161,31 +161,36 @@ func (r *Record) Apply(events []Event, now time.Time) error {
 		}
 	}
 	for _, e := range events {
-		switch e.Type {
-		case EventPurchase:
-			r.PurchaseTotal += e.Amount
-			r.PurchaseCount++
-		case EventBillPayment:
-			if d := daysLate(e.Due, e.Paid); d > 0 {
-				r.BillsLate++
-				r.BillDaysLate += d
-			} else {
-				r.BillsOnTime++
-			}
-		case EventCreditPayment:
-			if d := daysLate(e.Due, e.Paid); d > 0 {
-				r.CreditLate++
-				r.CreditDaysLate += d
-			} else {
-				r.CreditOnTime++
-			}
-		case EventDefault:
-			r.Defaults++
-			r.DefaultAmount += e.Amount
-		}
-		if w := e.when(); w.After(r.LastEventAt) {
-			r.LastEventAt = w
-		}
+		r.add(e)
 	}
 	return nil
+}
+
+// add adds one event, already validated, to the record.
+func (r *Record) add(e Event) {
+	switch e.Type {
+	case EventPurchase:
+		r.PurchaseTotal += e.Amount
+		r.PurchaseCount++
+	case EventBillPayment:
+		if d := daysLate(e.Due, e.Paid); d > 0 {
+			r.BillsLate++
+			r.BillDaysLate += d
+		} else {
+			r.BillsOnTime++
+		}
+	case EventCreditPayment:
+		if d := daysLate(e.Due, e.Paid); d > 0 {
+			r.CreditLate++
+			r.CreditDaysLate += d
+		} else {
+			r.CreditOnTime++
+		}
+	case EventDefault:
+		r.Defaults++
+		r.DefaultAmount += e.Amount
+	}
+	if w := e.when(); w.After(r.LastEventAt) {
+		r.LastEventAt = w
+	}
 }

@@ -24,8 +24,11 @@ type Snapshot struct {
 	RecruitOffsets []int32 // len N+1
 	RecruitTargets []int32 // recruiter -> recruits
 
-	Records  []Record  // index -> financial record
+	Records  []Record  // index -> financial record (without events under an open dispute)
 	Profiles []Profile // index -> profile
+	// Disputed lists the people with open disputes, ascending by id, with
+	// their record including the disputed events; nil when nobody has one.
+	Disputed []DisputedRecord
 
 	TakenAt time.Time
 }
@@ -72,6 +75,7 @@ type SnapshotBuilder struct {
 	friends  []tieRow
 	recruits []tieRow
 	weighted bool
+	disputed []DisputedRecord
 }
 
 type tieRow struct {
@@ -140,6 +144,7 @@ func (b *SnapshotBuilder) Build(takenAt time.Time) (*Snapshot, error) {
 	b.friends = nil
 	s.RecruitOffsets, s.RecruitTargets, _ = buildCSR(s, b.recruits, false, false)
 	b.recruits = nil
+	s.Disputed = b.takeDisputed(s)
 	return s, nil
 }
 

@@ -29,7 +29,10 @@ type PersonStore interface {
 	// UpdateRecord applies fn to the person's record and stores the result
 	// in one transaction, so concurrent updates are not lost. If fn returns
 	// an error nothing is stored and that error is returned. It returns
-	// ErrNotFound if there is no such person.
+	// ErrNotFound if there is no such person. For a person whose events
+	// are kept (EventStore) the change is made to their opening balance
+	// (RebaseOpening), so the record stays derived from the events; a
+	// change that would take the opening balance below zero is ErrInvalid.
 	UpdateRecord(ctx context.Context, id ID, fn func(*Record) error) (Person, error)
 }
 
@@ -104,6 +107,8 @@ type Store interface {
 	BatchWriter
 	SnapshotReader
 	ScoreStore
+	EventStore
+	DisputeStore
 
 	// Counts returns how many people and ties are stored.
 	Counts(ctx context.Context) (Counts, error)

@@ -59,6 +59,11 @@ type Policy struct {
 	// (GET /v1/people/{id}/score/friends). The list reveals the friends'
 	// standing relative to the person, so it is personal data about them.
 	FriendShares string `json:"friend_shares,omitempty" yaml:"friend_shares,omitempty"`
+
+	// DisputedEvents says whether events under an open dispute count:
+	// DisputedExclude ("exclude", the default; empty means it too) or
+	// DisputedInclude ("include"). See RecordsUnder.
+	DisputedEvents string `json:"disputed_events,omitempty" yaml:"disputed_events,omitempty"`
 }
 
 // Component is the points one part of the score contributes.

@@ -156,7 +156,8 @@ const weightTol = 1e-6
 //   - there is at least one band, the first starts at 350, mins strictly
 //     ascend and are at most 950, names are not blank and are distinct;
 //   - perk names are not blank and are distinct, min_score is in
-//     [350,950], and min_friend_mean is 0 (no gate) or in [350,950].
+//     [350,950], and min_friend_mean is 0 (no gate) or in [350,950];
+//   - disputed_events is empty (exclude), "exclude" or "include".
 func (p Policy) Validate() error {
 	if strings.TrimSpace(p.Name) == "" {
 		return graph.Invalid("name", "must not be empty")
@@ -196,6 +197,11 @@ func (p Policy) Validate() error {
 	}
 	if err := validFriendShares(p.FriendShares); err != nil {
 		return err
+	}
+	switch p.DisputedEvents {
+	case "", DisputedExclude, DisputedInclude:
+	default:
+		return graph.Invalid("disputed_events", "must be %q or %q, got %q", DisputedExclude, DisputedInclude, p.DisputedEvents)
 	}
 	if len(p.Bands) == 0 {
 		return graph.Invalid("bands", "must have at least one band")

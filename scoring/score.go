@@ -56,6 +56,7 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 	if err := checkSnapshot(s); err != nil {
 		return nil, st, fmt.Errorf("scoring: %w", err)
 	}
+	s = RecordsUnder(s, p)
 	n := s.Len()
 	offsets := s.Offsets
 	if n == 0 {

@@ -31,7 +31,8 @@ const (
 
 // Each round of the writer is a batch of crashBatch people with a chain of
 // friendships among them and a tie to the previous round, then an update
-// of the round's first record.
+// of the round's first record, then crashEventsPerRound events kept for
+// its last person.
 const crashBatch = 400
 
 func roundIDs(r int) (first, last graph.ID) {
@@ -83,7 +84,28 @@ func TestCrashWriter(t *testing.T) {
 			return
 		}
 		fmt.Printf("acked record %d\n", r)
+		_, last := roundIDs(r)
+		if _, _, err := s.AppendEvents(ctx, last, "crash", crashEvents(r)); err != nil {
+			fmt.Printf("error %v\n", err)
+			return
+		}
+		fmt.Printf("acked events %d\n", r)
 	}
+}
+
+// crashEventsPerRound is how many events the writer appends to the last
+// person of each round, in one AppendEvents.
+const crashEventsPerRound = 50
+
+// crashEvents returns the events appended in round r: purchases of
+// distinct amounts, so each event read back can be told apart.
+func crashEvents(r int) []graph.Event {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]graph.Event, crashEventsPerRound)
+	for i := range out {
+		out[i] = graph.Event{Type: graph.EventPurchase, Amount: float64(r*1000 + i), At: at}
+	}
+	return out
 }
 
 func TestCrashSafety(t *testing.T) {
@@ -92,10 +114,11 @@ func TestCrashSafety(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	nextRound := 0
-	// Kill the writer at different points: after a batch, and after an
-	// update acknowledgement, each a little further in.
+	// Kill the writer at different points: after a batch (7), after an
+	// append of events (12) and after an update (20) was acknowledged,
+	// each a little further in.
 	for cycle, killAfter := range []int{7, 12, 20} {
-		batches, records := runAndKill(t, path, nextRound, killAfter)
+		batches, records, events := runAndKill(t, path, nextRound, killAfter)
 		require.NotEmpty(t, batches, "cycle %d: the writer acknowledged nothing", cycle)
 
 		s, err := embedded.Open(path)
@@ -117,6 +140,29 @@ func TestCrashSafety(t *testing.T) {
 			p, err := s.Person(ctx, first)
 			require.NoError(t, err)
 			assert.Equal(t, int64(1000+r), p.Record.PurchaseCount, "cycle %d: acknowledged update of round %d", cycle, r)
+		}
+		// Every acknowledged append of events is there, whole, with the
+		// record derived from it; any other round has all of its events
+		// or none.
+		acked := map[int]bool{}
+		for _, r := range events {
+			acked[r] = true
+		}
+		for r := 0; r <= lastAcked; r++ {
+			_, last := roundIDs(r)
+			kept, err := s.Events(ctx, last)
+			require.NoError(t, err)
+			if acked[r] {
+				require.Len(t, kept, 1+crashEventsPerRound, "cycle %d: acknowledged events of round %d", cycle, r)
+			} else {
+				require.Contains(t, []int{1, 1 + crashEventsPerRound}, len(kept), "cycle %d: events of round %d half kept", cycle, r)
+			}
+			for i, e := range kept[1:] {
+				assert.Equal(t, crashEvents(r)[i].Amount, e.Event.Amount, "cycle %d round %d event %d", cycle, r, i)
+			}
+			p, err := s.Person(ctx, last)
+			require.NoError(t, err)
+			assert.Equal(t, graph.DeriveRecord(kept, false), p.Record, "cycle %d: record of %d derived from its events", cycle, last)
 		}
 		// The round in flight when the writer died is all there or not at
 		// all, and the counters agree with the contents.
@@ -147,7 +193,7 @@ func TestCrashSafety(t *testing.T) {
 // it acknowledged killAfter writes, and returns the rounds of every
 // acknowledged batch and record update (including those printed before
 // the kill landed).
-func runAndKill(t *testing.T, path string, round, killAfter int) (batches, records []int) {
+func runAndKill(t *testing.T, path string, round, killAfter int) (batches, records, events []int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashEnvPath+"="+path, crashEnvRound+"="+strconv.Itoa(round))
@@ -167,12 +213,15 @@ func runAndKill(t *testing.T, path string, round, killAfter int) (batches, recor
 		case strings.HasPrefix(line, "acked record "):
 			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked record "))
 			records = append(records, r)
+		case strings.HasPrefix(line, "acked events "):
+			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked events "))
+			events = append(events, r)
 		case strings.HasPrefix(line, "error "):
 			t.Errorf("writer: %s", line)
 		default:
 			continue
 		}
-		if !killed && len(batches)+len(records) >= killAfter {
+		if !killed && len(batches)+len(records)+len(events) >= killAfter {
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 			killed = true
 		}
@@ -183,7 +232,7 @@ func runAndKill(t *testing.T, path string, round, killAfter int) (batches, recor
 	require.ErrorAs(t, err, &exitErr)
 	ws, ok := exitErr.Sys().(syscall.WaitStatus)
 	require.True(t, ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL, "the writer died by SIGKILL: %v", err)
-	return batches, records
+	return batches, records, events
 }
 
 // checkFile runs bbolt's consistency check over the file.

@@ -41,6 +41,25 @@
 //	results     seq|firstID    -> a chunk of up to 1024 results of run seq,
 //	                              sorted by id; firstID is a lower bound of
 //	                              the chunk's ids
+//	events      person|event   -> a kept event (type, amount, times,
+//	                              arrival, provider, dispute flags); event
+//	                              ids come from event_owner's sequence
+//	event_owner event          -> person (finds an event by id)
+//	opening     person         -> the opening balance (person encoding with
+//	                              only the record set), stored with the
+//	                              person's first event; until then the
+//	                              person's record is their opening balance
+//	disputes    dispute        -> a version byte (1) and the dispute as JSON;
+//	                              ids are the bucket's sequence
+//	person_disputes person|dispute -> empty (a person's disputes)
+//	open_disputes   person|dispute -> empty, while the dispute is open
+//
+// A person's record is graph.DeriveRecord of the opening balance and the
+// events not removed: AppendEvents adds to it, an upheld dispute derives
+// it again. Snapshot gives people with open disputes their record without
+// the disputed events (graph.Snapshot.Disputed holds the other). Version 1
+// files (no events) are migrated when opened: the new buckets are
+// created, no value is rewritten (testdata/v1.db, migrate_test.go).
 //
 // A person value is: a version byte (1); a flags byte (consent, and which
 // of LastEventAt, CreatedAt, UpdatedAt are set); Provided and Verified as

@@ -113,6 +113,9 @@ func (s *Store) DeletePerson(ctx context.Context, id graph.ID) error {
 			}
 		}
 		t.delta.recruitments -= int64(len(recruits))
+		if err := eraseEvents(t, id); err != nil {
+			return err
+		}
 		// The person's own recruiter.
 		if rv := t.recruiter.Get(key); rv != nil {
 			if err := t.recruits.Delete(pairKey(keyID(rv), id)); err != nil {
@@ -158,6 +161,9 @@ func (s *Store) UpdateRecord(ctx context.Context, id graph.ID, fn func(*graph.Re
 			return err
 		}
 		if err := rec.Validate(); err != nil {
+			return err
+		}
+		if err := rebaseOpening(t, id, p.Record, &rec); err != nil {
 			return err
 		}
 		p.Record, p.UpdatedAt = rec, s.clock()

@@ -21,6 +21,10 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	var takenAt time.Time
 	err := s.view(ctx, func(t *tx) error {
 		takenAt = s.clock()
+		open, err := openDisputeCounts(t)
+		if err != nil {
+			return err
+		}
 		c := t.people.Cursor()
 		i := 0
 		var (
@@ -37,6 +41,12 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 			}
 			if err := decodePerson(keyID(k), v, &p); err != nil {
 				return err
+			}
+			if n := open[p.ID]; n > 0 {
+				b.AddDisputed(graph.DisputedRecord{ID: p.ID, Open: n, Record: p.Record})
+				if p.Record, err = disputedRecord(t, p.ID); err != nil {
+					return err
+				}
 			}
 			b.AddPerson(p)
 			consenting = append(consenting, p.ID)

@@ -18,8 +18,9 @@ var _ graph.Store = (*Store)(nil)
 
 // schemaVersion is the version of the key layout described in the package
 // documentation, stored under meta/version. Version 2 added record facts
-// and friends' shares to results (result chunks of version 2); a file of
-// version 1 is migrated when opened (see migrate).
+// and friends' shares to results (result chunks of version 2) and the
+// buckets of events and disputes; a version-1 file is migrated when opened
+// (see migrate).
 const schemaVersion = 2
 
 // Defaults of the options.
@@ -47,7 +48,8 @@ var (
 	bucketRecruiter = []byte("recruiter")
 	bucketRuns      = []byte("runs")
 	bucketResults   = []byte("results")
-	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults}
+	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults,
+		bucketEvents, bucketEventOwner, bucketOpening, bucketDisputes, bucketPersonDisputes, bucketOpenDisputes}
 )
 
 // Store is the embedded socialscore store: one bbolt file. It is safe for
@@ -154,8 +156,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 		switch v := meta.Get(keyVersion); {
 		case v == nil:
 			return meta.Put(keyVersion, u64bytes(schemaVersion))
-		case u64(v) == 1:
-			return migrate1to2(meta)
+		case u64(v) < schemaVersion:
+			return migrate(meta, u64(v))
 		case u64(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %d, this program reads version %d", u64(v), schemaVersion)
 		}
@@ -365,6 +367,3 @@ func notFound(id graph.ID) error {
 // not keep them, and they cannot be recovered from what it kept. So the
 // migration rewrites nothing but the version. A program of version 1
 // refuses the migrated file (it would misread version 2 chunks).
-func migrate1to2(meta *bolt.Bucket) error {
-	return meta.Put(keyVersion, u64bytes(2))
-}

@@ -21,6 +21,11 @@
 //     consented is not scored), so a run that raced with a withdrawal of
 //     consent cannot store a score the withdrawal erased.
 //   - HistoryEntry.ComputedAt is the run's FinishedAt.
+//   - A person seeded by a batch, or created empty, reads with one event:
+//     their opening balance (id 0), the record they had; it stays the
+//     first event after events are appended.
+//   - A dispute about an event that a rejected dispute covered may be
+//     opened again; one about a removed event is ErrConflict.
 //
 // Times may be stored with millisecond precision and read back in any
 // location: the suite compares them truncated to milliseconds in UTC.
@@ -57,6 +62,8 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Scores", o.testScores)
 	t.Run("Counts", o.testCounts)
 	t.Run("Ping", o.testPing)
+	t.Run("Events", o.testEvents)
+	t.Run("Disputes", o.testDisputes)
 }
 
 // opener opens stores for the subtests.

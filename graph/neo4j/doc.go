@@ -29,6 +29,22 @@
 //
 // Recruiter → recruit; a recruit has at most one recruiter.
 //
+//	(:EventChunk {person, lo, hi, provider, arrived_at, events})
+//	(:EventMark {event, person, dispute, disputed, removed})
+//	(:OpeningBalance {person, <the record properties>})
+//	(:Dispute {id, person, event, reason, status, opened_by, opened_at,
+//	           resolved_by, resolved_at, note})
+//	(:Sequence {name, next})
+//
+// Kept events and disputes: the events of one append packed in one
+// :EventChunk (ids lo..hi), their dispute state on an :EventMark; events.go
+// says why. The
+// :Person's record properties stay the derived record (graph.DeriveRecord
+// of the opening balance and the events not removed); an :OpeningBalance
+// appears with a person's first event, so a database written before
+// events were kept reads correctly as it is: each person's record is their
+// opening balance.
+//
 //	(:Run {key, id, seq, complete, policy, policy_spec, started_at,
 //	       finished_at, people, friendships, saving_at | saved_at})
 //	(:ScoreChunk {run, lo, hi, n, ids, score, individual,

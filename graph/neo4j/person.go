@@ -165,6 +165,9 @@ func (s *Store) DeletePerson(ctx context.Context, id graph.ID) error {
 		if err := eraseScores(ctx, tx, id); err != nil {
 			return nil, err
 		}
+		if err := eraseEvents(ctx, tx, id); err != nil {
+			return nil, err
+		}
 		rec, err := single(ctx, tx, `
 OPTIONAL MATCH (p:Person {id: $id})
 DETACH DELETE p
@@ -207,6 +210,9 @@ RETURN `+personFields, map[string]any{"id": int64(id)})
 			return nil, callerError{err}
 		}
 		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		if err := rebaseOpening(ctx, tx, id, p.Record, &r); err != nil {
 			return nil, err
 		}
 		now := s.now()

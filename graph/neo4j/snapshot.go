@@ -32,7 +32,11 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		var b graph.SnapshotBuilder // fresh on every (re)try
 		takenAt := s.now()
-		if err := readSnapshot(ctx, tx, &b, s.snapshotPage); err != nil {
+		disputed, err := snapshotDisputes(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		if err := readSnapshot(ctx, tx, &b, s.snapshotPage, disputed); err != nil {
 			return nil, err
 		}
 		return b.Build(takenAt)
@@ -62,7 +66,7 @@ CALL () {
 RETURN fa, fb, fw, ra, rb`
 )
 
-func readSnapshot(ctx context.Context, tx drv.ManagedTransaction, b *graph.SnapshotBuilder, page int) error {
+func readSnapshot(ctx context.Context, tx drv.ManagedTransaction, b *graph.SnapshotBuilder, page int, disputed map[graph.ID]disputedPerson) error {
 	after := int64(math.MinInt64)
 	for {
 		rec, err := single(ctx, tx, qSnapshotPeople, map[string]any{"after": after, "page": int64(page)})
@@ -77,6 +81,10 @@ func readSnapshot(ctx context.Context, tx drv.ManagedTransaction, b *graph.Snaps
 			p, err := decodePerson(asList(row))
 			if err != nil {
 				return err
+			}
+			if d, ok := disputed[p.ID]; ok {
+				b.AddDisputed(graph.DisputedRecord{ID: p.ID, Open: d.open, Record: p.Record})
+				p.Record = d.without
 			}
 			b.AddPerson(p)
 		}

@@ -220,6 +220,7 @@ func prepare(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req 
 	if err != nil {
 		return nil, err
 	}
+	snap = scoring.RecordsUnder(snap, pol) // disputed events, as a run under pol counts them
 	changes, err := applyChanges(snap, req.Changes, now)
 	if err != nil {
 		return nil, err

@@ -109,6 +109,7 @@ func NewModel(ctx context.Context, cfg Config, net *graph.Snapshot, o Options) (
 	if err := checkNetwork(net); err != nil {
 		return nil, err
 	}
+	net = scoring.RecordsUnder(net, cfg.Policy.Policy) // disputed events, as a run counts them
 	w := o.Workers
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
