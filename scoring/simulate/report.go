@@ -132,7 +132,8 @@ type cell struct {
 
 func mkCell(mean, lo, hi float64, n int) cell {
 	c := cell{Mean: fmtValue(mean), N: n}
-	if finite(lo) && finite(hi) {
+	// An interval of one value (every run the same) is left out.
+	if finite(lo) && finite(hi) && fmtValue(lo) != fmtValue(hi) {
 		c.CI = fmtValue(lo) + " to " + fmtValue(hi)
 	}
 	return c
@@ -315,7 +316,9 @@ figure{margin:1.2em 0 1.6em} figure img{width:100%;max-width:1080px;height:auto;
 figcaption{font-size:.88em;color:#444;max-width:62em;margin-top:.3em} figcaption b{color:#1d1d1f}
 pre{background:#f6f6f6;padding:1em;overflow:auto;font-size:.8em;max-height:24em}
 details{margin:.6em 0} summary{cursor:pointer;color:#0b5cad}
-.appendix table{margin-bottom:.4em}
+.appendix table{margin-bottom:.4em} table.left th,table.left td{text-align:left}
+h4{font-size:.92em;margin:1.1em 0 .3em} h4 small{font-weight:normal;color:#6b6f76}
+.tables{display:flex;flex-wrap:wrap;gap:0 2.5em} .tables section{flex:0 1 auto}
 </style></head><body>
 <h1>Policy lab: who drops whom when friends can lower your score</h1>
 <p class="lede">{{len .Summary.Runs}} grid point(s), each run {{.Summary.Replicates}} time(s) with different seeds, {{.Rounds}} rounds.
@@ -334,20 +337,21 @@ n: runs per grid point.{{if .Summary.Skipped}} <b>Not run:</b> {{range $i, $s :=
 <h2 id="appendix" class="appendix">Appendix</h2>
 <div class="appendix">
 <h3>Grid points</h3>
-<table><thead><tr><th>grid point</th><th>label in metrics.csv</th><th>seeds (one per run)</th><th>perk tiers 1…</th></tr></thead><tbody>
+<table class="left"><thead><tr><th>grid point</th><th>label in metrics.csv</th><th>seeds (one per run)</th><th>perk tiers 1…</th></tr></thead><tbody>
 {{range .Runs}}<tr><td>{{.Description}}</td><td>{{.Label}}</td><td>{{.Seeds}}</td><td>{{.Perks}}</td></tr>
 {{end}}</tbody></table>
-{{if .Summary.Skipped}}<h3>Grid points not run</h3><table><thead><tr><th>label</th><th>why</th></tr></thead><tbody>
-{{range .Summary.Skipped}}<tr><td>{{.Label}}</td><td style="text-align:left">{{.Reason}}</td></tr>{{end}}</tbody></table>{{end}}
+{{if .Summary.Skipped}}<h3>Grid points not run</h3><table class="left"><thead><tr><th>label</th><th>why</th></tr></thead><tbody>
+{{range .Summary.Skipped}}<tr><td>{{.Label}}</td><td>{{.Reason}}</td></tr>{{end}}</tbody></table>{{end}}
 <details><summary>Configuration shared by the grid points</summary><pre>{{.Config}}</pre></details>
 <h3>Every metric at the start, half-way and the end</h3>
-{{range .OverRounds}}<h3 data-metric="{{.Name}}">{{.Title}} <small>({{.Name}})</small></h3>
+<div class="tables">
+{{range .OverRounds}}<section><h4 data-metric="{{.Name}}">{{.Title}} <small>({{.Name}})</small></h4>
 <table><thead><tr><th>grid point</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.Description}}</td>{{range .Cells}}<td>{{.Mean}}{{if .CI}}<span class="ci">{{.CI}}</span>{{end}}</td>{{end}}</tr>
-{{end}}</tbody></table>
-{{end}}
+{{end}}</tbody></table></section>
+{{end}}</div>
 <h3>By starting-score decile, at the last round</h3>
-{{range .ByDecile}}<h3 data-metric="{{.Name}}">{{.Title}}</h3>
+{{range .ByDecile}}<h4 data-metric="{{.Name}}">{{.Title}}</h4>
 <table><thead><tr><th>grid point</th>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.Description}}</td>{{range .Cells}}<td>{{.Mean}}{{if .CI}}<span class="ci">{{.CI}}</span>{{end}}</td>{{end}}</tr>
 {{end}}</tbody></table>
