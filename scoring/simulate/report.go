@@ -133,7 +133,7 @@ type cell struct {
 func mkCell(mean, lo, hi float64, n int) cell {
 	c := cell{Mean: fmtValue(mean), N: n}
 	// An interval of one value (every run the same) is left out.
-	if finite(lo) && finite(hi) && fmtValue(lo) != fmtValue(hi) {
+	if finite(lo) && finite(hi) && lo != hi {
 		c.CI = fmtValue(lo) + " to " + fmtValue(hi)
 	}
 	return c
