@@ -83,3 +83,21 @@ func TestSimulateBaselineWithAlpha(t *testing.T) {
 	assert.ErrorContains(t, err, "baseline is the policy without a network effect")
 	assert.NoDirExists(t, out)
 }
+
+// The same command twice writes the same report and charts, byte for byte,
+// as it writes the same metrics.csv (TestSimulateReproducible).
+func TestSimulateReportReproducible(t *testing.T) {
+	dirs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	for _, d := range dirs {
+		runCmd(t, "simulate", "--policy", "tencent", "--rounds", "3", "--people", "500", "--seed", "5",
+			"--sweep", "alpha=0,0.5", "--sweep", "policy=baseline,sesame", "--replicates", "2", "--out", d)
+	}
+	for _, f := range []string{simulate.FileMetrics, simulate.FileSummary, simulate.FileReport, "charts/ties_dropped.svg"} {
+		a, err := os.ReadFile(filepath.Join(dirs[0], f))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(dirs[1], f))
+		require.NoError(t, err)
+		require.NotEmpty(t, a)
+		assert.Equal(t, a, b, f)
+	}
+}

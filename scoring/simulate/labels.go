@@ -150,7 +150,9 @@ func checkBaseline(s Sweep, points []Point, pre []scoring.Policy, policyAxis int
 	var skipped []Skipped
 	crossed := policyAxis >= 0 && len(s.Axes[policyAxis].Values) > 1
 	for i, p := range points {
-		if pre[i].Name != scoring.PolicyBaseline || !networkEffect(p.Config.Policy.Policy) {
+		// Only what the axes change counts: a policy of the caller's that
+		// is named baseline is the caller's to name.
+		if pre[i].Name != scoring.PolicyBaseline || networkEffect(pre[i]) || !networkEffect(p.Config.Policy.Policy) {
 			keep = append(keep, p)
 			continue
 		}
