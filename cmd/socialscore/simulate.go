@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
@@ -72,6 +74,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "folder to write metrics.csv, summary.json, charts/ and report.html to (required)")
 	configFile := fs.String("config", "", "JSON file with a simulation config (fields as in summary.json); flags win over it")
 	workers := fs.Int("workers", 0, "runs simulated at once (0: GOMAXPROCS); results do not depend on it")
+	charts := fs.String("charts", "svg", "format of the report's charts: svg or png")
 	var sweeps sweepFlags
 	fs.Var(&sweeps, "sweep", "sweep a config field over values: field=v1,v2,... (repeatable; e.g. alpha=0,0.25,0.5 or policy=baseline,sesame,tencent)")
 	model := map[string]*string{}
@@ -86,6 +89,9 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	if *out == "" {
 		return usageError{errors.New("simulate: --out DIR is required")}
+	}
+	if *charts != "svg" && *charts != "png" {
+		return usageError{fmt.Errorf("simulate: --charts: want svg or png, got %q", *charts)}
 	}
 	if set["store"] && set["people"] {
 		return usageError{errors.New("simulate: give either --people (a seeded network) or --store (a stored network), not both")}
@@ -134,9 +140,12 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usageError{fmt.Errorf("simulate: %s", flagHint(err))}
 	}
 	sw := simulate.Sweep{Base: cfg, Axes: sweeps, Replicates: *replicates, PolicyLoader: scoring.LoadPolicy}
-	points, err := sw.Points()
+	points, skipped, err := sw.Grid()
 	if err != nil {
 		return usageError{fmt.Errorf("simulate: %w", err)}
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(stdout, "not run: %s: %s\n", s.Label, s.Reason)
 	}
 	if cfg.People == 0 && !set["store"] {
 		return usageError{errors.New("simulate: people is 0: give --people N or --store URL")}
@@ -167,7 +176,8 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	bar.describe("writing outputs")
 	t0 := time.Now()
-	if _, err := simulate.WriteAll(*out, res); err != nil {
+	sum, err := simulate.WriteAllWith(*out, res, simulate.ReportOptions{PNG: *charts == "png"})
+	if err != nil {
 		return err
 	}
 	bar.step("done")
@@ -177,6 +187,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	for _, f := range []string{simulate.FileMetrics, simulate.FileSummary, simulate.FileReport, simulate.DirCharts + "/"} {
 		fmt.Fprintf(stdout, "  %s\n", filepath.Join(*out, f))
 	}
+	printEffects(stdout, sum)
 	return nil
 }
 
@@ -236,4 +247,33 @@ func readSnapshot(ctx context.Context, common *commonFlags) (*graph.Snapshot, er
 		return nil, fmt.Errorf("simulate: read snapshot: %w", err)
 	}
 	return snap, nil
+}
+
+// printEffects prints the report's summary table: per grid point, the
+// headline effects' means (the intervals are in the report).
+func printEffects(w io.Writer, sum *simulate.Summary) {
+	if len(sum.Runs) == 0 || len(sum.Runs[0].Effects) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "grid point\tdropped\tassortativity rise\tfriends, lowest 30%%\tperk tiers, lowest 30%%\tGini\tn\t\n")
+	for _, r := range sum.Runs {
+		fmt.Fprintf(tw, "%s\t", r.Description)
+		for _, e := range r.Effects {
+			fmt.Fprintf(tw, "%s\t", strconv.FormatFloat(float64(e.Mean), 'f', effectDigits(e.Name), 64))
+		}
+		fmt.Fprintf(tw, "%d\t\n", len(r.Seeds))
+	}
+	fmt.Fprintln(w, "\nmeans over the runs of each grid point (changes: last round minus round 0; 95% intervals in the report):")
+	tw.Flush()
+}
+
+func effectDigits(name string) int {
+	switch name {
+	case simulate.EffectTiesDropped:
+		return 0
+	case simulate.EffectLowDegree:
+		return 2
+	}
+	return 3
 }

@@ -139,7 +139,7 @@ func TestSweepPoints(t *testing.T) {
 	base := DefaultConfig()
 	sw := Sweep{Base: base, Replicates: 2, Axes: []Axis{
 		{Field: "alpha", Values: []string{"0", "0.25"}},
-		{Field: "policy", Values: []string{"baseline", "tencent"}},
+		{Field: "policy", Values: []string{"sesame", "tencent"}},
 	}}
 	pts, err := sw.Points()
 	require.NoError(t, err)
@@ -148,7 +148,7 @@ func TestSweepPoints(t *testing.T) {
 		labels = append(labels, p.Label)
 		require.NoError(t, p.Config.Validate())
 	}
-	assert.Equal(t, []string{"alpha=0,policy=baseline", "alpha=0,policy=tencent", "alpha=0.25,policy=baseline", "alpha=0.25,policy=tencent"}, labels)
+	assert.Equal(t, []string{"alpha=0,policy=sesame", "alpha=0,policy=tencent", "alpha=0.25,policy=sesame", "alpha=0.25,policy=tencent"}, labels)
 	// policy is applied before alpha whatever the axis order.
 	assert.Equal(t, scoring.PolicyTencent, pts[3].Config.Policy.Name)
 	assert.Equal(t, 0.25, pts[3].Config.Policy.Alpha)

@@ -143,10 +143,31 @@
 // a Sweep runs a grid over any Config fields (policy fields included, e.g.
 // "alpha") with replicates, on a pool of workers, each replicate with its
 // own seed (ReplicateSeed); Summarize reduces replicates to a mean and a
-// 95% Student-t interval per metric and round; WriteAll writes
-// metrics.csv, summary.json, charts (PNG and SVG, gonum.org/v1/plot) and a
-// self-contained report.html. CheckJob and RunJob check and run a sweep
-// submitted through an API, whose job manager runs it in the background.
+// 95% Student-t interval per metric and round, and to the headline effects
+// of each grid point (Effect: ties dropped over all rounds, the rise of
+// score assortativity, the change of the mean friends and perk tiers of
+// the lowest 30% of starting scores, the last round's Gini coefficient of
+// the scores); WriteAll writes metrics.csv, summary.json, the figures
+// (SVG, or PNG with ReportOptions; gonum.org/v1/plot) and a self-contained
+// report.html: the summary table of headline effects first, then small
+// multiples (one panel per policy, one Okabe–Ito colour per value of the
+// other axes), then every metric as tables in an appendix. CheckJob and
+// RunJob check and run a sweep submitted through an API, whose job manager
+// runs it in the background.
+//
+// # What a grid point is
+//
+// An axis over a policy field overrides what the point's policy says, and
+// the point's Description says so: "sesame, α = 0.5 (preset: 0.15)". The
+// baseline preset is the exception: it is the policy without a network
+// effect (α = 0, centrality 0, no friend-default penalty), so a point that
+// would give it one is not baseline. Where a policy axis crosses baseline
+// with other policies, such points are left out of the grid (Sweep.Grid
+// returns them as Skipped, with the reason, and the report lists them):
+// the grid alpha=0,0.25,0.5,0.75 × policy=baseline,sesame,tencent runs
+// baseline once, at α = 0, and drops no tie there. Where every point is
+// baseline, or baseline has no point left, the sweep is an error naming
+// the axis value.
 //
 // # Randomness
 //

@@ -48,18 +48,28 @@ type Summary struct {
 	Confidence float64      `json:"confidence"`
 	Metrics    []string     `json:"metrics"` // in recording order (the first point's)
 	Runs       []RunSummary `json:"runs"`
+	// Skipped are the grid points the sweep left out, and why (see
+	// Sweep.Grid).
+	Skipped []Skipped `json:"skipped"`
 }
 
 // RunSummary is one grid point of a summary.
 type RunSummary struct {
-	Label  string   `json:"label"`
-	Values []string `json:"values"` // axis values, in axis order
-	Config Config   `json:"config"`
-	Seeds  []uint64 `json:"seeds"` // one per replicate
-	Perks  []string `json:"perks"` // perk tier k is Perks[k-1]
+	Label string `json:"label"`
+	// Description names the point in words, with what its axes override
+	// ("sesame, α = 0.5 (preset: 0.15)").
+	Description string   `json:"description"`
+	Values      []string `json:"values"` // axis values, in axis order
+	Config      Config   `json:"config"`
+	Seeds       []uint64 `json:"seeds"` // one per replicate
+	Perks       []string `json:"perks"` // perk tier k is Perks[k-1]
 	// Metrics maps a metric name to its statistics per step (index =
-	// round, 0 before the first).
+	// round, 0 before the first), the recorded metrics and those derived
+	// from them (MetricDegreeMeanLow, MetricPerksMeanLow).
 	Metrics map[string]Stats `json:"metrics"`
+	// Effects are the headline effects, in the report's order (see
+	// Effect).
+	Effects []Effect `json:"effects"`
 }
 
 // Stats are a metric's statistics over replicates, per step: the mean of
@@ -87,15 +97,17 @@ func Summarize(res *SweepResult) *Summary {
 	if s.Axes == nil {
 		s.Axes = []Axis{}
 	}
+	s.Skipped = append([]Skipped{}, res.Skipped...)
 	for p, pt := range res.Points {
 		runs := res.Runs[p]
 		rs := RunSummary{
-			Label:   pt.Label,
-			Values:  pt.Values,
-			Config:  pt.Config,
-			Seeds:   res.Seeds[p],
-			Perks:   res.Perks[p],
-			Metrics: map[string]Stats{},
+			Label:       pt.Label,
+			Description: pt.Description,
+			Values:      pt.Values,
+			Config:      pt.Config,
+			Seeds:       res.Seeds[p],
+			Perks:       res.Perks[p],
+			Metrics:     map[string]Stats{},
 		}
 		if rs.Values == nil {
 			rs.Values = []string{}
@@ -125,6 +137,7 @@ func Summarize(res *SweepResult) *Summary {
 			}
 			rs.Metrics[name] = st
 		}
+		addDerived(s, &rs, runs)
 		s.Runs = append(s.Runs, rs)
 	}
 	return s

@@ -168,20 +168,32 @@ type Point struct {
 	// Values are the axis values of the point, in axis order.
 	Values []string
 	Config Config
+	// Description names the point in words: the policy, then each swept
+	// value, with what it overrides ("sesame, α = 0.5 (preset: 0.15)";
+	// see labels.go).
+	Description string
 }
 
 // Points returns the grid in row-major order (the last axis varies
-// fastest), every point validated.
+// fastest), every point validated. Points that would give the baseline
+// policy a network effect are left out where a policy axis crosses
+// baseline with other policies, and are an error otherwise (see Skipped).
 func (s Sweep) Points() ([]Point, error) {
+	p, _, err := s.Grid()
+	return p, err
+}
+
+// Grid returns Points and the points left out, with why (see Skipped).
+func (s Sweep) Grid() ([]Point, []Skipped, error) {
 	if s.Replicates < 1 || s.Replicates > MaxReplicates {
-		return nil, graph.Invalid("replicates", "must be in [1,%d], got %d", MaxReplicates, s.Replicates)
+		return nil, nil, graph.Invalid("replicates", "must be in [1,%d], got %d", MaxReplicates, s.Replicates)
 	}
 	if err := s.Base.Validate(); err != nil {
 		var ve *graph.ValidationError
 		if errors.As(err, &ve) {
-			return nil, &graph.ValidationError{Field: "base/" + ve.Field, Reason: ve.Reason, Kind: ve.Kind}
+			return nil, nil, &graph.ValidationError{Field: "base/" + ve.Field, Reason: ve.Reason, Kind: ve.Kind}
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	total := 1
 	seen := map[string]bool{}
@@ -190,28 +202,28 @@ func (s Sweep) Points() ([]Point, error) {
 		f := fmt.Sprintf("axes/%d", i)
 		path, err := resolveField(a.Field)
 		if err != nil {
-			return nil, &graph.ValidationError{Field: f + "/field", Reason: err.Error()}
+			return nil, nil, &graph.ValidationError{Field: f + "/field", Reason: err.Error()}
 		}
 		key := strings.Join(path, ".")
 		if seen[key] {
-			return nil, graph.Invalid(f+"/field", "field %q is swept twice", a.Field)
+			return nil, nil, graph.Invalid(f+"/field", "field %q is swept twice", a.Field)
 		}
 		seen[key] = true
 		paths[i] = path
 		if len(a.Values) == 0 {
-			return nil, graph.Invalid(f+"/values", "field %q has no values", a.Field)
+			return nil, nil, graph.Invalid(f+"/values", "field %q has no values", a.Field)
 		}
 		for j, v := range a.Values {
 			if v == "" {
-				return nil, graph.Invalid(fmt.Sprintf("%s/values/%d", f, j), "is empty")
+				return nil, nil, graph.Invalid(fmt.Sprintf("%s/values/%d", f, j), "is empty")
 			}
 			if slices.Index(a.Values, v) != j {
-				return nil, graph.Invalid(fmt.Sprintf("%s/values/%d", f, j), "value %q repeats", v)
+				return nil, nil, graph.Invalid(fmt.Sprintf("%s/values/%d", f, j), "value %q repeats", v)
 			}
 		}
 		total *= len(a.Values)
 		if total*s.Replicates > MaxRuns {
-			return nil, graph.Invalid("axes", "the sweep has more than %d runs (grid points × replicates)", MaxRuns)
+			return nil, nil, graph.Invalid("axes", "the sweep has more than %d runs (grid points × replicates)", MaxRuns)
 		}
 	}
 	// Apply "policy" before the policy's own fields, whatever the axis
@@ -231,9 +243,17 @@ func (s Sweep) Points() ([]Point, error) {
 		return 0
 	})
 	points := make([]Point, 0, total)
+	pres := make([]scoring.Policy, 0, total)
+	policyAxis := -1
+	for i, path := range paths {
+		if len(path) == 1 && path[0] == "policy" {
+			policyAxis = i
+		}
+	}
 	idx := make([]int, len(s.Axes))
 	for range total {
 		cfg := s.Base
+		pre := cfg.Policy.Policy
 		vals := make([]string, len(s.Axes))
 		labels := make([]string, len(s.Axes))
 		for i, a := range s.Axes {
@@ -246,13 +266,17 @@ func (s Sweep) Points() ([]Point, error) {
 		}
 		for _, i := range order {
 			if err := s.setField(&cfg, paths[i], vals[i]); err != nil {
-				return nil, fmt.Errorf("sweep point %s: %w", label, err)
+				return nil, nil, fmt.Errorf("sweep point %s: %w", label, err)
+			}
+			if i == policyAxis {
+				pre = cfg.Policy.Policy
 			}
 		}
 		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("sweep point %s: %w", label, err)
+			return nil, nil, fmt.Errorf("sweep point %s: %w", label, err)
 		}
-		points = append(points, Point{Label: label, Values: vals, Config: cfg})
+		points = append(points, Point{Label: label, Values: vals, Config: cfg, Description: describe(paths, vals, pre, cfg)})
+		pres = append(pres, pre)
 		for i := len(idx) - 1; i >= 0; i-- {
 			idx[i]++
 			if idx[i] < len(s.Axes[i].Values) {
@@ -261,7 +285,7 @@ func (s Sweep) Points() ([]Point, error) {
 			idx[i] = 0
 		}
 	}
-	return points, nil
+	return checkBaseline(s, points, pres, policyAxis)
 }
 
 // SweepOptions tune RunSweep; they never change its results.
@@ -281,6 +305,8 @@ type SweepResult struct {
 	// its seed.
 	Runs  [][]*Collector
 	Seeds [][]uint64
+	// Skipped are the grid points left out (see Sweep.Grid).
+	Skipped []Skipped
 	// Perks[p] names the perk tiers of point p's policy.
 	Perks   [][]string
 	Elapsed time.Duration
@@ -294,7 +320,7 @@ type SweepResult struct {
 // scheduling. The first error cancels the remaining runs.
 func RunSweep(ctx context.Context, s Sweep, net *graph.Snapshot, o SweepOptions) (*SweepResult, error) {
 	t0 := time.Now()
-	points, err := s.Points()
+	points, skipped, err := s.Grid()
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +329,7 @@ func RunSweep(ctx context.Context, s Sweep, net *graph.Snapshot, o SweepOptions)
 			return nil, graph.Invalid("people", "point %s: is required when no network is given", p.Label)
 		}
 	}
-	res := &SweepResult{Sweep: s, Points: points, Runs: make([][]*Collector, len(points)),
+	res := &SweepResult{Sweep: s, Points: points, Skipped: skipped, Runs: make([][]*Collector, len(points)),
 		Seeds: make([][]uint64, len(points)), Perks: make([][]string, len(points))}
 	type job struct{ p, r int }
 	var jobs []job
