@@ -57,6 +57,7 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Scores", o.testScores)
 	t.Run("Counts", o.testCounts)
 	t.Run("Ping", o.testPing)
+	t.Run("Keys", o.testKeys)
 }
 
 // opener opens stores for the subtests.
