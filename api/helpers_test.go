@@ -255,7 +255,27 @@ func (e *testEnv) auditRecords() []AuditRecord {
 	return readAudit(e.t, e.auditPath)
 }
 
+// readAudit returns the score-read records of the log (Kind ""); see
+// readAuditAll for every record.
 func readAudit(t testing.TB, path string) []AuditRecord {
+	t.Helper()
+	var out []AuditRecord
+	for _, r := range readAuditAll(t, path) {
+		if r.Kind == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unchained returns r without its chain fields (seq, prev, hash).
+func unchained(r AuditRecord) AuditRecord {
+	r.Seq, r.Prev, r.Hash = 0, "", ""
+	return r
+}
+
+// readAuditAll reads every record of the log.
+func readAuditAll(t testing.TB, path string) []AuditRecord {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)

@@ -86,6 +86,10 @@ func (s *Server) getNetwork(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if infoFrom(c.Request.Context()).role == graph.RoleResearcher {
+		s.researcherNetwork(c, eg) // pseudonymised and generalised
+		return
+	}
 	var recs []AuditRecord
 	for _, p := range eg.People {
 		if p.Scored {
