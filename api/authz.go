@@ -128,8 +128,8 @@ var accessTable = map[string]access{
 	"POST /v1/scores/batch":       {roles: roles(rOp, rApp, rAud), purpose: roles(rApp), selfAudit: true},
 	"GET /v1/people/{id}/reads":   {roles: roles(rOp, rAud, rSub), subject: "id"},
 
-	"PUT /v1/friendships/{a}/{b}":                 {roles: roles(rOp, rPro), check: checkConsenting("a", "b")},
-	"DELETE /v1/friendships/{a}/{b}":              {roles: roles(rOp, rPro)},
+	"PUT /v1/friendships/{a}/{b}":                   {roles: roles(rOp, rPro), check: checkConsenting("a", "b")},
+	"DELETE /v1/friendships/{a}/{b}":                {roles: roles(rOp, rPro)},
 	"PUT /v1/recruitments/{recruiter}/{recruit}":    {roles: roles(rOp, rPro), check: checkConsenting("recruiter", "recruit")},
 	"DELETE /v1/recruitments/{recruiter}/{recruit}": {roles: roles(rOp, rPro)},
 
