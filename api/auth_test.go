@@ -121,7 +121,7 @@ func TestAuditRecordsScoreReads(t *testing.T) {
 func TestNoKeysIsAnonymousAndWarnsOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	e := newTestServer(t, openTestStore(t), func(c *Config) { c.APIKeys = nil; c.Open = true; c.Logger = logger })
+	e := newTestServer(t, openTestStore(t), func(c *Config) { c.APIKeys, c.Keys = nil, nil; c.Open = true; c.Logger = logger })
 	e.seed()
 	e.score("sesame")
 	require.Equal(t, http.StatusOK, e.get("/v1/people/1/score").Code)
