@@ -188,6 +188,34 @@ func TestAttackListing(t *testing.T) {
 	for _, id := range []string{`"id":1,`, `"id":2,`, `"center":1`} {
 		assert.NotContains(t, w.Body.String(), id)
 	}
+	// Its pseudonyms are not the exports': asking about a real id must not
+	// tell which pseudonym it has there.
+	exported := export.Pseudonymizer{Key: e.srv.exportKey}
+	for _, id := range []graph.ID{1, 2, 3} {
+		assert.NotContains(t, w.Body.String(), exported.ID(id))
+	}
+	// A researcher's shock experiment: changes only, no one's score, and
+	// pseudonyms of that answer only.
+	w = e.as(res, request{method: http.MethodPost, path: "/v1/experiments/shock", body: `{"changes":[{"id":1,"events":["default"]}]}`})
+	require.Equal(t, 200, w.Code, w.Body.String())
+	var sh struct {
+		Generalised bool             `json:"generalised"`
+		Changes     []map[string]any `json:"changes"`
+		Total       struct {
+			Deltas []map[string]any `json:"deltas"`
+		} `json:"total"`
+	}
+	decode(t, w, &sh)
+	assert.True(t, sh.Generalised)
+	require.Len(t, sh.Changes, 1)
+	assert.Regexp(t, pseudonymRE, sh.Changes[0]["id"])
+	assert.NotEqual(t, exported.ID(1), sh.Changes[0]["id"])
+	assert.EqualValues(t, 0, sh.Changes[0]["score_before"])
+	require.NotEmpty(t, sh.Total.Deltas)
+	for _, d := range sh.Total.Deltas {
+		assert.EqualValues(t, 0, d["before"])
+		assert.EqualValues(t, 0, d["after"])
+	}
 	// A researcher's export is generalised too, and audited.
 	w = e.as(res, request{method: http.MethodGet, path: "/v1/exports"})
 	require.Equal(t, 200, w.Code, w.Body.String())

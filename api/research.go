@@ -290,6 +290,10 @@ func (s *Server) postShock(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if infoFrom(ctx).role == graph.RoleResearcher {
+		s.researcherShock(c, res) // pseudonymised, no scores: nothing read
+		return
+	}
 	if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
 		s.writeError(c, err)
 		return

@@ -219,3 +219,22 @@ func MinClass(g *Graph) int {
 	}
 	return m
 }
+
+// GeneraliseShock removes everyone's scores from a shock result, keeping
+// the changes the experiment caused (deltas, hops, totals): before and
+// after are 0 (withheld) and Generalised is set.
+func GeneraliseShock(s *ShockExport) {
+	s.Generalised = true
+	for i := range s.Changes {
+		c := &s.Changes[i]
+		c.IndividualBefore, c.IndividualAfter, c.ScoreBefore, c.ScoreAfter = 0, 0, 0, 0
+	}
+	for i := range s.Steps {
+		for j := range s.Steps[i].Deltas {
+			s.Steps[i].Deltas[j].Before, s.Steps[i].Deltas[j].After = 0, 0
+		}
+	}
+	for j := range s.Total.Deltas {
+		s.Total.Deltas[j].Before, s.Total.Deltas[j].After = 0, 0
+	}
+}
