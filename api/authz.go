@@ -52,11 +52,24 @@ var Purposes = []string{"credit_decision", "rental_deposit", "account_opening", 
 // roleSet is a set of roles as bits.
 type roleSet uint8
 
+// roleBit is the bit of a role, in graph.Roles order (a switch: this is
+// on every request's path).
 func roleBit(r graph.Role) roleSet {
-	for i, x := range graph.Roles() {
-		if x == r {
-			return 1 << i
-		}
+	switch r {
+	case graph.RoleOperator:
+		return 1 << 0
+	case graph.RoleProvider:
+		return 1 << 1
+	case graph.RoleApp:
+		return 1 << 2
+	case graph.RoleResearcher:
+		return 1 << 3
+	case graph.RoleAnalyst:
+		return 1 << 4
+	case graph.RoleAuditor:
+		return 1 << 5
+	case graph.RoleSubject:
+		return 1 << 6
 	}
 	return 0
 }

@@ -16,6 +16,12 @@
 // researchers' page, built from ../web into webdist/ and embedded, is
 // served at / with its assets under /assets/.
 //
+// Every key holds one role (graph.Role); accessTable in authz.go says which
+// role may call which /v1 route, and authorize applies it, with the
+// object-level rules, before any handler runs. Every access to personal
+// data is recorded in a hash-chained audit log (auditchain.go) before it
+// is served.
+//
 // The package never imports a store adapter: it is given a graph.Store and
 // a scoring.Runner by its caller.
 package api
