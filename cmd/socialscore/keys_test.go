@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
 )
 
@@ -139,4 +140,29 @@ func httpRequest(t *testing.T, m *Main, path, key string) *http.Request {
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+key)
 	return req
+}
+
+// TestAuditVerifyCommand: audit verify passes on an intact log and exits
+// non-zero naming the first bad record of a tampered one.
+func TestAuditVerifyCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	a, err := api.NewFileAuditor(path)
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		require.NoError(t, a.Audit(api.AuditRecord{Time: time.Now(), App: "shop", Person: graph.ID(i), RequestID: "r", Route: "/v1/people/{id}/score"}))
+	}
+	require.NoError(t, a.Close())
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"audit", "verify", "--log", path}, &out, io.Discard))
+	assert.Contains(t, out.String(), "intact: 3 chained records")
+	assert.Contains(t, out.String(), "head: seq 3")
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, bytes.Replace(data, []byte(`"person":2`), []byte(`"person":9`), 1), 0o600))
+	err = run(context.Background(), []string{"audit", "verify", "--log", path}, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, 1, exitCode(err))
+	assert.Contains(t, err.Error(), "line 2 (record seq 2)")
+	assert.Contains(t, err.Error(), "was changed")
 }
