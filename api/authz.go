@@ -162,6 +162,22 @@ var accessTable = map[string]access{
 	"GET /v1/reports/score-distribution": {roles: roles(rOp, rAna, rAud)},
 	"GET /v1/reports/low-scores":         {roles: roles(rAud), purpose: roles(rAud)},
 
+	// Routes other issues add (10, 12-16), classified ahead so they are
+	// guarded from the moment they are merged; an entry whose route is not
+	// in the document yet is harmless. A listing of simulations is not
+	// filtered by owner, so it is for operators and auditors only.
+	"GET /v1/people/{id}/score/history": {roles: roles(rOp, rAud, rSub), subject: "id"},
+	"GET /v1/people/{id}/score/changes": {roles: roles(rOp, rAud, rSub), subject: "id"},
+	"GET /v1/people/{id}/score/friends": {roles: roles(rOp, rAud, rSub), subject: "id"},
+	"POST /v1/people/{id}/what-if":      {roles: roles(rOp, rSub), subject: "id"},
+	"GET /v1/people/{id}/advice":        {roles: roles(rOp, rSub), subject: "id"},
+	"POST /v1/people/{id}/disputes":     {roles: roles(rOp, rSub), subject: "id"},
+	"GET /v1/people/{id}/disputes":      {roles: roles(rOp, rAud, rSub), subject: "id"},
+	"GET /v1/disputes":                  {roles: roles(rOp, rAud)},
+	"POST /v1/disputes/{id}/resolution": {roles: roles(rOp)},
+	"GET /v1/scoring-runs":              {roles: roles(rOp, rAna, rAud, rRes), noAudit: true},
+	"GET /v1/simulations":               {roles: roles(rOp, rAud), noAudit: true},
+
 	"GET /v1/keys":           {roles: roles(rOp)},
 	"POST /v1/keys":          {roles: roles(rOp)},
 	"DELETE /v1/keys/{name}": {roles: roles(rOp)},
