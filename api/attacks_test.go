@@ -86,6 +86,12 @@ func TestAttackFriendships(t *testing.T) {
 	assertProblem(t, nonConsenting, 404, "not-found", "b", "no person 6")
 	assert.Equal(t, strings.ReplaceAll(unknown.Body.String(), "999", "6"), nonConsenting.Body.String())
 	assertProblem(t, e.as(prov, request{method: http.MethodPut, path: "/v1/recruitments/6/1"}), 404, "not-found", "recruiter", "no person 6")
+	// Removing a tie tells no more: the existing tie 4-6 looks like a tie
+	// to no one.
+	nonConsenting = e.as(prov, request{method: http.MethodDelete, path: "/v1/friendships/4/6"})
+	unknown = e.as(prov, request{method: http.MethodDelete, path: "/v1/friendships/4/999"})
+	assertProblem(t, nonConsenting, 404, "not-found", "", "no friendship between 4 and 6")
+	assert.Equal(t, strings.ReplaceAll(unknown.Body.String(), "999", "6"), nonConsenting.Body.String())
 	assert.Equal(t, before, e.state(fixtureIDs...))
 	// A provider adds ties between consenting people.
 	require.Equal(t, 201, e.as(prov, request{method: http.MethodPut, path: "/v1/friendships/1/5"}).Code)

@@ -142,9 +142,9 @@ var accessTable = map[string]access{
 	"GET /v1/people/{id}/reads":   {roles: roles(rOp, rAud, rSub), subject: "id"},
 
 	"PUT /v1/friendships/{a}/{b}":                   {roles: roles(rOp, rPro), check: checkConsenting("a", "b")},
-	"DELETE /v1/friendships/{a}/{b}":                {roles: roles(rOp, rPro)},
+	"DELETE /v1/friendships/{a}/{b}":                {roles: roles(rOp, rPro), check: checkNoTie("a", "b", "no friendship between %d and %d")},
 	"PUT /v1/recruitments/{recruiter}/{recruit}":    {roles: roles(rOp, rPro), check: checkConsenting("recruiter", "recruit")},
-	"DELETE /v1/recruitments/{recruiter}/{recruit}": {roles: roles(rOp, rPro)},
+	"DELETE /v1/recruitments/{recruiter}/{recruit}": {roles: roles(rOp, rPro), check: checkNoTie("recruiter", "recruit", "person %d did not recruit %d")},
 
 	"POST /v1/scoring-runs":     {roles: roles(rOp)},
 	"GET /v1/scoring-runs/{id}": {roles: roles(rOp, rAna, rAud, rRes), noAudit: true},
@@ -394,6 +394,23 @@ func checkConsenting(first, second string) func(*Server, *gin.Context, *reqInfo)
 			}
 		}
 		return nil
+	}
+}
+
+// checkNoTie: removing a tie to a person who has not consented is, for
+// everyone but an operator, the 404 of a tie that does not exist (the
+// handler's words, missing formatted with the two ids).
+func checkNoTie(first, second, missing string) func(*Server, *gin.Context, *reqInfo) error {
+	hidden := checkConsenting(first, second)
+	return func(s *Server, c *gin.Context, ri *reqInfo) error {
+		err := hidden(s, c, ri)
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.status != http.StatusNotFound {
+			return err
+		}
+		a, _ := pathID(c, first)
+		b, _ := pathID(c, second)
+		return notFound("", fmt.Sprintf(missing, a, b))
 	}
 }
 
