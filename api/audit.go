@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -11,15 +13,44 @@ import (
 	"github.com/socialscore/socialscore/graph"
 )
 
-// AuditRecord attributes one read of a person's score to the app that
-// made it.
+// AuditRecord attributes one read of a person's score (Kind "") or one
+// access to personal data (Kind "access": a write, a record or network
+// read, an export, a listing) to the key that made it. In the file the
+// records form a hash chain (see FileAuditor and VerifyAuditLog).
 type AuditRecord struct {
-	Time      time.Time `json:"time"`
-	App       string    `json:"app"`
-	Person    graph.ID  `json:"person"`
-	RequestID string    `json:"request_id"`
-	Route     string    `json:"route"` // route pattern, e.g. /v1/people/{id}/score
+	// Seq numbers the records of a log from 1; Prev is the Hash of the
+	// record before (64 zeros for the first). Set by FileAuditor.
+	Seq  uint64 `json:"seq,omitempty"`
+	Prev string `json:"prev,omitempty"`
+
+	Time time.Time `json:"time"`
+	// App is the name of the key that made the request.
+	App  string     `json:"app"`
+	Role graph.Role `json:"role,omitempty"`
+	// Person is the person read or touched; 0 for an access naming no one
+	// (a whole-network export, a simulation).
+	Person graph.ID `json:"person"`
+	// RequestID is the server's id of the request; ClientRequestID the
+	// X-Request-ID the client sent, if any.
+	RequestID       string `json:"request_id"`
+	ClientRequestID string `json:"client_request_id,omitempty"`
+	Route           string `json:"route"` // route pattern, e.g. /v1/people/{id}/score
+	Method          string `json:"method,omitempty"`
+	// Kind is "" for a read of the person's score and "access" for any
+	// other access.
+	Kind    string `json:"kind,omitempty"`
+	Purpose string `json:"purpose,omitempty"`
+	// Reason is an operator's reason for changing a person's consent.
+	Reason string `json:"reason,omitempty"`
+
+	// Hash is the hex SHA-256 of the record's line up to this field (see
+	// VerifyAuditLog). Set by FileAuditor.
+	Hash string `json:"hash,omitempty"`
 }
+
+// AuditAccess is the Kind of a record of an access other than a score
+// read.
+const AuditAccess = "access"
 
 // Auditor records score reads. The server calls Audit before it sends a
 // score and refuses the read (503) if Audit fails, so every score that
@@ -55,8 +86,20 @@ var ErrAuditUnavailable = errors.New("audit log unavailable")
 // Cost: one small write per read (a batch read writes all its records at
 // once), about 2 µs of CPU, serialised by the mutex; at 20,000 reads/s
 // the mutex is held about 4% of the time.
+//
+// Chain: each record carries its sequence number, the hash of the record
+// before and its own hash (SHA-256 of its line up to the hash field), so
+// that a record changed, removed, reordered or inserted is found by
+// VerifyAuditLog (socialscore audit verify). NewFileAuditor continues the
+// chain of the file it opens. A write that fails part-way is cut off
+// again (the file is truncated to its last complete record) before the
+// next record is written; a process killed in the middle of a write
+// leaves a torn last line, which NewFileAuditor cuts off when it opens
+// the file (it was never acknowledged) and VerifyAuditLog reports as a
+// torn tail without failing.
 type FileAuditor struct {
 	f         *os.File
+	path      string // "" when not opened by path
 	syncEvery time.Duration
 
 	mu      sync.Mutex
@@ -65,6 +108,9 @@ type FileAuditor struct {
 	torn    bool  // a failed write may have left part of a line
 	dirty   bool  // written since the last sync began
 	syncErr error // the last sync failed; Audit refuses until one succeeds
+	size    int64 // bytes of complete records in the file
+	seq     uint64
+	last    [sha256.Size]byte // hash of record seq (zeros before the first)
 
 	quit chan struct{}
 	done chan struct{}
@@ -79,11 +125,16 @@ var _ Auditor = (*FileAuditor)(nil)
 // NewFileAuditor opens (creating or appending to) the JSON-lines file at
 // path, readable by its owner only, and starts the sync goroutine.
 func NewFileAuditor(path string) (*FileAuditor, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: open %s: %w", path, err)
 	}
 	a := newFileAuditor(f, auditSyncInterval)
+	a.path = path
+	if err := a.resume(); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+	}
 	go a.run()
 	return a, nil
 }
@@ -110,12 +161,19 @@ func (a *FileAuditor) Audit(recs ...AuditRecord) error {
 	case a.syncErr != nil:
 		return fmt.Errorf("%w: sync: %v", ErrAuditUnavailable, a.syncErr)
 	}
-	a.buf = a.buf[:0]
 	if a.torn {
-		a.buf = append(a.buf, '\n') // end whatever a failed write left
+		// Cut off whatever a failed write left, so the file ends with a
+		// complete record.
+		if err := a.f.Truncate(a.size); err != nil {
+			return fmt.Errorf("%w: cut off a failed write: %v", ErrAuditUnavailable, err)
+		}
+		a.torn = false
 	}
+	a.buf = a.buf[:0]
+	seq, last := a.seq, a.last
 	for i := range recs {
-		a.buf = appendAuditRecord(a.buf, &recs[i])
+		seq++
+		a.buf, last = appendChained(a.buf, &recs[i], seq, &last)
 	}
 	n, err := a.f.Write(a.buf)
 	a.dirty = a.dirty || n > 0
@@ -126,7 +184,8 @@ func (a *FileAuditor) Audit(recs ...AuditRecord) error {
 		a.torn = n > 0 || a.torn
 		return fmt.Errorf("%w: write: %v", ErrAuditUnavailable, err)
 	}
-	a.torn = false
+	a.size += int64(n)
+	a.seq, a.last = seq, last
 	return nil
 }
 
@@ -196,17 +255,45 @@ func (a *FileAuditor) run() {
 	}
 }
 
-// appendAuditRecord appends one JSON line.
-func appendAuditRecord(b []byte, r *AuditRecord) []byte {
-	b = append(b, `{"time":"`...)
+// appendChained appends r as one JSON line numbered seq after the record
+// whose hash is prev, and returns the line's hash. The line is the
+// record's fields in a fixed order ending with "hash"; the hash is the
+// SHA-256 of the line up to the comma before "hash", closed with "}".
+func appendChained(b []byte, r *AuditRecord, seq uint64, prev *[sha256.Size]byte) ([]byte, [sha256.Size]byte) {
+	start := len(b)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"prev":"`...)
+	b = hex.AppendEncode(b, prev[:])
+	b = append(b, `","time":"`...)
 	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","app":`...)
 	b = appendJSONString(b, r.App)
+	if r.Role != "" {
+		b = append(b, `,"role":`...)
+		b = appendJSONString(b, string(r.Role))
+	}
 	b = append(b, `,"person":`...)
 	b = strconv.AppendInt(b, int64(r.Person), 10)
 	b = append(b, `,"request_id":`...)
 	b = appendJSONString(b, r.RequestID)
+	if r.ClientRequestID != "" {
+		b = append(b, `,"client_request_id":`...)
+		b = appendJSONString(b, r.ClientRequestID)
+	}
 	b = append(b, `,"route":`...)
 	b = appendJSONString(b, r.Route)
-	return append(b, "}\n"...)
+	for _, f := range [...]struct{ name, v string }{{`,"method":`, r.Method}, {`,"kind":`, r.Kind},
+		{`,"purpose":`, r.Purpose}, {`,"reason":`, r.Reason}} {
+		if f.v != "" {
+			b = append(b, f.name...)
+			b = appendJSONString(b, f.v)
+		}
+	}
+	b = append(b, '}')
+	sum := sha256.Sum256(b[start:])
+	b = b[:len(b)-1]
+	b = append(b, `,"hash":"`...)
+	b = hex.AppendEncode(b, sum[:])
+	return append(b, "\"}\n"...), sum
 }

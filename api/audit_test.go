@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -131,7 +132,7 @@ func BenchmarkFileAuditorBatch(b *testing.B) {
 
 // TestFileAuditorRefusesWhileWritesFail: a record that cannot be written
 // is refused, and the auditor works again once the file does; a line a
-// failed write may have left is ended before the next record.
+// failed write may have left is cut off before the next record, keeping the chain intact.
 func TestFileAuditorRefusesWhileWritesFail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
@@ -142,6 +143,8 @@ func TestFileAuditorRefusesWhileWritesFail(t *testing.T) {
 	go a.run()
 	rec := AuditRecord{Time: time.Now(), App: "x", Person: 1, RequestID: "r", Route: routeScore}
 	assert.ErrorIs(t, a.Audit(rec), ErrAuditUnavailable)
+	_, err = f.WriteString(`{"seq":1,"prev":"00`) // what a failed write may leave
+	require.NoError(t, err)
 	a.mu.Lock()
 	a.f = f // the file works again
 	a.torn = true
@@ -151,8 +154,11 @@ func TestFileAuditorRefusesWhileWritesFail(t *testing.T) {
 	require.NoError(t, ro.Close())
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, byte('\n'), data[0], "a torn line is ended first")
+	assert.Equal(t, byte('{'), data[0], "a torn line is cut off first")
 	assert.Len(t, readAudit(t, path), 1)
+	v, err := VerifyAuditLog(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, 1, v.Records)
 }
 
 // TestFileAuditorRefusesWhileSyncFails: records that reach the operating

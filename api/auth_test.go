@@ -95,10 +95,14 @@ func TestAuditRecordsScoreReads(t *testing.T) {
 	require.NoError(t, e.srv.Close()) // flushes
 	recs := readAudit(t, e.auditPath)
 	require.Len(t, recs, 4)
-	assert.Equal(t, AuditRecord{Time: recs[0].Time, App: "lender", Person: 2, RequestID: "req-single-1", Route: "/v1/people/{id}/score"}, recs[0])
+	// The server's own request id is recorded, the client's beside it.
+	assert.NotEqual(t, "req-single-1", recs[0].RequestID)
+	assert.NotEmpty(t, recs[0].RequestID)
+	assert.Equal(t, AuditRecord{Time: recs[0].Time, App: "lender", Role: graph.RoleOperator, Person: 2, RequestID: recs[0].RequestID,
+		ClientRequestID: "req-single-1", Route: "/v1/people/{id}/score"}, unchained(recs[0]))
 	for i, id := range []graph.ID{5, 3, 1} {
 		r := recs[1+i]
-		assert.Equal(t, AuditRecord{Time: r.Time, App: "hotel", Person: id, RequestID: batchID, Route: "/v1/scores/batch"}, r)
+		assert.Equal(t, AuditRecord{Time: r.Time, App: "hotel", Role: graph.RoleOperator, Person: id, RequestID: batchID, Route: "/v1/scores/batch"}, unchained(r))
 	}
 	for _, r := range recs {
 		assert.False(t, r.Time.Before(start.Add(-time.Second)), "record time %v", r.Time)
@@ -117,7 +121,7 @@ func TestAuditRecordsScoreReads(t *testing.T) {
 func TestNoKeysIsAnonymousAndWarnsOnce(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	e := newTestServer(t, openTestStore(t), func(c *Config) { c.APIKeys = nil; c.Logger = logger })
+	e := newTestServer(t, openTestStore(t), func(c *Config) { c.APIKeys, c.Keys = nil, nil; c.Open = true; c.Logger = logger })
 	e.seed()
 	e.score("sesame")
 	require.Equal(t, http.StatusOK, e.get("/v1/people/1/score").Code)

@@ -19,10 +19,8 @@ import (
 // disputed_events, exclude by default), and an operator resolves it,
 // upheld (the event is removed for good) or rejected (it counts again).
 //
-// Roles are not built yet: every key may call every route. The routes
-// meant for operators only are marked "operator only" here and with
-// "x-roles": ["operator"] in openapi.json, so that the roles work can
-// restrict them: POST /v1/disputes/{id}/resolution and GET /v1/disputes.
+// Who may call each route is in accessTable (authz.go): a subject opens and
+// lists their own disputes, an operator resolves them, auditors read.
 
 // DisputeResponse is a dispute on the wire. Outcome, resolved_by,
 // resolved_at and note are null while it is open.
@@ -176,8 +174,7 @@ func disputeFilter(c *gin.Context, overdueAllowed bool) (f graph.DisputeFilter, 
 }
 
 // getDisputes is GET /v1/disputes?status=&overdue=&limit=: everyone's
-// disputes, newest first. Operator only (x-roles: operator), once roles
-// exist.
+// disputes, newest first. Operators and auditors (accessTable).
 func (s *Server) getDisputes(c *gin.Context) {
 	f, overdue, err := disputeFilter(c, true)
 	if err != nil {
@@ -229,8 +226,8 @@ type resolveRequest struct {
 
 // postResolution is POST /v1/disputes/{id}/resolution: an operator closes
 // an open dispute, upheld (the event is removed from the record for good)
-// or rejected (the event counts again from the next run). Operator only
-// (x-roles: operator), once roles exist.
+// or rejected (the event counts again from the next run). Operators only
+// (accessTable).
 func (s *Server) postResolution(c *gin.Context) {
 	ctx := c.Request.Context()
 	id, err := disputePathID(c)

@@ -12,25 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/socialscore/socialscore/graph"
-	"github.com/socialscore/socialscore/graph/neo4j"
-	"github.com/socialscore/socialscore/internal/neo4jtest"
 	"github.com/socialscore/socialscore/scoring"
 )
-
-// openNeo4jTestStore opens a store on the shared Neo4j test server (see
-// internal/neo4jtest; the tests fail, never skip, without one) after
-// wiping it.
-func openNeo4jTestStore(t testing.TB) graph.Store {
-	t.Helper()
-	srv := neo4jtest.Shared(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	require.NoError(t, neo4jtest.Wipe(ctx, srv))
-	s, err := neo4j.Open(ctx, neo4j.Config{URI: srv.URI, User: srv.User, Password: srv.Password})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // TestDisputeFlow goes through the whole story on both stores, through the
 // API only: a person defaults and a run lowers the score; disputing the

@@ -158,6 +158,9 @@ func (s *Server) getExport(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if infoFrom(ctx).role == graph.RoleResearcher {
+		export.Generalise(g, export.DefaultK) // see export/generalise.go
+	}
 	if realIDs {
 		var recs []AuditRecord
 		for _, n := range g.Nodes {

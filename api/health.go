@@ -41,6 +41,15 @@ func (s *Server) readyz(c *gin.Context) {
 			Instance: c.Request.URL.Path})
 		return
 	}
+	if ch, ok := s.audit.(interface{ Check() error }); ok {
+		if err := ch.Check(); err != nil {
+			c.Header("Retry-After", retryAfterSeconds)
+			writeProblem(c, Problem{Type: typeUnavailable, Title: "Service unavailable",
+				Status: http.StatusServiceUnavailable, Detail: "the audit log cannot be written: " + err.Error(),
+				Instance: c.Request.URL.Path})
+			return
+		}
+	}
 	out := ReadyResponse{Status: "ready", RunInProgress: s.runner.Running()}
 	if v := s.runner.View(); v != nil {
 		out.ScoresLoaded, out.RunID, out.PeopleScored = true, v.Run.ID, v.Len()

@@ -32,6 +32,46 @@ const (
 	hotelKey  = "hotel-key-abcdefghijk"
 )
 
+// Keys of the other roles (lender and hotel hold the operator role: they
+// are given through the deprecated APIKeys, whose keys are operators').
+// The subject key belongs to person 1.
+var roleKeys = map[graph.Role]string{
+	graph.RoleOperator:   lenderKey,
+	graph.RoleProvider:   "provider-key-0123456789",
+	graph.RoleApp:        "app-key-0123456789abcdef",
+	graph.RoleResearcher: "researcher-key-0123456789",
+	graph.RoleAnalyst:    "analyst-key-0123456789",
+	graph.RoleAuditor:    "auditor-key-0123456789",
+	graph.RoleSubject:    "subject-key-0123456789",
+}
+
+// Second keys of some roles, held by someone else.
+const (
+	app2Key     = "app2-key-0123456789abcdef"
+	analyst2Key = "analyst2-key-0123456789"
+	subject2Key = "subject2-key-0123456789" // person 2
+)
+
+// testKeys are the Config.Keys of every test server.
+func testKeys() map[string]KeyHolder {
+	keys := map[string]KeyHolder{
+		app2Key:     {Name: "app2", Role: graph.RoleApp},
+		analyst2Key: {Name: "analyst2", Role: graph.RoleAnalyst},
+		subject2Key: {Name: "subject2", Role: graph.RoleSubject, Person: 2},
+	}
+	for r, k := range roleKeys {
+		if r == graph.RoleOperator {
+			continue
+		}
+		h := KeyHolder{Name: string(r), Role: r}
+		if r == graph.RoleSubject {
+			h.Person = 1
+		}
+		keys[k] = h
+	}
+	return keys
+}
+
 // openTestStore opens the store the API tests run against: a real embedded
 // store in a temporary directory. To run the same tests against another
 // store (Neo4j), replace this function; every test gets a fresh, empty
@@ -76,6 +116,7 @@ func newTestServer(t testing.TB, store graph.Store, opts ...func(*Config)) *test
 		Policy:   sesame,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		APIKeys:  map[string]string{lenderKey: "lender", hotelKey: "hotel"},
+		Keys:     testKeys(),
 		Audit:    aud,
 		Registry: reg,
 	}
@@ -86,7 +127,7 @@ func newTestServer(t testing.TB, store graph.Store, opts ...func(*Config)) *test
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	key := lenderKey
-	if len(cfg.APIKeys) == 0 {
+	if cfg.Open {
 		key = ""
 	}
 	return &testEnv{t: t, srv: srv, h: srv.Handler(), store: store, runner: runner, audit: aud,
@@ -255,7 +296,27 @@ func (e *testEnv) auditRecords() []AuditRecord {
 	return readAudit(e.t, e.auditPath)
 }
 
+// readAudit returns the score-read records of the log (Kind ""); see
+// readAuditAll for every record.
 func readAudit(t testing.TB, path string) []AuditRecord {
+	t.Helper()
+	var out []AuditRecord
+	for _, r := range readAuditAll(t, path) {
+		if r.Kind == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unchained returns r without its chain fields (seq, prev, hash).
+func unchained(r AuditRecord) AuditRecord {
+	r.Seq, r.Prev, r.Hash = 0, "", ""
+	return r
+}
+
+// readAuditAll reads every record of the log.
+func readAuditAll(t testing.TB, path string) []AuditRecord {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)

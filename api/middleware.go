@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/socialscore/socialscore/graph"
 )
 
 // Middleware, outermost first: observe (request id, metrics, access log),
@@ -26,6 +27,15 @@ import (
 type reqInfo struct {
 	id  string // request id, echoed in X-Request-ID
 	app string // app name from the API key; AnonymousApp without keys
+
+	// Set by observe: the server's own id of the request, audited beside
+	// id when the client chose id.
+	serverID string
+	// Set by authenticate and authorize (authz.go).
+	role    graph.Role // the key's role; RoleOperator in open mode
+	person  graph.ID   // the person of a subject key
+	purpose string     // the declared purpose (?purpose=), "" if none
+	reason  string     // the operator's reason (?reason=), "" if none
 }
 
 type infoKey struct{}
@@ -133,10 +143,11 @@ func (s *Server) observe(c *gin.Context) {
 	ri := &rc.info
 	// Canonical header keys are used directly: this is the hot path and
 	// Header.Get/Set would canonicalise them on every request.
+	ri.serverID = newRequestID()
 	if id := headerValue(c.Request.Header, hdrRequestID); validRequestID(id) {
 		ri.id = id
 	} else {
-		ri.id = newRequestID()
+		ri.id = ri.serverID
 	}
 	rc.idHdr[0] = ri.id
 	c.Writer.Header()[hdrRequestID] = rc.idHdr[:]
@@ -218,40 +229,21 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
-// keyring maps SHA-256 digests of API keys to app names, so a lookup takes
-// the same time whatever prefix of a key an attacker guesses.
-type keyring struct {
-	apps map[[sha256.Size]byte]string
-}
-
-func newKeyring(keys map[string]string) *keyring {
-	k := &keyring{apps: make(map[[sha256.Size]byte]string, len(keys))}
-	for key, app := range keys {
-		k.apps[sha256.Sum256([]byte(key))] = app
-	}
-	return k
-}
-
-func (k *keyring) lookup(key string) (string, bool) {
-	app, ok := k.apps[sha256.Sum256([]byte(key))]
-	return app, ok
-}
-
 // authenticate attributes the request to an app. With API keys configured
 // it requires a valid one (401 otherwise); without, the app is
 // AnonymousApp.
 func (s *Server) authenticate(c *gin.Context) {
 	ri := infoFrom(c.Request.Context())
-	if s.keys == nil {
-		ri.app = AnonymousApp
+	kr := s.keys.Load()
+	if kr.open {
+		ri.app, ri.role = AnonymousApp, graph.RoleOperator
 		c.Next()
 		return
 	}
 	key, reason := apiKey(c.Request)
 	if reason == "" {
-		app, ok := s.keys.lookup(key)
-		if ok {
-			ri.app = app
+		if p := kr.lookup(key); p != nil {
+			ri.app, ri.role, ri.person = p.name, p.role, p.person
 			c.Next()
 			return
 		}

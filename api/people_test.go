@@ -122,7 +122,7 @@ func TestWithdrawConsentHidesScore(t *testing.T) {
 	e.score("sesame")
 	require.Equal(t, http.StatusOK, e.get("/v1/people/2/score").Code)
 
-	w := e.do(request{method: http.MethodPut, path: "/v1/people/2", body: `{"consent":false}`})
+	w := e.do(request{method: http.MethodPut, path: "/v1/people/2?reason=test", body: `{"consent":false}`})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	var p PersonResponse
 	decode(t, w, &p)
@@ -137,7 +137,7 @@ func TestWithdrawConsentHidesScore(t *testing.T) {
 		http.StatusNotFound, "not-found", "id", "")
 
 	// Consenting again does not bring the old score back; the next run does.
-	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodPut, path: "/v1/people/2", body: `{"consent":true}`}).Code)
+	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodPut, path: "/v1/people/2?reason=test", body: `{"consent":true}`}).Code)
 	assertProblem(t, e.get("/v1/people/2/score"), http.StatusNotFound, "not-found", "id", "")
 	e.score("sesame")
 	assert.Equal(t, http.StatusOK, e.get("/v1/people/2/score").Code)

@@ -87,8 +87,13 @@ func (s *Server) getNetwork(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if infoFrom(c.Request.Context()).role == graph.RoleResearcher {
+		s.researcherNetwork(c, eg) // pseudonymised and generalised
+		return
+	}
 	// Betweenness and closeness of everyone in the ego network's friendship
-	// graph (gonum; absent above scoring.MaxCentralityPeople people).
+	// graph (gonum; absent above scoring.MaxCentralityPeople people). Not
+	// for researchers: exact centralities are fingerprints (docs/architecture.md, Privacy).
 	if _, err := eg.AddCentralities(e.snap); err != nil {
 		s.writeError(c, err)
 		return
@@ -291,6 +296,10 @@ func (s *Server) postShock(c *gin.Context) {
 	res, err := contagion.Shock(ctx, e.snap, pol, sreq)
 	if err != nil {
 		s.writeError(c, err)
+		return
+	}
+	if infoFrom(ctx).role == graph.RoleResearcher {
+		s.researcherShock(c, res) // pseudonymised, no scores: nothing read
 		return
 	}
 	if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {

@@ -171,7 +171,7 @@ func TestSnapshotCache(t *testing.T) {
 
 	// ...but a withdrawal of consent is, at once (and brings the new
 	// friendship with it).
-	w = e.do(request{method: http.MethodPut, path: "/v1/people/2", body: `{"consent":false}`})
+	w = e.do(request{method: http.MethodPut, path: "/v1/people/2?reason=test", body: `{"consent":false}`})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, []graph.ID{1, 3, 4, 5}, ids("/v1/people/1/network"))
 	assertProblem(t, e.get("/v1/people/2/network"), 404, "not-found", "id", "no person 2")
@@ -183,7 +183,7 @@ func TestSnapshotCache(t *testing.T) {
 
 	// Someone who consents again is shown, but not with the score of the
 	// run that predates the withdrawal: the runner hides it.
-	w = e.do(request{method: http.MethodPut, path: "/v1/people/2", body: `{"consent":true}`})
+	w = e.do(request{method: http.MethodPut, path: "/v1/people/2?reason=test", body: `{"consent":true}`})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	w = e.do(request{method: http.MethodDelete, path: "/v1/people/4"}) // forces a new snapshot
 	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())

@@ -119,7 +119,7 @@ func TestScoreCacheForgetBypassesCache(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, e.do(request{method: http.MethodDelete, path: "/v1/people/2"}).Code)
 	assertProblem(t, e.get("/v1/people/2/score"), http.StatusNotFound, "not-found", "id", "no score")
 
-	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodPut, path: "/v1/people/3", body: `{"consent":false}`}).Code)
+	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodPut, path: "/v1/people/3?reason=test", body: `{"consent":false}`}).Code)
 	assertProblem(t, e.get("/v1/people/3/score"), http.StatusNotFound, "not-found", "id", "no score")
 
 	assertProblem(t, e.do(request{method: http.MethodPost, path: "/v1/scores/batch", body: `{"ids":[4,3]}`}),

@@ -276,7 +276,7 @@ func (s *Server) explain(ve *viewExpl, idx int, res graph.Result, view *scoring.
 func (s *Server) recordReads(ri *reqInfo, route string, recs ...AuditRecord) error {
 	now := s.clock()
 	for i := range recs {
-		recs[i].Time, recs[i].App, recs[i].RequestID, recs[i].Route = now, ri.app, ri.id, route
+		stampAudit(ri, &recs[i], now, route)
 	}
 	if err := s.submitAudit(recs); err != nil {
 		s.metrics.auditErrors.Inc()

@@ -16,6 +16,12 @@
 // researchers' page, built from ../web into webdist/ and embedded, is
 // served at / with its assets under /assets/.
 //
+// Every key holds one role (graph.Role); accessTable in authz.go says which
+// role may call which /v1 route, and authorize applies it, with the
+// object-level rules, before any handler runs. Every access to personal
+// data is recorded in a hash-chained audit log (auditchain.go) before it
+// is served.
+//
 // The package never imports a store adapter: it is given a graph.Store and
 // a scoring.Runner by its caller.
 package api
@@ -27,6 +33,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +55,8 @@ const (
 	DefaultMaxJobs      = 100
 	// MinAPIKeyLen is the shortest API key accepted.
 	MinAPIKeyLen = 16
+	// DefaultKeyRefresh is how often the store's keys are re-read.
+	DefaultKeyRefresh = time.Second
 )
 
 // AnonymousApp is the app name score reads are attributed to when no API
@@ -68,11 +77,26 @@ type Config struct {
 	Policies []scoring.Policy
 	// Logger receives the access log and errors; nil means slog.Default().
 	Logger *slog.Logger
-	// APIKeys maps an API key to the name of the app that holds it. When it
-	// is non-empty every /v1 route requires a key (Authorization: Bearer
-	// <key> or X-API-Key: <key>). When it is empty (development) requests
-	// are attributed to AnonymousApp and a warning is logged once.
+	// APIKeys maps an API key to the name of the app that holds it, with
+	// the operator role (what every key could do before roles existed).
+	// Deprecated: use Keys or KeyStore, which give each key a role.
 	APIKeys map[string]string
+	// Keys maps an API key to its holder and role. Every /v1 route
+	// requires a key (Authorization: Bearer <key> or X-API-Key: <key>)
+	// unless Open is set; see authz.go for what each role may do.
+	Keys map[string]KeyHolder
+	// KeyStore, when set, holds keys too (by digest); it is read at New
+	// and again every KeyRefresh, so keys created or revoked there take
+	// effect without a restart.
+	KeyStore graph.KeyStore
+	// KeyRefresh is how often KeyStore is re-read; 0 means
+	// DefaultKeyRefresh.
+	KeyRefresh time.Duration
+	// Open serves /v1 without keys, for local development only: every
+	// request is attributed to AnonymousApp with the operator role, and a
+	// warning is logged. New refuses a config with no keys (no APIKeys,
+	// no Keys, no KeyStore) unless Open is set.
+	Open bool
 	// Audit records every score read. The server owns it from New on and
 	// closes it in Close.
 	Audit Auditor
@@ -164,6 +188,20 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("APIKeys: an app name is empty"))
 		}
 	}
+	for k, h := range c.Keys {
+		if len(k) < MinAPIKeyLen {
+			errs = append(errs, fmt.Errorf("Keys: the key of %q is shorter than %d characters", h.Name, MinAPIKeyLen))
+		}
+		if err := (graph.APIKey{Name: h.Name, Role: h.Role, Person: h.Person, Hash: graph.HashKey(k)}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("Keys: %q: %w", h.Name, err))
+		}
+	}
+	if len(c.APIKeys) == 0 && len(c.Keys) == 0 && c.KeyStore == nil && !c.Open {
+		errs = append(errs, errors.New("no API keys: give Keys or KeyStore, or set Open (local development only)"))
+	}
+	if c.KeyRefresh < 0 {
+		errs = append(errs, errors.New("KeyRefresh must not be negative"))
+	}
 	if c.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("MaxBodyBytes must not be negative"))
 	}
@@ -194,6 +232,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.KeyRefresh == 0 {
+		c.KeyRefresh = DefaultKeyRefresh
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -227,7 +268,8 @@ type Server struct {
 	log     *slog.Logger
 	clock   graph.Clock
 	audit   Auditor
-	keys    *keyring // nil: no auth (development)
+	keys    atomic.Pointer[keyring]
+	authz   authzState
 	engine  *gin.Engine
 	metrics *metrics
 	scores  scoreEncoder
@@ -278,6 +320,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	storedKeys, err := readStoredKeys(cfg.KeyStore)
+	if err != nil {
+		return nil, err
+	}
 	// Metrics last: nothing may fail after they are registered.
 	reg := cfg.Registry
 	if reg == nil {
@@ -304,9 +350,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
-	if len(cfg.APIKeys) > 0 {
-		s.keys = newKeyring(cfg.APIKeys)
-	} else {
+	s.keys.Store(buildKeyring(&s.cfg, storedKeys))
+	if cfg.Open {
 		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")
 	}
 	if randomKey {
@@ -328,6 +373,10 @@ func New(cfg Config) (*Server, error) {
 	s.wg.Add(2)
 	go s.pingLoop()
 	go s.disputeLoop()
+	if cfg.KeyStore != nil {
+		s.wg.Add(1)
+		go s.keyLoop()
+	}
 	return s, nil
 }
 
@@ -454,6 +503,7 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodPost, "/simulations", false, s.postSimulation)
 	s.handle(v1, http.MethodGet, "/simulations/:id", false, s.getSimulation)
 	s.handle(v1, http.MethodDelete, "/simulations/:id", false, s.deleteSimulation)
+	s.accessRoutes(v1)
 
 	// The researchers' page (no key needed: it holds no data).
 	s.handle(e, http.MethodGet, "/", true, s.getIndex)
@@ -468,5 +518,8 @@ func (s *Server) handle(r gin.IRoutes, method, path string, quiet bool, h gin.Ha
 		full = g.BasePath() + path
 	}
 	s.metrics.addRoute(method, full, quiet)
+	if strings.HasPrefix(full, "/v1/") {
+		h = s.authorize(method, full, h)
+	}
 	r.Handle(method, path, h)
 }

@@ -150,6 +150,11 @@ type Meta struct {
 	Sample *SampleMeta `json:"sample,omitempty"`
 	// Experiment is set by AttachShock.
 	Experiment *ExperimentMeta `json:"experiment,omitempty"`
+	// Generalised is set by Generalise: exact attributes were removed and
+	// the rest made k-anonymous. In such an export a band of "*" is
+	// suppressed, and a node with scored true and band "*" may be
+	// unscored.
+	Generalised *GeneralisedMeta `json:"generalised,omitempty"`
 }
 
 // SampleMeta describes how a sample was drawn.
@@ -186,6 +191,9 @@ type Node struct {
 	Pillars    *contagion.Pillars `json:"pillars,omitempty"`
 	// Hop is the distance from the centre of an ego network.
 	Hop *int `json:"hop,omitempty"`
+	// HopClass replaces Hop in a generalised export (see Generalise): the
+	// hop in decimal, or "*" when suppressed.
+	HopClass string `json:"hop_class,omitempty"`
 	// Experiment: whether the person's record was changed, their hop
 	// distance from the nearest source (-1: not connected), the total
 	// change in points, and their score at each step of Graph.Steps.

@@ -20,6 +20,9 @@ type ShockExport struct {
 	Iterations    int            `json:"iterations"`
 	Converged     bool           `json:"converged"`
 	ElapsedMS     float64        `json:"elapsed_ms"`
+	// Generalised is set by GeneraliseShock: every before and after is 0
+	// (withheld).
+	Generalised bool `json:"generalised,omitempty"`
 }
 
 // ChangeExport is contagion.ChangedPerson with an exported id.

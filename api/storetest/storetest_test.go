@@ -49,6 +49,10 @@ var stores = map[string]func(t *testing.T) graph.Store{
 	},
 }
 
+// operatorKey is the key every request of these tests carries: the
+// routes are the person's and operators' (api/authz.go).
+const operatorKey = "storetest-operator-key-0123456789"
+
 type env struct {
 	t      *testing.T
 	h      http.Handler
@@ -62,6 +66,7 @@ func newEnv(t *testing.T, store graph.Store) *env {
 	sesame, _ := scoring.Preset(scoring.PolicySesame)
 	runner := scoring.NewRunner(store, nil)
 	srv, err := api.New(api.Config{Store: store, Runner: runner, Policy: sesame, Audit: aud,
+		Keys:   map[string]api.KeyHolder{operatorKey: {Name: "storetest-operator", Role: graph.RoleOperator}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
@@ -75,6 +80,7 @@ func (e *env) do(method, path, body string) *httptest.ResponseRecorder {
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, path, r)
+	req.Header.Set("Authorization", "Bearer "+operatorKey)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -26,9 +26,19 @@ type Main struct {
 	StoreOpts storeOptions
 	Addr      string // host:port; port 0 picks a free one
 	Policy    scoring.Policy
-	APIKeys   map[string]string // key -> app
-	AuditPath string
-	Logger    *slog.Logger
+	APIKeys   map[string]string // key -> name; deprecated: these keys hold the operator role
+	// Keys are keys with roles given in the configuration; the store's
+	// keys (graph.KeyStore) are used besides them.
+	Keys map[string]api.KeyHolder
+	// OpenAccess serves /v1 without keys (local development only).
+	// Without it Open refuses to start when there is no key at all.
+	OpenAccess bool
+	// InitKeysFile, when set, is where one key per role is written on the
+	// first start (see initKeys); InitKeys holds them after Open.
+	InitKeysFile string
+	InitKeys     []keyFileEntry
+	AuditPath    string
+	Logger       *slog.Logger
 	// ExportKey pseudonymises ids in exports; ExportRealIDs allows real ids.
 	ExportKey         []byte
 	ExportRealIDs     bool
@@ -63,6 +73,29 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Runner.Load(ctx); err != nil {
 		return err
 	}
+	ks, _ := store.(graph.KeyStore)
+	if m.InitKeysFile != "" && ks != nil {
+		if m.InitKeys, err = initKeys(ctx, ks, m.InitKeysFile); err != nil {
+			return fmt.Errorf("keys: %w", err)
+		}
+	}
+	if !m.OpenAccess {
+		n := len(m.APIKeys) + len(m.Keys)
+		if ks != nil {
+			stored, err := ks.Keys(ctx)
+			if err != nil {
+				return fmt.Errorf("keys: %w", err)
+			}
+			for _, k := range stored {
+				if !k.Revoked() {
+					n++
+				}
+			}
+		}
+		if n == 0 {
+			return errNoKeys
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(m.AuditPath), 0o755); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
@@ -71,12 +104,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	m.API, err = api.New(api.Config{
-		Store:   store,
-		Runner:  m.Runner,
-		Policy:  m.Policy,
-		Logger:  m.Logger,
-		APIKeys: m.APIKeys,
-		Audit:   auditor,
+		Store:    store,
+		KeyStore: ks,
+		Runner:   m.Runner,
+		Policy:   m.Policy,
+		Logger:   m.Logger,
+		APIKeys:  m.APIKeys,
+		Keys:     m.Keys,
+		Open:     m.OpenAccess,
+		Audit:    auditor,
 
 		ExportKey:         m.ExportKey,
 		ExportRealIDs:     m.ExportRealIDs,
@@ -89,6 +125,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	return nil
 }
+
+// errNoKeys is why serve does not start without keys.
+var errNoKeys = errors.New("no API keys: /v1 would be open to anyone. Create one with " +
+	"`socialscore keys create --name NAME --role operator` (it prints the key once), give --api-keys-file FILE, " +
+	"or start with --init-keys FILE to make one key per role; --open serves without keys, for local development only")
 
 // Listen binds the address; URL is valid afterwards.
 func (m *Main) Listen() error {
@@ -165,7 +206,8 @@ func (m *Main) servePprof() (addr string, stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	// Not /debug/pprof/cmdline: the command line may hold secrets (keys
+	// given with the deprecated --api-keys), and profiles need no key.
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

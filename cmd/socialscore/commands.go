@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -161,14 +160,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if cfg.apiKeys == "" {
-		// The demo makes one app key so that score reads are attributable
-		// from the first request; it is printed below.
-		cfg.apiKeys = "demo:" + randomKey()
-	}
 	m, err := cfg.newMain(common, stderr)
 	if err != nil {
 		return err
+	}
+	if m.InitKeysFile == "" {
+		// One key per role on the first run, the same ones afterwards, in
+		// a file beside the store that only its owner can read.
+		m.InitKeysFile = filepath.Join(storeDir(common.store), "keys.txt")
 	}
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
@@ -193,26 +192,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := scoreStore(ctx, m.Runner, m.Policy, stdout, stderr); err != nil {
 		return err
 	}
-	for key, app := range m.APIKeys {
-		fmt.Fprintf(stdout, "API key for app %q: %s\n", app, key)
-		fmt.Fprintf(stdout, "try:  curl -s -H 'Authorization: Bearer %s' %s/v1/people/1/score\n", key, m.URL())
-		break
+	fmt.Fprintf(stdout, "API keys, one per role: %s (readable by you only)\n", m.InitKeysFile)
+	for _, e := range m.InitKeys {
+		if e.role == graph.RoleOperator {
+			fmt.Fprintf(stdout, "operator key: %s\n", e.key)
+			fmt.Fprintf(stdout, "try:  curl -s -H 'Authorization: Bearer %s' %s/v1/people/1/score\n", e.key, m.URL())
+		}
 	}
 	return m.Serve(ctx, stdout)
-}
-
-func randomKey() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // serveConfig holds the flags of serve and demo.
 type serveConfig struct {
 	addr, policy, apiKeys, auditLog string
 	pprofAddr                       string
+	apiKeysFile, initKeys           string
+	open                            bool
+	fs                              *flag.FlagSet
 	// privacy: --real-ids lets exports carry real ids; --key-file (or
 	// SOCIALSCORE_EXPORT_KEY) is the pseudonymisation key, shared with the
 	// export command so pseudonyms match.
@@ -221,12 +217,15 @@ type serveConfig struct {
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
-	c := &serveConfig{privacy: privacyFlags(fs)}
+	c := &serveConfig{privacy: privacyFlags(fs), fs: fs}
 	fs.IntVar(&c.simQueue, "simulation-queue", 4, "simulations that may wait for a worker before POST /v1/simulations answers 429")
 	fs.IntVar(&c.simWorkers, "simulation-workers", 1, "simulations run at once (each uses every core)")
 	fs.StringVar(&c.addr, "addr", envOr("SOCIALSCORE_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SOCIALSCORE_ADDR)")
 	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
-	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "app API keys as app:key,app:key (env SOCIALSCORE_API_KEYS); empty: reads are attributed to 'anonymous'")
+	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "keys with the operator role as name:key,name:key, from the environment (SOCIALSCORE_API_KEYS); deprecated as a flag: a command line shows its secrets to every user of the machine")
+	fs.StringVar(&c.apiKeysFile, "api-keys-file", os.Getenv("SOCIALSCORE_API_KEYS_FILE"), "file of keys with the operator role, name:key per line (env SOCIALSCORE_API_KEYS_FILE); prefer keys in the store (socialscore keys create)")
+	fs.StringVar(&c.initKeys, "init-keys", os.Getenv("SOCIALSCORE_INIT_KEYS"), "on the first start, make one key per role in the store and write them to this file (mode 0600); later starts reuse them (env SOCIALSCORE_INIT_KEYS)")
+	fs.BoolVar(&c.open, "open", false, "serve /v1 without keys: anyone may do anything. Local development only")
 	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
 	return c
@@ -240,6 +239,31 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	keys, err := parseAPIKeys(c.apiKeys)
 	if err != nil {
 		return nil, err
+	}
+	c.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "api-keys" {
+			fmt.Fprintln(stderr, "socialscore: warning: --api-keys puts secrets on the command line, where any user of the machine can read them; "+
+				"use SOCIALSCORE_API_KEYS, --api-keys-file or keys in the store (socialscore keys create). The flag will be removed.")
+		}
+	})
+	if c.apiKeysFile != "" {
+		data, err := os.ReadFile(c.apiKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("--api-keys-file: %w", err)
+		}
+		var lines []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
+		}
+		fileKeys, err := parseAPIKeys(strings.Join(lines, ","))
+		if err != nil {
+			return nil, fmt.Errorf("--api-keys-file %s: %w", c.apiKeysFile, err)
+		}
+		for k, n := range fileKeys {
+			keys[k] = n
+		}
 	}
 	audit := c.auditLog
 	if audit == "" {
@@ -263,6 +287,8 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		Addr:              c.addr,
 		Policy:            pol,
 		APIKeys:           keys,
+		OpenAccess:        c.open,
+		InitKeysFile:      c.initKeys,
 		AuditPath:         audit,
 		PprofAddr:         c.pprofAddr,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),

@@ -9,6 +9,8 @@
 //	socialscore simulate --policy NAME|FILE --rounds N [--people N --seed S | --store URL] [--sweep f=v1,v2]... [--replicates R] --out DIR
 //	socialscore export --format json|gexf|graphml [--ego ID --depth D | --sample N --seed S] --out FILE
 //	socialscore experiment shock --ids 1,2 --event default:5000 [--out F.json] [--gexf F.gexf]
+//	socialscore keys create --name NAME --role ROLE [--person ID] | list | revoke NAME
+//	socialscore audit verify [--log FILE]
 //
 // Every subcommand takes --store URL (embedded:///path/file.db, the
 // default embedded://data/socialscore.db, or neo4j://host:port).
@@ -64,6 +66,8 @@ func commands() []command {
 		{"simulate", "simulate friend-dropping under a scoring policy (runs and sweeps)", cmdSimulate},
 		{"export", "write the network, an ego network or a sample as JSON, GEXF or GraphML", cmdExport},
 		{"experiment", "run a research experiment (shock) without changing the store", cmdExperiment},
+		{"keys", "create, list and revoke API keys (each holds one role)", cmdKeys},
+		{"audit", "verify the audit log's hash chain", cmdAudit},
 	}
 }
 

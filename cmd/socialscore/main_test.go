@@ -146,9 +146,12 @@ func TestMainEndToEnd(t *testing.T) {
 }
 
 // TestDemoRestartKeepsData runs demo twice on the same store: the second
-// run finds the network and does not seed again.
+// run finds the network and does not seed again, and prints the same
+// operator key, kept with the others in a file only its owner can read.
 func TestDemoRestartKeepsData(t *testing.T) {
-	url := "embedded://" + filepath.Join(t.TempDir(), "d.db")
+	dir := t.TempDir()
+	url := "embedded://" + filepath.Join(dir, "d.db")
+	var opKeys []string
 	for i, want := range []string{"is empty: seeding 300 people", "holds 300 people"} {
 		ctx, cancel := context.WithCancel(context.Background())
 		var out syncBuffer
@@ -160,7 +163,25 @@ func TestDemoRestartKeepsData(t *testing.T) {
 		assert.Contains(t, out.String(), want)
 		cancel()
 		require.NoError(t, <-done)
+		keysFile := filepath.Join(dir, "keys.txt")
+		assert.Contains(t, out.String(), "API keys, one per role: "+keysFile)
+		_, key, ok := strings.Cut(out.String(), "operator key: ")
+		require.True(t, ok, out.String())
+		key, _, _ = strings.Cut(key, "\n")
+		opKeys = append(opKeys, key)
+		fi, err := os.Stat(keysFile)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the keys file is its owner's only")
+		entries, err := readKeysFile(keysFile)
+		require.NoError(t, err)
+		require.Len(t, entries, len(graph.Roles()), "one key per role")
+		for j, r := range graph.Roles() {
+			assert.Equal(t, r, entries[j].role)
+		}
+		assert.Equal(t, key, entries[0].key)
 	}
+	assert.Equal(t, opKeys[0], opKeys[1], "the same operator key after a restart")
+	assert.True(t, strings.HasPrefix(opKeys[0], "ss_"), opKeys[0])
 }
 
 func mustPreset(t *testing.T, name string) scoring.Policy {

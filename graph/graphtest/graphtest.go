@@ -64,6 +64,7 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Ping", o.testPing)
 	t.Run("Events", o.testEvents)
 	t.Run("Disputes", o.testDisputes)
+	t.Run("Keys", o.testKeys)
 }
 
 // opener opens stores for the subtests.

@@ -228,6 +228,8 @@ var schema = []string{
 	`CREATE INDEX score_chunk_run IF NOT EXISTS FOR (c:ScoreChunk) ON (c.run)`,
 	`CREATE INDEX score_chunk_run_lo IF NOT EXISTS FOR (c:ScoreChunk) ON (c.run, c.lo)`,
 	`CREATE CONSTRAINT score_meta_name IF NOT EXISTS FOR (m:ScoreMeta) REQUIRE m.name IS UNIQUE`,
+	`CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:APIKey) REQUIRE k.name IS UNIQUE`,
+	`CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:APIKey) REQUIRE k.hash IS UNIQUE`,
 }
 
 func (s *Store) ensureSchema(ctx context.Context) error {
