@@ -61,32 +61,41 @@ func InvStrength(c *graph.CSR, u int32) float64 {
 //	(1−α)·b_u + α·inv_u·Σ_v w_uv·x_v,   or b_u when inv_u = 0 (no friends)
 //
 // with inv = InvStrength of every row. ScoreSnapshot's iteration, the shock
-// steps of scoring/contagion and the policy lab's re-solves all evaluate
-// it; the formula itself is written once, in propagationRows, which
-// Propagate's kernel calls a block of rows at a time.
+// steps of scoring/contagion (PropagationRows) and the policy lab's
+// re-solves all evaluate it; the formula itself is written once, in
+// propagationRows.
 func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) float64 {
 	var y [1]float64
-	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), int(u)+1)
+	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), nil)
 	return y[0]
 }
 
-// propagationRows sets y[u−lo], for every row u in [lo,hi), to
-// PropagationRow(u) relaxed toward prev by the weight ω,
+// PropagationRows sets y[i] to PropagationRow(rows[i]) for every i, for
+// a step over some of the rows only (a shock's neighbourhood), and
+// returns the largest |y[i] − x[rows[i]]|. y must be as long as rows.
+func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows []int32) float64 {
+	return propagationRows(c, inv, b, x, nil, y[:len(rows)], alpha, 1, 0, rows)
+}
+
+// propagationRows sets y[i], for every i < len(y), to row u of the
+// propagation relaxed toward prev by the weight ω,
 //
 //	prev_u + ω·(PropagationRow(u) − prev_u)   (ω = 1: the row itself; prev unused)
 //
-// except for a person without friends (inv_u = 0), who gets b_u. It
-// returns the largest |y[u−lo] − x_u|. It is the one place the row of the
-// propagation is written; working on a range keeps the CSR arrays in
-// registers and makes no call per row in Propagate's hot loop, where ω is
-// the Chebyshev weight of the iteration.
-func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo, hi int) float64 {
+// except for a person without friends (inv_u = 0), who gets b_u; u is
+// rows[i], or lo+i when rows is nil. It returns the largest |y[i] − x_u|.
+// It is the one place the row of the propagation is written; working on
+// many rows at once keeps the CSR arrays in registers and makes no call
+// per row in Propagate's hot loop, where ω is the Chebyshev weight.
+func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo int, rows []int32) float64 {
 	offsets, targets, weights := c.Offsets, c.Targets, c.Weights
 	beta := 1 - alpha
-	y = y[:hi-lo]
 	var dmax float64
 	for i := range y {
 		u := lo + i
+		if rows != nil {
+			u = int(rows[i])
+		}
 		v := b[u]
 		if iu := inv[u]; iu != 0 {
 			a, e := offsets[u], offsets[u+1]

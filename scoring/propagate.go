@@ -135,7 +135,7 @@ type propStep struct {
 func (k *propStep) run(lo, hi int) {
 	for blk := lo; blk < hi; blk += blockSize {
 		end := min(blk+blockSize, hi)
-		k.blockMax[blk/blockSize] = propagationRows(k.csr, k.inv, k.b, k.cur, k.prev, k.next[blk:end], k.alpha, k.omega, blk, end)
+		k.blockMax[blk/blockSize] = propagationRows(k.csr, k.inv, k.b, k.cur, k.prev, k.next[blk:end], k.alpha, k.omega, blk, nil)
 	}
 }
 
@@ -165,7 +165,7 @@ func RefinePropagation(ctx context.Context, c *graph.CSR, inv, b, s []float64, a
 		worst := 0.0
 		runRanges(bounds, func(lo, hi int) {
 			// next[u] holds PropagationRow(u), then s_u + r_u.
-			local := propagationRows(c, inv, b, s, nil, next[lo:hi], alpha, 1, lo, hi)
+			local := propagationRows(c, inv, b, s, nil, next[lo:hi], alpha, 1, lo, nil)
 			for u := lo; u < hi; u++ {
 				next[u] = s[u] + (next[u] - s[u])
 			}
