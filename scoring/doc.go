@@ -14,8 +14,8 @@
 // The formulas of the model are written once, as functions over arrays
 // in person order (model.go), which ScoreSnapshot, the shock experiments
 // of scoring/contagion and the policy lab of scoring/simulate all call:
-// PillarsIn (pillars with the active recruits), InvStrength and
-// PropagationRow (a row of the propagation; PropagateCSR and
+// PillarsIn (pillars with the active recruits), InvStrength,
+// PropagationRow and PropagationRows (rows of the propagation; PropagateCSR and
 // RefinePropagation solve it over a graph.CSR, checking a context),
 // PageRank and Percentiles, FinalValue, RoundScore and ClampScore (the
 // combination) and Policy.FriendPenalty (the friend-default penalty).

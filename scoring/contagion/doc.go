@@ -41,7 +41,7 @@
 // (newBases) and the friend-default penalties before and after the
 // change (penaltiesAfter), and orders the people reachable from a shocked
 // one by hop distance (hopLevels); then the steps above are iterated over
-// that region only, each row with scoring.PropagationRow (shock.propagate);
+// that region only, with scoring.PropagationRows (shock.propagate);
 // last, the total at convergence and the changed people are measured.
 // Scores are combined with scoring.FinalValue, so a shock's step 0 scores
 // everyone as a scoring run does.
