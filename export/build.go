@@ -80,48 +80,38 @@ func FromSnapshot(snap *graph.Snapshot, sc contagion.Scores, ps Pseudonymizer) (
 // of the sampled are sampled, communities stay visible in a drawing) but
 // over-represents well-connected people; SampleUniform does not.
 func Sample(snap *graph.Snapshot, sc contagion.Scores, n int, seed uint64, ps Pseudonymizer) (*Graph, error) {
-	if n < 1 {
-		return nil, graph.Invalid("sample", "must be at least 1, got %d", n)
-	}
-	total := snap.Len()
-	n = min(n, total)
-	rng := rand.New(rand.NewPCG(seed, 0x736e6f77)) // "snow"
-	taken := make([]bool, total)
-	var members, queue []int32
-	// Starts are drawn from a shuffled order, skipping people taken.
-	order := rng.Perm(total)
-	next := 0
-	for len(members) < n {
-		if len(queue) == 0 {
-			for taken[order[next]] {
-				next++
+	return sample(snap, sc, n, seed, ps, "snowball", 0x736e6f77, func(rng *rand.Rand, total, n int) []int32 { // "snow"
+		taken := make([]bool, total)
+		var members, queue []int32
+		// Starts are drawn from a shuffled order, skipping people taken.
+		order := rng.Perm(total)
+		next := 0
+		for len(members) < n {
+			if len(queue) == 0 {
+				for taken[order[next]] {
+					next++
+				}
+				s := int32(order[next])
+				taken[s] = true
+				members = append(members, s)
+				queue = append(queue, s)
+				continue
 			}
-			s := int32(order[next])
-			taken[s] = true
-			members = append(members, s)
-			queue = append(queue, s)
-			continue
-		}
-		v := queue[0]
-		queue = queue[1:]
-		for _, u := range snap.Friends(v) {
-			if len(members) == n {
-				break
-			}
-			if !taken[u] {
-				taken[u] = true
-				members = append(members, u)
-				queue = append(queue, u)
+			v := queue[0]
+			queue = queue[1:]
+			for _, u := range snap.Friends(v) {
+				if len(members) == n {
+					break
+				}
+				if !taken[u] {
+					taken[u] = true
+					members = append(members, u)
+					queue = append(queue, u)
+				}
 			}
 		}
-	}
-	slices.Sort(members)
-	g, err := induced(snap, sc, members, "sample", ps)
-	if err != nil {
-		return nil, err
-	}
-	g.Meta.Sample = &SampleMeta{Method: "snowball", Size: n, Seed: seed, Population: total}
-	return g, nil
+		return members
+	})
 }
 
 // SampleUniform returns n people drawn uniformly at random without
@@ -130,23 +120,33 @@ func Sample(snap *graph.Snapshot, sc contagion.Scores, n int, seed uint64, ps Ps
 // unbiased, but its ties are sparse: each friendship survives with
 // probability about (n/N)².
 func SampleUniform(snap *graph.Snapshot, sc contagion.Scores, n int, seed uint64, ps Pseudonymizer) (*Graph, error) {
+	return sample(snap, sc, n, seed, ps, "uniform", 0x756e6966, func(rng *rand.Rand, total, n int) []int32 { // "unif"
+		perm := rng.Perm(total)[:n]
+		members := make([]int32, n)
+		for i, p := range perm {
+			members[i] = int32(p)
+		}
+		return members
+	})
+}
+
+// sample checks the size n asked for (at least 1; all people if there
+// are fewer), draws the members with the given method from a PCG stream
+// of seed, and returns the graph of the members and the ties among them
+// with its SampleMeta.
+func sample(snap *graph.Snapshot, sc contagion.Scores, n int, seed uint64, ps Pseudonymizer, method string, stream uint64, draw func(rng *rand.Rand, total, n int) []int32) (*Graph, error) {
 	if n < 1 {
 		return nil, graph.Invalid("sample", "must be at least 1, got %d", n)
 	}
 	total := snap.Len()
 	n = min(n, total)
-	rng := rand.New(rand.NewPCG(seed, 0x756e6966)) // "unif"
-	perm := rng.Perm(total)[:n]
-	members := make([]int32, n)
-	for i, p := range perm {
-		members[i] = int32(p)
-	}
+	members := draw(rand.New(rand.NewPCG(seed, stream)), total, n)
 	slices.Sort(members)
 	g, err := induced(snap, sc, members, "sample", ps)
 	if err != nil {
 		return nil, err
 	}
-	g.Meta.Sample = &SampleMeta{Method: "uniform", Size: n, Seed: seed, Population: total}
+	g.Meta.Sample = &SampleMeta{Method: method, Size: n, Seed: seed, Population: total}
 	return g, nil
 }
 

@@ -39,27 +39,30 @@ func WriteJSON(w io.Writer, g *Graph) error {
 		}
 	}
 	put(`,"nodes":[`)
-	for i := range g.Nodes {
-		if i > 0 {
-			put(",")
-		}
-		put("\n")
-		if err := enc(&g.Nodes[i]); err != nil {
-			return err
-		}
+	if err := writeLines(g.Nodes, put, enc); err != nil {
+		return err
 	}
 	put("\n],\"links\":[")
-	for i := range g.Links {
-		if i > 0 {
-			put(",")
-		}
-		put("\n")
-		if err := enc(&g.Links[i]); err != nil {
-			return err
-		}
+	if err := writeLines(g.Links, put, enc); err != nil {
+		return err
 	}
 	put("\n]}\n")
 	return bw.Flush()
+}
+
+// writeLines writes the elements of a JSON array one per line, each
+// preceded by a newline and separated by commas.
+func writeLines[T any](items []T, put func(string), enc func(any) error) error {
+	for i := range items {
+		if i > 0 {
+			put(",")
+		}
+		put("\n")
+		if err := enc(&items[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WriteOption adjusts how a graph is written.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 )
 
 // This file holds what every store does with a Batch before it writes
@@ -291,21 +290,9 @@ func (s IDSet) Has(id ID) bool {
 	return ok
 }
 
-// Index returns the position of id in the set. Dense ids (a range like
-// the seeded 1..N) are found without a search.
+// Index returns the position of id in the set (Position over it).
 func (s IDSet) Index(id ID) (int, bool) {
-	n := len(s)
-	if n == 0 {
-		return 0, false
-	}
-	if off := int64(id) - int64(s[0]); off >= 0 && off < int64(n) && s[off] == id {
-		return int(off), true
-	}
-	if int64(s[n-1])-int64(s[0]) == int64(n-1) {
-		return 0, false // dense: the fast path was exact
-	}
-	i := sort.Search(n, func(i int) bool { return s[i] >= id })
-	return i, i < n && s[i] == id
+	return Position(len(s), id, func(i int) ID { return s[i] })
 }
 
 // sortArcs returns the arcs sorted by (From, To, At). The arcs come in

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"math"
-	"sort"
 )
 
 // CSR is a graph over the vertices 0..n−1 in compressed sparse row form:
@@ -74,18 +73,31 @@ func (s *Snapshot) RecruitsCSR() CSR {
 // Position returns the position of id among n items whose ids, given by
 // idAt, are strictly ascending (Snapshot.IDs, a scoring run's results),
 // and whether it is there. Dense ids (id = first + position, the seeded
-// case) are found without a search; otherwise it is a binary search. It
-// is the one id → position lookup over sorted ids.
+// case) are found, or found missing, without a search; otherwise it is a
+// binary search. It is the one id → position lookup over sorted ids
+// (IDSet.Index, Snapshot.Index).
 func Position(n int, id ID, idAt func(i int) ID) (int, bool) {
 	if n == 0 {
 		return 0, false
 	}
-	if off := int64(id) - int64(idAt(0)); off >= 0 && off < int64(n) && idAt(int(off)) == id {
+	first := idAt(0)
+	if off := int64(id) - int64(first); off >= 0 && off < int64(n) && idAt(int(off)) == id {
 		return int(off), true
 	}
-	i := sort.Search(n, func(i int) bool { return idAt(i) >= id })
-	if i < n && idAt(i) == id {
-		return i, true
+	if int64(idAt(n-1))-int64(first) == int64(n-1) {
+		return 0, false // dense: the test above was exact
+	}
+	lo, hi := 0, n // idAt(lo−1) < id ≤ idAt(hi)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if idAt(h) < id {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	if lo < n && idAt(lo) == id {
+		return lo, true
 	}
 	return 0, false
 }

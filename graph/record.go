@@ -173,24 +173,25 @@ func (r *Record) add(e Event) {
 		r.PurchaseTotal += e.Amount
 		r.PurchaseCount++
 	case EventBillPayment:
-		if d := daysLate(e.Due, e.Paid); d > 0 {
-			r.BillsLate++
-			r.BillDaysLate += d
-		} else {
-			r.BillsOnTime++
-		}
+		tallyPayment(e, &r.BillsOnTime, &r.BillsLate, &r.BillDaysLate)
 	case EventCreditPayment:
-		if d := daysLate(e.Due, e.Paid); d > 0 {
-			r.CreditLate++
-			r.CreditDaysLate += d
-		} else {
-			r.CreditOnTime++
-		}
+		tallyPayment(e, &r.CreditOnTime, &r.CreditLate, &r.CreditDaysLate)
 	case EventDefault:
 		r.Defaults++
 		r.DefaultAmount += e.Amount
 	}
 	if w := e.when(); w.After(r.LastEventAt) {
 		r.LastEventAt = w
+	}
+}
+
+// tallyPayment counts a payment event on time, or late with its days
+// late, in the counters of its kind (bills or credit).
+func tallyPayment(e Event, onTime, late, daysLateSum *int64) {
+	if d := daysLate(e.Due, e.Paid); d > 0 {
+		*late++
+		*daysLateSum += d
+	} else {
+		*onTime++
 	}
 }

@@ -11,6 +11,15 @@
 //	percentiles  Percentiles: mid-rank percentile of PageRank, one radix sort
 //	finalize     Score = clamp(round(350 + 600·((1−c)s + c·pct/100) − penalty)), friends' means
 //
+// The formulas of the model are written once, as functions over arrays
+// in person order (model.go), which ScoreSnapshot, the shock experiments
+// of scoring/contagion and the policy lab of scoring/simulate all call:
+// PillarsIn (pillars with the active recruits), InvStrength,
+// PropagationRow and PropagationRows (rows of the propagation; PropagateCSR and
+// RefinePropagation solve it over a graph.CSR, checking a context),
+// PageRank and Percentiles, FinalValue, RoundScore and ClampScore (the
+// combination) and Policy.FriendPenalty (the friend-default penalty).
+//
 // Explain turns a graph.Result back into points per component (summing to
 // the score), at most four reasons with stable codes, the band and the
 // perks.

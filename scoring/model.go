@@ -60,27 +60,76 @@ func InvStrength(c *graph.CSR, u int32) float64 {
 //
 //	(1−α)·b_u + α·inv_u·Σ_v w_uv·x_v,   or b_u when inv_u = 0 (no friends)
 //
-// with inv = InvStrength of every row. It is the one place the row is
-// written: ScoreSnapshot's iteration, the shock steps of scoring/contagion
-// and the policy lab's re-solves all evaluate it.
+// with inv = InvStrength of every row. ScoreSnapshot's iteration, the shock
+// steps of scoring/contagion (PropagationRows) and the policy lab's
+// re-solves all evaluate it; the formula itself is written once, in
+// propagationRows.
 func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) float64 {
-	iu := inv[u]
-	if iu == 0 {
-		return b[u]
+	var y [1]float64
+	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), nil)
+	return y[0]
+}
+
+// PropagationRows sets y[i] to PropagationRow(rows[i]) for every i, for
+// a step over some of the rows only (a shock's neighbourhood), and
+// returns the largest |y[i] − x[rows[i]]|. y must be as long as rows.
+func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows []int32) float64 {
+	return propagationRows(c, inv, b, x, nil, y[:len(rows)], alpha, 1, 0, rows)
+}
+
+// propagationRows sets y[i], for every i < len(y), to row u of the
+// propagation relaxed toward prev by the weight ω,
+//
+//	prev_u + ω·(PropagationRow(u) − prev_u)   (ω = 1: the row itself; prev unused)
+//
+// except for a person without friends (inv_u = 0), who gets b_u; u is
+// rows[i], or lo+i when rows is nil. It returns the largest |y[i] − x_u|.
+// It is the one place the row of the propagation is written; working on
+// many rows at once keeps the CSR arrays in registers and makes no call
+// per row in Propagate's hot loop, where ω is the Chebyshev weight.
+func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo int, rows []int32) float64 {
+	offsets, targets, weights := c.Offsets, c.Targets, c.Weights
+	beta := 1 - alpha
+	var dmax float64
+	for i := range y {
+		u := lo + i
+		if rows != nil {
+			u = int(rows[i])
+		}
+		v := b[u]
+		if iu := inv[u]; iu != 0 {
+			a, e := offsets[u], offsets[u+1]
+			var acc float64
+			if weights == nil {
+				for _, t := range targets[a:e] {
+					acc += x[t]
+				}
+			} else {
+				acc = weightedSum(targets[a:e], weights[a:e], x)
+			}
+			v = beta*v + alpha*acc*iu
+			if omega != 1 {
+				v = prev[u] + omega*(v-prev[u])
+			}
+		}
+		if d := math.Abs(v - x[u]); d > dmax {
+			dmax = d
+		}
+		y[i] = v
 	}
-	a, e := c.Offsets[u], c.Offsets[u+1]
+	return dmax
+}
+
+// weightedSum returns Σ_j ws[j]·x[ts[j]], the weighted row sum of
+// propagationRows (kept apart so that its loop does not take registers
+// from the unweighted one).
+func weightedSum(ts []int32, ws []float32, x []float64) float64 {
 	var acc float64
-	if c.Weights == nil {
-		for _, t := range c.Targets[a:e] {
-			acc += x[t]
-		}
-	} else {
-		ws := c.Weights[a:e]
-		for j, t := range c.Targets[a:e] {
-			acc += float64(ws[j]) * x[t]
-		}
+	ws = ws[:len(ts)]
+	for j, t := range ts {
+		acc += float64(ws[j]) * x[t]
 	}
-	return (1-alpha)*b[u] + alpha*acc*iu
+	return acc
 }
 
 // PropagateCSR is Propagate over a friendship CSR given as arrays (the

@@ -3,7 +3,6 @@ package scoring
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"sync"
 
@@ -132,27 +131,11 @@ type propStep struct {
 
 // run computes y = PropagationRow (b[u] for a person without friends) and
 // next[u] = prev[u] + ω·(y − prev[u]) for u in [lo,hi), and each block's
-// largest change.
+// largest change, through propagationRows a block at a time.
 func (k *propStep) run(lo, hi int) {
-	csr, inv, b, cur, prev, next := k.csr, k.inv, k.b, k.cur, k.prev, k.next
-	alpha, omega := k.alpha, k.omega
 	for blk := lo; blk < hi; blk += blockSize {
-		var dmax float64
 		end := min(blk+blockSize, hi)
-		for u := blk; u < end; u++ {
-			v := b[u]
-			if inv[u] != 0 {
-				v = PropagationRow(csr, inv, b, cur, alpha, int32(u))
-				if omega != 1 {
-					v = prev[u] + omega*(v-prev[u])
-				}
-			}
-			if d := math.Abs(v - cur[u]); d > dmax {
-				dmax = d
-			}
-			next[u] = v
-		}
-		k.blockMax[blk/blockSize] = dmax
+		k.blockMax[blk/blockSize] = propagationRows(k.csr, k.inv, k.b, k.cur, k.prev, k.next[blk:end], k.alpha, k.omega, blk, nil)
 	}
 }
 
@@ -181,13 +164,10 @@ func RefinePropagation(ctx context.Context, c *graph.CSR, inv, b, s []float64, a
 		var mu sync.Mutex
 		worst := 0.0
 		runRanges(bounds, func(lo, hi int) {
-			local := 0.0
+			// next[u] holds PropagationRow(u), then s_u + r_u.
+			local := propagationRows(c, inv, b, s, nil, next[lo:hi], alpha, 1, lo, nil)
 			for u := lo; u < hi; u++ {
-				r := PropagationRow(c, inv, b, s, alpha, int32(u)) - s[u]
-				next[u] = s[u] + r
-				if a := math.Abs(r); a > local {
-					local = a
-				}
+				next[u] = s[u] + (next[u] - s[u])
 			}
 			mu.Lock()
 			worst = max(worst, local)

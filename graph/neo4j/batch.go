@@ -35,25 +35,19 @@ RETURN collect(p.id), collect(id(p))`
 	// one that learnt the ids, so each row also checks that the node is
 	// still the person ($pa, $pb): a node that is no longer the person
 	// matches nothing and fails the statement's count. coalesce keeps the
-	// planner from turning that check into an index seek.
-	qCreateFriend = `
+	// planner from turning that check into an index seek. qMatchPair
+	// finds row i's two people so; each create statement adds its tie.
+	qMatchPair = `
 UNWIND range(0, size($a) - 1) AS i
 MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
 MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
-CREATE (a)-[:FRIEND]->(b)
+`
+	qCreateFriend = qMatchPair + `CREATE (a)-[:FRIEND]->(b)
 RETURN count(*)`
 	// The same for friendships whose weight is not 1.
-	qCreateWeightedFriend = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
-MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
-CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
+	qCreateWeightedFriend = qMatchPair + `CREATE (a)-[:FRIEND {weight: $w[i]}]->(b)
 RETURN count(*)`
-	qCreateRecruit = `
-UNWIND range(0, size($a) - 1) AS i
-MATCH (a) WHERE id(a) = $a[i] AND a:Person AND coalesce(a.id, -1) = $pa[i]
-MATCH (b) WHERE id(b) = $b[i] AND b:Person AND coalesce(b.id, -1) = $pb[i]
-CREATE (a)-[:RECRUITED]->(b)
+	qCreateRecruit = qMatchPair + `CREATE (a)-[:RECRUITED]->(b)
 RETURN count(*)`
 
 	qUpdateFriend = `

@@ -374,17 +374,7 @@ func Modularity(offsets, targets []int32, weights []float32, labels []int64, gam
 	if gamma == 0 {
 		gamma = 1
 	}
-	lab := make([]int32, len(labels))
-	ids := map[int64]int32{}
-	for i, l := range labels {
-		c, ok := ids[l]
-		if !ok {
-			c = int32(len(ids))
-			ids[l] = c
-		}
-		lab[i] = c
-	}
-	return modularity(offsets, targets, weights, lab, gamma)
+	return modularity(offsets, targets, weights, denseLabels(labels), gamma)
 }
 
 func modularity(offsets, targets []int32, weights []float32, labels []int32, gamma float64) float64 {

@@ -190,14 +190,7 @@ func TestReportFacebook(t *testing.T) {
 	defer f.Close()
 	batch, _, err := seed.ImportBatch(f, nil)
 	require.NoError(t, err)
-	var b graph.SnapshotBuilder
-	for _, p := range batch.People {
-		b.AddPerson(p)
-	}
-	for _, tie := range batch.Ties {
-		b.AddTie(tie)
-	}
-	s, err := b.Build(time.Time{})
+	s, err := graph.SnapshotOf(batch, time.Time{})
 	require.NoError(t, err)
 	pol, _ := scoring.Preset(scoring.PolicyTencent)
 	results, _, err := scoring.ScoreSnapshot(context.Background(), s, pol, scoring.Options{})

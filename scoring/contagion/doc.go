@@ -31,4 +31,18 @@
 // beyond k−1 hops of the people whose b changed, so early steps touch only
 // the neighbourhood of the shock and nobody farther away moves by rounding
 // noise.
+//
+// # The phases of a shock
+//
+// Shock (shock.go) runs in phases, each a function of its own: prepare
+// checks the request (checkRequest), applies the changed records aside
+// (applyChanges), scores the baseline with scoring.ScoreSnapshot unless
+// the request gives one (baseline), computes the new individual values
+// (newBases) and the friend-default penalties before and after the
+// change (penaltiesAfter), and orders the people reachable from a shocked
+// one by hop distance (hopLevels); then the steps above are iterated over
+// that region only, with scoring.PropagationRows (shock.propagate);
+// last, the total at convergence and the changed people are measured.
+// Scores are combined with scoring.FinalValue, so a shock's step 0 scores
+// everyone as a scoring run does.
 package contagion

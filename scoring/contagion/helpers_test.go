@@ -13,7 +13,7 @@ import (
 // The shared snapshot helpers (see package internal/datasets/datagraph)
 // under the names this package's tests use.
 var (
-	// snapshotOf builds a snapshot from a batch through graph.SnapshotBuilder.
+	// snapshotOf builds a snapshot from a batch with graph.SnapshotOf.
 	snapshotOf = datagraph.Snapshot
 	// karateSnapshot is Zachary's karate club read with seed.ImportBatch;
 	// ids are the mtx ids 1..34.

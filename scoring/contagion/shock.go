@@ -461,16 +461,16 @@ func (sh *shock) propagate(ctx context.Context) (ShockResult, []float64, error) 
 	for _, u := range e.region {
 		inv[u] = scoring.InvStrength(&csr, u)
 	}
+	y := make([]float64, len(e.region)) // a step's rows, in region order
 	res.Steps = append(res.Steps, e.step(0, ds, sh.upTo(1)))
 	for it := 1; it <= scoring.PropagationMaxIterations; it++ {
 		if err := ctx.Err(); err != nil {
 			return ShockResult{}, nil, fmt.Errorf("contagion: shock: %w", err)
 		}
-		var dmax float64
-		for _, u := range e.region[:sh.upTo(it-1)] {
-			v := scoring.PropagationRow(&csr, inv, db, ds, pol.Alpha, u)
-			dmax = max(dmax, math.Abs(v-ds[u]))
-			next[u] = v
+		rows := e.region[:sh.upTo(it-1)]
+		dmax := scoring.PropagationRows(&csr, inv, db, ds, y, pol.Alpha, rows)
+		for i, u := range rows {
+			next[u] = y[i]
 		}
 		ds, next = next, ds
 		res.Iterations = it

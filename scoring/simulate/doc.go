@@ -179,6 +179,24 @@
 // value independently of how work is split, so results do not depend on
 // the number of goroutines.
 //
+// # Where the code is
+//
+// model.go holds the Model, its construction (NewModel, SeededNetwork,
+// built with graph.SnapshotOf) and a round (Model.Step); behaviour.go
+// what people do in a round: who is low, the stake, the drop rules with
+// the best-response estimate, new ties and effort; network.go the edits
+// of the private network (adding and removing ties, the CSR rebuilt after
+// a round); rescore.go the re-scoring, where every formula is package
+// scoring's (scoring.PillarsIn, scoring.PageRank, scoring.Percentiles,
+// scoring.FinalValue, the policy's friend-default penalty); propagate.go
+// the incremental propagation, this package's own way to solve
+// scoring's propagation again after a round, row by row with
+// scoring.PropagationRow or by scoring.RefinePropagation's sweeps.
+// metrics.go collects the metrics; sweep.go runs configs and sweeps,
+// whose fields setfield.go sets by their JSON names through reflection;
+// summary.go and output.go reduce and write the results; jobs.go checks
+// and runs a sweep for the API's job manager.
+//
 // # References
 //
 //	[WYVD16] Y. Wei, P. Yildirim, C. Van den Bulte and C. Dellarocas,

@@ -153,26 +153,14 @@ func NewModel(ctx context.Context, cfg Config, net *graph.Snapshot, o Options) (
 }
 
 // SeededNetwork returns the seeded population seed.Generate makes for
-// people and seedVal, as a snapshot.
+// people and seedVal, as a snapshot taken at seed.DefaultNow
+// (graph.SnapshotOf: what a store holding exactly the batch would return).
 func SeededNetwork(people int, seedVal uint64) (*graph.Snapshot, error) {
 	b, err := seed.Generate(seed.Config{People: people, Seed: seedVal})
 	if err != nil {
 		return nil, fmt.Errorf("simulate: seed network: %w", err)
 	}
-	return SnapshotOf(b)
-}
-
-// SnapshotOf builds the snapshot of a batch's consenting people and their
-// ties, as a store would return it after applying the batch.
-func SnapshotOf(b graph.Batch) (*graph.Snapshot, error) {
-	var sb graph.SnapshotBuilder
-	for _, p := range b.People {
-		sb.AddPerson(p)
-	}
-	for _, t := range b.Ties {
-		sb.AddTie(t)
-	}
-	return sb.Build(seed.DefaultNow)
+	return graph.SnapshotOf(b, seed.DefaultNow)
 }
 
 // checkNetwork verifies the snapshot's shape.

@@ -72,7 +72,7 @@ func (m *Model) addHalf(u, v int32) {
 }
 
 // rebuildCSR lays the current friendships out as a CSR, as
-// graph.SnapshotBuilder would.
+// graph.SnapshotOf lays out a snapshot.
 func (m *Model) rebuildCSR() {
 	if cap(m.offsets) < m.n+1 {
 		m.offsets = make([]int32, m.n+1)
