@@ -233,7 +233,7 @@ func (s *Server) authorize(method, ginPath string, h gin.HandlerFunc) gin.Handle
 			return
 		}
 		if ri.purpose == "" && a.purpose.has(ri.role) {
-			s.writeError(c, invalid("purpose", "a "+string(ri.role)+" must declare why it reads: ?purpose= one of "+strings.Join(Purposes, ", ")))
+			s.writeError(c, invalid("purpose", "the "+string(ri.role)+" role must declare why it reads: ?purpose= one of "+strings.Join(Purposes, ", ")))
 			return
 		}
 		if a.check != nil {
