@@ -222,7 +222,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.IntVar(&c.simWorkers, "simulation-workers", 1, "simulations run at once (each uses every core)")
 	fs.StringVar(&c.addr, "addr", envOr("SOCIALSCORE_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SOCIALSCORE_ADDR)")
 	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
-	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "keys with the operator role as name:key,name:key, from the environment (SOCIALSCORE_API_KEYS); deprecated as a flag: a command line shows its secrets to every user of the machine")
+	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "refused: keys never go on a command line, which every user of the machine can read; set SOCIALSCORE_API_KEYS (name:key,name:key, operator role) or use --api-keys-file")
 	fs.StringVar(&c.apiKeysFile, "api-keys-file", os.Getenv("SOCIALSCORE_API_KEYS_FILE"), "file of keys with the operator role, name:key per line (env SOCIALSCORE_API_KEYS_FILE); prefer keys in the store (socialscore keys create)")
 	fs.StringVar(&c.initKeys, "init-keys", os.Getenv("SOCIALSCORE_INIT_KEYS"), "on the first start, make one key per role in the store and write them to this file (mode 0600); later starts reuse them (env SOCIALSCORE_INIT_KEYS)")
 	fs.BoolVar(&c.open, "open", false, "serve /v1 without keys: anyone may do anything. Local development only")
@@ -236,16 +236,16 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	if err != nil {
 		return nil, usageError{err}
 	}
+	var onCommandLine bool
+	c.fs.Visit(func(f *flag.Flag) { onCommandLine = onCommandLine || f.Name == "api-keys" })
+	if onCommandLine {
+		return nil, usageError{errors.New("--api-keys would put secrets on the command line, where any user of the machine can read them: " +
+			"set SOCIALSCORE_API_KEYS, use --api-keys-file, or make keys in the store (socialscore keys create)")}
+	}
 	keys, err := parseAPIKeys(c.apiKeys)
 	if err != nil {
 		return nil, err
 	}
-	c.fs.Visit(func(f *flag.Flag) {
-		if f.Name == "api-keys" {
-			fmt.Fprintln(stderr, "socialscore: warning: --api-keys puts secrets on the command line, where any user of the machine can read them; "+
-				"use SOCIALSCORE_API_KEYS, --api-keys-file or keys in the store (socialscore keys create). The flag will be removed.")
-		}
-	})
 	if c.apiKeysFile != "" {
 		data, err := os.ReadFile(c.apiKeysFile)
 		if err != nil {

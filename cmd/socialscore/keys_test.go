@@ -110,7 +110,7 @@ func TestKeysCommands(t *testing.T) {
 }
 
 // TestAPIKeysFileAndFlag: keys come from a file or the environment; the
-// --api-keys flag still works but warns that it shows secrets.
+// --api-keys flag, which would show them on the command line, is refused.
 func TestAPIKeysFileAndFlag(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "keys")
@@ -127,11 +127,18 @@ func TestAPIKeysFileAndFlag(t *testing.T) {
 	fs, common = newFlagSet("serve", io.Discard)
 	cfg = serveFlags(fs)
 	require.NoError(t, parse(fs, []string{"--api-keys", "ops:0123456789abcdef0123"}))
-	stderr.Reset()
+	_, err = cfg.newMain(common, &stderr)
+	require.Error(t, err, "a key on the command line is refused")
+	assert.Contains(t, err.Error(), "would put secrets on the command line")
+
+	// The same keys from the environment are taken.
+	t.Setenv("SOCIALSCORE_API_KEYS", "ops:0123456789abcdef0123")
+	fs, common = newFlagSet("serve", io.Discard)
+	cfg = serveFlags(fs)
+	require.NoError(t, parse(fs, []string{"--store", "embedded://" + filepath.Join(dir, "s.db")}))
 	m, err = cfg.newMain(common, &stderr)
 	require.NoError(t, err)
-	assert.Len(t, m.APIKeys, 1)
-	assert.Contains(t, stderr.String(), "--api-keys puts secrets on the command line")
+	assert.Equal(t, map[string]string{"0123456789abcdef0123": "ops"}, m.APIKeys)
 }
 
 func httpRequest(t *testing.T, m *Main, path, key string) *http.Request {
