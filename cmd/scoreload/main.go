@@ -42,14 +42,19 @@ func main() {
 	conns := flag.Int("conns", 16, "keep-alive connections (an app's pool; each carries one request at a time)")
 	warmup := flag.Duration("warmup", 2*time.Second, "time at the rate before measuring")
 	pid := flag.Int("pid", 0, "server process id: report its CPU time per request (Linux)")
+	purpose := flag.String("purpose", "", "declared purpose sent as ?purpose= (an app key must declare one: credit_decision, rental_deposit, account_opening, fraud_check)")
 	flag.Parse()
-	if err := run(*target, *key, *people, *rate, *conns, *duration, *warmup, *pid); err != nil {
+	scorePath := "/score"
+	if *purpose != "" {
+		scorePath += "?purpose=" + url.QueryEscape(*purpose)
+	}
+	if err := run(*target, *key, scorePath, *people, *rate, *conns, *duration, *warmup, *pid); err != nil {
 		fmt.Fprintln(os.Stderr, "scoreload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, key string, people, rate, conns int, duration, warmup time.Duration, pid int) error {
+func run(target, key, scorePath string, people, rate, conns int, duration, warmup time.Duration, pid int) error {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "http" {
 		return fmt.Errorf("-url: want http://host:port, got %q", target)
@@ -109,7 +114,8 @@ func run(target, key string, people, rate, conns int, duration, warmup time.Dura
 				id := (k*7919)%people + 1
 				req = append(req[:0], "GET /v1/people/"...)
 				req = strconv.AppendInt(req, int64(id), 10)
-				req = append(req, "/score HTTP/1.1\r\nHost: "...)
+				req = append(req, scorePath...)
+				req = append(req, " HTTP/1.1\r\nHost: "...)
 				req = append(req, host...)
 				req = append(req, "\r\nAuthorization: Bearer "...)
 				req = append(req, key...)
