@@ -51,6 +51,11 @@ type Policy struct {
 	FriendDefaultCap     float64 `json:"friend_default_cap,omitempty" yaml:"friend_default_cap,omitempty"`
 	Perks                []Perk  `json:"perks" yaml:"perks"`
 	Bands                []Band  `json:"bands" yaml:"bands"`
+	// AdviseOnTies lets advice (scoring/live) suggest adding or dropping
+	// friends. false (the default): advice names only actions on one's own
+	// record, so that it never pushes people to drop friends (Wei et al.
+	// 2016).
+	AdviseOnTies bool `json:"advise_on_ties,omitempty" yaml:"advise_on_ties,omitempty"`
 }
 
 // Component is the points one part of the score contributes.
