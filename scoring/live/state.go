@@ -34,7 +34,9 @@ type state struct {
 	gather    []float64
 	queue     []int32
 	touchedPR []int32
-	pushes    int64 // residual pushes done (statistics)
+	pushes    int64 // people taken off the queue (statistics)
+	pushesS   int64 // propagation pushes
+	pushesY   int64 // PageRank pushes
 }
 
 // overlay returns a state over st whose writes never reach st.
@@ -156,6 +158,7 @@ func (st *state) settle() {
 		deg := len(fr.t)
 		// Propagation: s_u += r_u; each friend w gets α·W_wu·r_u.
 		if r := st.rs.get(u); math.Abs(r) > st.epsS {
+			st.pushesS++
 			st.s.set(u, st.s.get(u)+r)
 			st.rs.set(u, 0)
 			if st.inv.get(u) != 0 {
@@ -178,6 +181,7 @@ func (st *state) settle() {
 			} else {
 				st.y.set(u, st.y.get(u)+r)
 			}
+			st.pushesY++
 			st.sumY += r
 			st.ry.set(u, 0)
 			st.touchedPR = append(st.touchedPR, u)
