@@ -129,6 +129,10 @@ type Config struct {
 	// reads share (about 60 bytes per person of the current view, filled
 	// in as people are read): every read then explains the score afresh.
 	NoExplanationCache bool
+	// Live serves scores from the live view (scoring/live; api/live.go):
+	// every acknowledged write moves the affected scores at once, and
+	// what-if and advice answer.
+	Live bool
 
 	// SimulationWorkers is how many simulation jobs run at once (each
 	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
@@ -235,6 +239,7 @@ type Server struct {
 	jobs    *jobs.Manager
 
 	snaps     *snapCache // the network the research routes work on
+	live      liveView   // Config.Live
 	exportKey []byte     // pseudonymisation key of exports
 	web       *webSite   // the researchers' page
 
@@ -423,6 +428,8 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodDelete, "/people/:id", false, s.deletePerson)
 	s.handle(v1, http.MethodPost, "/people/:id/events", false, s.postEvents)
 	s.handle(v1, http.MethodGet, "/people/:id/score", true, s.getScore)
+	s.handle(v1, http.MethodPost, "/people/:id/what-if", false, s.postWhatIf)
+	s.handle(v1, http.MethodGet, "/people/:id/advice", false, s.getAdvice)
 	s.handle(v1, http.MethodPost, "/scores/batch", true, s.batchScores)
 	s.handle(v1, http.MethodPut, "/friendships/:a/:b", false, s.putFriendship)
 	s.handle(v1, http.MethodDelete, "/friendships/:a/:b", false, s.deleteFriendship)

@@ -24,13 +24,21 @@ const (
 	DefaultPageRankTol = 1e-5
 )
 
+// pageRankTolPeople: below this many people the PageRank bound shrinks
+// in proportion (PageRankTol·n/100,000, at least a millionth of it): one
+// rank crossing moves a percentile by 100/n points, so a small network
+// needs ranks, and the ties of people in symmetric positions, exact where
+// a large one does not; and a small network is cheap to push to that.
+const pageRankTolPeople = 100_000
+
 // Options tunes an Engine; the zero value gives the defaults.
 type Options struct {
 	// Run names the full run the live view starts from (AsOf).
 	Run string
 	// PropagationTol: 0 means DefaultPropagationTol.
 	PropagationTol float64
-	// PageRankTol: 0 means DefaultPageRankTol.
+	// PageRankTol: 0 means DefaultPageRankTol (for networks of 100,000
+	// people or more; smaller ones get a proportionally smaller bound).
 	PageRankTol float64
 }
 
@@ -50,8 +58,9 @@ const (
 	// (Profile, if not nil).
 	RecordSet Kind = "record_set"
 	// PersonAdded puts A in the network (a consenting person created, or
-	// consent given): Record and Profile (zero if nil), Friends (ties to
-	// people present; From or To is A), Recruiter (0: none) and Recruits.
+	// consent given): Record and Profile (zero if nil), Friends (From or
+	// To is A; ties to people not in the network are left out, as a
+	// snapshot leaves them out), Recruiter (0: none) and Recruits.
 	PersonAdded Kind = "person_added"
 	// PersonRemoved takes A out of the network (erased, or consent
 	// withdrawn) with all A's ties.
@@ -167,7 +176,7 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 	inq := make([]bool, n)
 	st := &state{
 		pol: p, alpha: p.Alpha, d: scoring.DefaultDamping,
-		epsS: o.PropagationTol, epsP: o.PageRankTol,
+		epsS: o.PropagationTol, epsP: o.PageRankTol * min(1, max(float64(n)/pageRankTolPeople, 1e-6)),
 		present:   layered[bool]{base: &present},
 		rec:       layered[graph.Record]{base: &recs},
 		prof:      layered[graph.Profile]{base: &profs},
@@ -429,7 +438,7 @@ func (e *Engine) addPerson(c Change) error {
 		}
 		q, err := e.present(st, other, fmt.Sprintf("friends/%d", k))
 		if err != nil {
-			return err
+			continue // not in the network: absent from it, as in a snapshot
 		}
 		w := t.Weight
 		if w == 0 {
@@ -443,11 +452,9 @@ func (e *Engine) addPerson(c Change) error {
 	}
 	recruiter := int32(-1)
 	if c.Recruiter != 0 {
-		q, ok := e.pos(c.Recruiter)
-		if !ok {
-			return &graph.ValidationError{Field: "recruiter", Reason: fmt.Sprintf("person %d is unknown", c.Recruiter), Kind: graph.ErrNotFound}
+		if q, ok := e.pos(c.Recruiter); ok {
+			recruiter = q
 		}
-		recruiter = q
 	}
 	if !known {
 		p = int32(len(e.ids))
