@@ -353,7 +353,7 @@ func (s *Server) postEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	s.livePerson(ctx, p, false) // api/live.go
+	s.livePerson(ctx, p, false)
 	if !p.Consent { // withdrawn meanwhile
 		s.writeError(c, errNoPerson("id", id))
 		return
