@@ -213,6 +213,7 @@ func randomKey() string {
 type serveConfig struct {
 	addr, policy, apiKeys, auditLog string
 	pprofAddr                       string
+	live                            bool
 	// privacy: --real-ids lets exports carry real ids; --key-file (or
 	// SOCIALSCORE_EXPORT_KEY) is the pseudonymisation key, shared with the
 	// export command so pseudonyms match.
@@ -228,6 +229,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
 	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "app API keys as app:key,app:key (env SOCIALSCORE_API_KEYS); empty: reads are attributed to 'anonymous'")
 	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
+	fs.BoolVar(&c.live, "live", false, "serve live scores: every acknowledged write moves the affected scores at once; enables what-if and advice")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
 	return c
 }
@@ -265,6 +267,7 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		APIKeys:           keys,
 		AuditPath:         audit,
 		PprofAddr:         c.pprofAddr,
+		Live:              c.live,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		ShowsReady:        true,
 	}, nil
