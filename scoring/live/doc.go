@@ -64,7 +64,7 @@
 //	|y*_v − y_v| ≤ PageRankTol·max(1, deg v)/(1−d)
 //
 // (6.7e-5·deg v at d = 0.85; y averages about 1 per person). Below
-// 100,000 people the bound is PageRankTol·n/100,000: a rank crossing
+// 10,000 people the bound is PageRankTol·(n/10,000)²: a rank crossing
 // moves a percentile by 100/n points, so small networks need exact ranks
 // (and the exact ties of people in symmetric positions, which a full run
 // gives them) and are cheap to push that far. The

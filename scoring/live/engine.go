@@ -24,12 +24,12 @@ const (
 	DefaultPageRankTol = 1e-5
 )
 
-// pageRankTolPeople: below this many people the PageRank bound shrinks
-// in proportion (PageRankTol·n/100,000, at least a millionth of it): one
-// rank crossing moves a percentile by 100/n points, so a small network
-// needs ranks, and the ties of people in symmetric positions, exact where
-// a large one does not; and a small network is cheap to push to that.
-const pageRankTolPeople = 100_000
+// pageRankTolPeople: below this many people the PageRank bound shrinks,
+// to PageRankTol·(n/10,000)²: one rank crossing moves a percentile by
+// 100/n points, so a small network needs ranks, and the ties of people in
+// symmetric positions, exact where a large one does not; and a small
+// network is cheap to push that far.
+const pageRankTolPeople = 10_000
 
 // Options tunes an Engine; the zero value gives the defaults.
 type Options struct {
@@ -37,8 +37,8 @@ type Options struct {
 	Run string
 	// PropagationTol: 0 means DefaultPropagationTol.
 	PropagationTol float64
-	// PageRankTol: 0 means DefaultPageRankTol (for networks of 100,000
-	// people or more; smaller ones get a proportionally smaller bound).
+	// PageRankTol: 0 means DefaultPageRankTol (for networks of 10,000
+	// people or more; smaller ones get a smaller bound, pageRankTolPeople).
 	PageRankTol float64
 }
 
@@ -176,7 +176,7 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 	inq := make([]bool, n)
 	st := &state{
 		pol: p, alpha: p.Alpha, d: scoring.DefaultDamping,
-		epsS: o.PropagationTol, epsP: o.PageRankTol * min(1, max(float64(n)/pageRankTolPeople, 1e-6)),
+		epsS: o.PropagationTol, epsP: o.PageRankTol * min(1, math.Pow(float64(n)/pageRankTolPeople, 2)),
 		present:   layered[bool]{base: &present},
 		rec:       layered[graph.Record]{base: &recs},
 		prof:      layered[graph.Profile]{base: &profs},
