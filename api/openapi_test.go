@@ -44,7 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(served)
 	assert.Equal(t, served, documented)
-	assert.Len(t, served, 43)
+	assert.Len(t, served, 45)
 
 	w := e.do(request{method: http.MethodGet, path: "/openapi.json", header: map[string]string{"Authorization": ""}})
 	require.Equal(t, http.StatusOK, w.Code)

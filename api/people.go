@@ -167,6 +167,7 @@ func (s *Server) putPerson(c *gin.Context) {
 		s.writeError(c, fmt.Errorf("read back person %d: %w", id, err))
 		return
 	}
+	s.livePerson(ctx, stored, false) // api/live.go
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -218,6 +219,7 @@ func (s *Server) deletePerson(c *gin.Context) {
 		return
 	}
 	s.runner.Forget(id)
+	s.livePerson(c.Request.Context(), graph.Person{ID: id}, true) // api/live.go
 	c.Status(http.StatusNoContent)
 }
 
@@ -354,6 +356,7 @@ func (s *Server) postEvents(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.livePerson(ctx, p, false)
 	if !p.Consent { // withdrawn meanwhile
 		s.writeError(c, errNoPerson("id", id))
 		return

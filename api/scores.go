@@ -235,6 +235,9 @@ func (s *Server) getScore(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if s.getLiveScore(c, id) { // api/live.go
+		return
+	}
 	res, idx, view, ok := s.runner.LookupIndex(id)
 	if !ok {
 		s.writeError(c, errNoScore("id", id))

@@ -153,6 +153,10 @@ type Config struct {
 	// reads share (about 60 bytes per person of the current view, filled
 	// in as people are read): every read then explains the score afresh.
 	NoExplanationCache bool
+	// Live serves scores from the live view (scoring/live; api/live.go):
+	// every acknowledged write moves the affected scores at once, and
+	// what-if and advice answer.
+	Live bool
 
 	// SimulationWorkers is how many simulation jobs run at once (each
 	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
@@ -279,6 +283,7 @@ type Server struct {
 	disputes openDisputes // open disputes per person, for score reads
 
 	snaps     *snapCache // the network the research routes work on
+	live      liveView   // Config.Live
 	exportKey []byte     // pseudonymisation key of exports
 	web       *webSite   // the researchers' page
 
@@ -485,6 +490,8 @@ func (s *Server) routes() {
 	s.handle(v1, http.MethodGet, "/people/:id/score/history", false, s.getScoreHistory)
 	s.handle(v1, http.MethodGet, "/people/:id/score/changes", false, s.getScoreChanges)
 	s.handle(v1, http.MethodGet, "/people/:id/score/friends", false, s.getScoreFriends) // person and operators only (roles issue)
+	s.handle(v1, http.MethodPost, "/people/:id/what-if", false, s.postWhatIf)
+	s.handle(v1, http.MethodGet, "/people/:id/advice", false, s.getAdvice)
 	s.handle(v1, http.MethodPost, "/scores/batch", true, s.batchScores)
 	s.handle(v1, http.MethodPut, "/friendships/:a/:b", false, s.putFriendship)
 	s.handle(v1, http.MethodDelete, "/friendships/:a/:b", false, s.deleteFriendship)

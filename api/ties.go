@@ -132,6 +132,7 @@ func (s *Server) putFriendship(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.liveTie(c.Request.Context(), t.From, t.To, t.Weight, false) // api/live.go
 	writeJSON(c, createdOrOK(created), FriendshipResponse{A: t.From, B: t.To, Weight: t.Weight})
 }
 
@@ -169,6 +170,7 @@ func (s *Server) putRecruitment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.liveInvalidate() // api/live.go
 	writeJSON(c, createdOrOK(created), RecruitmentResponse{Recruiter: rr, Recruit: rc})
 }
 
@@ -193,6 +195,7 @@ func (s *Server) deleteTie(c *gin.Context, kind graph.TieKind, a, b graph.ID, mi
 		s.writeError(c, err)
 		return
 	}
+	s.liveTieDeleted(c.Request.Context(), kind, a, b) // api/live.go
 	c.Status(http.StatusNoContent)
 }
 

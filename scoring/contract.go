@@ -64,6 +64,12 @@ type Policy struct {
 	// DisputedExclude ("exclude", the default; empty means it too) or
 	// DisputedInclude ("include"). See RecordsUnder.
 	DisputedEvents string `json:"disputed_events,omitempty" yaml:"disputed_events,omitempty"`
+
+	// AdviseOnTies lets advice (scoring/live) suggest adding or dropping
+	// friends. false (the default): advice names only actions on one's own
+	// record, so that it never pushes people to drop friends (Wei et al.
+	// 2016).
+	AdviseOnTies bool `json:"advise_on_ties,omitempty" yaml:"advise_on_ties,omitempty"`
 }
 
 // Component is the points one part of the score contributes.

@@ -65,6 +65,9 @@ func InvStrength(c *graph.CSR, u int32) float64 {
 // re-solves all evaluate it; the formula itself is written once, in
 // propagationRows.
 func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) float64 {
+	if inv[u] == 0 {
+		return b[u] // no friends; x may then hold nothing at all (scoring/live's one-row CSR)
+	}
 	var y [1]float64
 	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), nil)
 	return y[0]

@@ -56,7 +56,7 @@ func Percentiles(values []float64) []float64 {
 		for hi < n && keys[hi] == keys[lo] {
 			hi++
 		}
-		p := 100 * (float64(lo) + 0.5*float64(hi-lo)) / float64(n)
+		p := MidRankPercentile(lo, hi-lo, n)
 		for _, j := range idx[lo:hi] {
 			out[j] = p
 		}

@@ -49,6 +49,8 @@ type Main struct {
 	// PprofAddr, when set, is where Serve also serves Go's profiles
 	// (net/http/pprof), on a listener of its own: never on the API's.
 	PprofAddr string
+	// Live serves live scores (api.Config.Live).
+	Live bool
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -118,6 +120,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ExportRealIDs:     m.ExportRealIDs,
 		SimulationQueue:   m.SimulationQueue,
 		SimulationWorkers: m.SimulationWorkers,
+		Live:              m.Live,
 	})
 	if err != nil {
 		auditor.Close()

@@ -209,6 +209,7 @@ type serveConfig struct {
 	apiKeysFile, initKeys           string
 	open                            bool
 	fs                              *flag.FlagSet
+	live                            bool
 	// privacy: --real-ids lets exports carry real ids; --key-file (or
 	// SOCIALSCORE_EXPORT_KEY) is the pseudonymisation key, shared with the
 	// export command so pseudonyms match.
@@ -227,6 +228,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.initKeys, "init-keys", os.Getenv("SOCIALSCORE_INIT_KEYS"), "on the first start, make one key per role in the store and write them to this file (mode 0600); later starts reuse them (env SOCIALSCORE_INIT_KEYS)")
 	fs.BoolVar(&c.open, "open", false, "serve /v1 without keys: anyone may do anything. Local development only")
 	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
+	fs.BoolVar(&c.live, "live", false, "serve live scores: every acknowledged write moves the affected scores at once; enables what-if and advice")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
 	return c
 }
@@ -291,6 +293,7 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		InitKeysFile:      c.initKeys,
 		AuditPath:         audit,
 		PprofAddr:         c.pprofAddr,
+		Live:              c.live,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		ShowsReady:        true,
 	}, nil
