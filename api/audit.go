@@ -155,11 +155,8 @@ func newFileAuditor(f *os.File, syncEvery time.Duration) *FileAuditor {
 func (a *FileAuditor) Audit(recs ...AuditRecord) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch {
-	case a.closed:
-		return fmt.Errorf("%w: closed", ErrAuditUnavailable)
-	case a.syncErr != nil:
-		return fmt.Errorf("%w: sync: %v", ErrAuditUnavailable, a.syncErr)
+	if err := a.unavailable(); err != nil {
+		return err
 	}
 	if a.torn {
 		// Cut off whatever a failed write left, so the file ends with a
@@ -195,6 +192,12 @@ func (a *FileAuditor) Audit(recs ...AuditRecord) error {
 func (a *FileAuditor) Flush() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.unavailable()
+}
+
+// unavailable reports, with a.mu held, why the log takes no records: it
+// is closed or its last sync failed; nil when it is working.
+func (a *FileAuditor) unavailable() error {
 	switch {
 	case a.closed:
 		return fmt.Errorf("%w: closed", ErrAuditUnavailable)

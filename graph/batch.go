@@ -292,7 +292,7 @@ func (s IDSet) Has(id ID) bool {
 
 // Index returns the position of id in the set (Position over it).
 func (s IDSet) Index(id ID) (int, bool) {
-	return Position(len(s), id, func(i int) ID { return s[i] })
+	return Position(s, id)
 }
 
 // sortArcs returns the arcs sorted by (From, To, At). The arcs come in

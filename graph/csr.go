@@ -70,33 +70,34 @@ func (s *Snapshot) RecruitsCSR() CSR {
 	return CSR{Offsets: s.RecruitOffsets, Targets: s.RecruitTargets}
 }
 
-// Position returns the position of id among n items whose ids, given by
-// idAt, are strictly ascending (Snapshot.IDs, a scoring run's results),
-// and whether it is there. Dense ids (id = first + position, the seeded
-// case) are found, or found missing, without a search; otherwise it is a
-// binary search. It is the one id → position lookup over sorted ids
-// (IDSet.Index, Snapshot.Index).
-func Position(n int, id ID, idAt func(i int) ID) (int, bool) {
+// Position returns the position of id in ids, which are strictly
+// ascending (Snapshot.IDs, an IDSet, a scoring run's result ids), and
+// whether it is there. Dense ids (id = first + position, the seeded case)
+// are found, or found missing, without a search; otherwise it is a binary
+// search. It is the one id → position lookup over sorted ids
+// (IDSet.Index, Snapshot.Index, scoring's View.Index).
+func Position(ids []ID, id ID) (int, bool) {
+	n := len(ids)
 	if n == 0 {
 		return 0, false
 	}
-	first := idAt(0)
-	if off := int64(id) - int64(first); off >= 0 && off < int64(n) && idAt(int(off)) == id {
+	first := ids[0]
+	if off := uint64(int64(id) - int64(first)); off < uint64(n) && ids[off] == id {
 		return int(off), true
 	}
-	if int64(idAt(n-1))-int64(first) == int64(n-1) {
+	if int64(ids[n-1])-int64(first) == int64(n-1) {
 		return 0, false // dense: the test above was exact
 	}
-	lo, hi := 0, n // idAt(lo−1) < id ≤ idAt(hi)
+	lo, hi := 0, n // ids[lo−1] < id ≤ ids[hi]
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if idAt(h) < id {
+		if ids[h] < id {
 			lo = h + 1
 		} else {
 			hi = h
 		}
 	}
-	if lo < n && idAt(lo) == id {
+	if lo < n && ids[lo] == id {
 		return lo, true
 	}
 	return 0, false

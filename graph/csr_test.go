@@ -46,14 +46,13 @@ func TestPosition(t *testing.T) {
 		"sparse": {2, 3, 10, 40, 41},
 		"empty":  nil,
 	} {
-		at := func(i int) graph.ID { return ids[i] }
 		for i, id := range ids {
-			k, ok := graph.Position(len(ids), id, at)
+			k, ok := graph.Position(ids, id)
 			assert.True(t, ok, "%s: %d", name, id)
 			assert.Equal(t, i, k, "%s: %d", name, id)
 		}
 		for _, id := range []graph.ID{1, 4, 9, 11, 39, 42, 100} {
-			_, ok := graph.Position(len(ids), id, at)
+			_, ok := graph.Position(ids, id)
 			assert.False(t, ok, "%s: %d is absent", name, id)
 		}
 	}

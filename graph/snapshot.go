@@ -60,7 +60,7 @@ func (s *Snapshot) Weight(k int32) float64 {
 
 // Index returns the index of the person with the id (see Position).
 func (s *Snapshot) Index(id ID) (int32, bool) {
-	i, ok := Position(len(s.IDs), id, func(i int) ID { return s.IDs[i] })
+	i, ok := Position(s.IDs, id)
 	return int32(i), ok
 }
 

@@ -27,31 +27,13 @@ func friendTerm(alpha, w, inv, sj, bi float64) float64 {
 	return alpha * w * inv * (sj - bi)
 }
 
-// rowInverse returns 1/Σ_x w_ix over the friends of i (position), or 0
-// when they weigh nothing.
-func rowInverse(offsets []int32, weights []float32, i int32) float64 {
-	a, e := offsets[i], offsets[i+1]
-	var sum float64
-	if weights == nil {
-		sum = float64(e - a)
-	} else {
-		for _, w := range weights[a:e] {
-			sum += float64(w)
-		}
-	}
-	if sum > 0 {
-		return 1 / sum
-	}
-	return 0
-}
-
 // networkShare is NetworkShareOf on CSR arrays, with b and s by position.
 // It sums w_ij·(s_j − b_i) by sign and multiplies by α/Σ_x w_ix once:
 // friendTerm factored, so that a run (which calls it for everyone) pays
 // one pass over the ties and no more.
 func networkShare(offsets, targets []int32, weights []float32, b, s []float64, alpha float64, i int32) graph.NetworkShare {
 	sh := graph.NetworkShare{Known: true}
-	inv := rowInverse(offsets, weights, i)
+	inv := InvStrength(&graph.CSR{Offsets: offsets, Weights: weights}, i)
 	if inv == 0 || alpha == 0 {
 		return sh
 	}
@@ -116,7 +98,7 @@ func FriendShares(snap *graph.Snapshot, results []graph.Result, alpha float64, i
 		return nil, graph.Invalid("i", "position %d out of range", i)
 	}
 	out := []FriendShare{}
-	inv := rowInverse(snap.Offsets, snap.Weights, i)
+	inv := InvStrength(&graph.CSR{Offsets: snap.Offsets, Weights: snap.Weights}, i)
 	if inv == 0 {
 		return out, nil
 	}

@@ -87,45 +87,98 @@ func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows [
 //
 // except for a person without friends (inv_u = 0), who gets b_u; u is
 // rows[i], or lo+i when rows is nil. It returns the largest |y[i] − x_u|.
-// It is the one place the row of the propagation is written; working on
-// many rows at once keeps the CSR arrays in registers and makes no call
-// per row in Propagate's hot loop, where ω is the Chebyshev weight.
+// It is the one place the row of the propagation is written: rowValue,
+// relaxed and the row sums unitSum and weightedSum hold the formula, and
+// the loops below only pick the rows. There is one loop per case
+// (weighted or not; listed rows with ω = 1, or a range with ω) so that
+// each keeps its arrays in registers and makes no call per row: Propagate's
+// hot loop (a range, ω the Chebyshev weight) and a shock's steps (listed
+// rows) run as fast as when each had its own copy of the formula.
 func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo int, rows []int32) float64 {
 	offsets, targets, weights := c.Offsets, c.Targets, c.Weights
-	beta := 1 - alpha
 	var dmax float64
-	for i := range y {
-		u := lo + i
-		if rows != nil {
-			u = int(rows[i])
-		}
-		v := b[u]
-		if iu := inv[u]; iu != 0 {
-			a, e := offsets[u], offsets[u+1]
-			var acc float64
-			if weights == nil {
-				for _, t := range targets[a:e] {
-					acc += x[t]
-				}
-			} else {
-				acc = weightedSum(targets[a:e], weights[a:e], x)
+	switch {
+	case rows != nil && weights == nil: // ω = 1 (PropagationRows, PropagationRow)
+		rows = rows[:len(y)]
+		for i, r := range rows {
+			u := int(r)
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				v = rowValue(v, iu, unitSum(targets[offsets[u]:offsets[u+1]], x), alpha)
 			}
-			v = beta*v + alpha*acc*iu
-			if omega != 1 {
-				v = prev[u] + omega*(v-prev[u])
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = v
+		}
+	case rows != nil: // weighted, ω = 1
+		rows = rows[:len(y)]
+		for i, r := range rows {
+			u := int(r)
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				a, e := offsets[u], offsets[u+1]
+				v = rowValue(v, iu, weightedSum(targets[a:e], weights[a:e], x), alpha)
 			}
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = v
 		}
-		if d := math.Abs(v - x[u]); d > dmax {
-			dmax = d
+	case weights == nil: // rows lo, lo+1, …
+		for i := range y {
+			u := lo + i
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				v = relaxed(prev, u, rowValue(v, iu, unitSum(targets[offsets[u]:offsets[u+1]], x), alpha), omega)
+			}
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = v
 		}
-		y[i] = v
+	default: // weighted, rows lo, lo+1, …
+		for i := range y {
+			u := lo + i
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				a, e := offsets[u], offsets[u+1]
+				v = relaxed(prev, u, rowValue(v, iu, weightedSum(targets[a:e], weights[a:e], x), alpha), omega)
+			}
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = v
+		}
 	}
 	return dmax
 }
 
-// weightedSum returns Σ_j ws[j]·x[ts[j]], the weighted row sum of
-// propagationRows (kept apart so that its loop does not take registers
-// from the unweighted one).
+// rowValue is the row of the propagation given its sum acc = Σ_v w_uv·x_v
+// and inv_u = 1/Σ_v w_uv: (1−α)·b_u + α·acc·inv_u.
+func rowValue(bu, iu, acc, alpha float64) float64 {
+	return (1-alpha)*bu + alpha*acc*iu
+}
+
+// relaxed returns v relaxed toward prev[u] by the weight ω: prev_u +
+// ω·(v − prev_u), or v itself when ω = 1 (prev unused).
+func relaxed(prev []float64, u int, v, omega float64) float64 {
+	if omega != 1 {
+		v = prev[u] + omega*(v-prev[u])
+	}
+	return v
+}
+
+// maxChange returns the larger of dmax and |v − xu|.
+func maxChange(dmax, v, xu float64) float64 {
+	if d := math.Abs(v - xu); d > dmax {
+		return d
+	}
+	return dmax
+}
+
+// unitSum returns Σ_j x[ts[j]], the unweighted row sum.
+func unitSum(ts []int32, x []float64) float64 {
+	var acc float64
+	for _, t := range ts {
+		acc += x[t]
+	}
+	return acc
+}
+
+// weightedSum returns Σ_j ws[j]·x[ts[j]], the weighted row sum.
 func weightedSum(ts []int32, ws []float32, x []float64) float64 {
 	var acc float64
 	ws = ws[:len(ts)]

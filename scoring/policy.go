@@ -209,13 +209,9 @@ func (p Policy) Validate() error {
 	seen := map[string]bool{}
 	for i, b := range p.Bands {
 		f := fmt.Sprintf("bands/%d", i)
-		if strings.TrimSpace(b.Name) == "" {
-			return graph.Invalid(f+"/name", "must not be empty")
+		if err := checkName(seen, b.Name, f+"/name"); err != nil {
+			return err
 		}
-		if seen[b.Name] {
-			return graph.Invalid(f+"/name", "%q is used twice", b.Name)
-		}
-		seen[b.Name] = true
 		switch {
 		case i == 0 && b.Min != MinScore:
 			return graph.Invalid(f+"/min", "the first band must start at %d, got %d", MinScore, b.Min)
@@ -228,13 +224,9 @@ func (p Policy) Validate() error {
 	clear(seen)
 	for i, k := range p.Perks {
 		f := fmt.Sprintf("perks/%d", i)
-		if strings.TrimSpace(k.Name) == "" {
-			return graph.Invalid(f+"/name", "must not be empty")
+		if err := checkName(seen, k.Name, f+"/name"); err != nil {
+			return err
 		}
-		if seen[k.Name] {
-			return graph.Invalid(f+"/name", "%q is used twice", k.Name)
-		}
-		seen[k.Name] = true
 		if k.MinScore < MinScore || k.MinScore > MaxScore {
 			return graph.Invalid(f+"/min_score", "must be in [%d,%d], got %d", MinScore, MaxScore, k.MinScore)
 		}
@@ -242,6 +234,19 @@ func (p Policy) Validate() error {
 			return graph.Invalid(f+"/min_friend_mean", "must be 0 (no gate) or in [%d,%d], got %d", MinScore, MaxScore, k.MinFriendMean)
 		}
 	}
+	return nil
+}
+
+// checkName checks the name of a band or perk at field f: not blank and
+// not among the names seen before, to which it is then added.
+func checkName(seen map[string]bool, name, f string) error {
+	if strings.TrimSpace(name) == "" {
+		return graph.Invalid(f, "must not be empty")
+	}
+	if seen[name] {
+		return graph.Invalid(f, "%q is used twice", name)
+	}
+	seen[name] = true
 	return nil
 }
 

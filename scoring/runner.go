@@ -55,6 +55,7 @@ type View struct {
 	Run     graph.Run
 	Policy  Policy
 	results []graph.Result // ascending id
+	ids     []graph.ID     // the results' ids, for graph.Position
 }
 
 // Len returns the number of people scored.
@@ -76,8 +77,7 @@ func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
 // dense (0..Len()-1), so callers can keep per-person data of a view in a
 // slice.
 func (v *View) Index(id graph.ID) (int, bool) {
-	rs := v.results
-	return graph.Position(len(rs), id, func(i int) graph.ID { return rs[i].ID })
+	return graph.Position(v.ids, id)
 }
 
 // NewView builds a view from a run's results (sorted here if needed).
@@ -86,7 +86,11 @@ func NewView(run graph.Run, p Policy, results []graph.Result) *View {
 		results = append([]graph.Result(nil), results...)
 		sort.Slice(results, func(i, j int) bool { return results[i].ID < results[j].ID })
 	}
-	return &View{Run: run, Policy: p, results: results}
+	ids := make([]graph.ID, len(results))
+	for i := range results {
+		ids[i] = results[i].ID
+	}
+	return &View{Run: run, Policy: p, results: results, ids: ids}
 }
 
 // View returns the current read view, or nil before any run completed.

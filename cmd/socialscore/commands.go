@@ -141,14 +141,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	m, err := cfg.newMain(common, stderr)
+	m, err := cfg.openMain(ctx, common, stderr, "")
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
 	return m.Serve(ctx, stdout)
 }
 
@@ -160,19 +157,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	m, err := cfg.newMain(common, stderr)
+	// One key per role on the first run, the same ones afterwards, in a
+	// file beside the store that only its owner can read.
+	m, err := cfg.openMain(ctx, common, stderr, filepath.Join(storeDir(common.store), "keys.txt"))
 	if err != nil {
 		return err
 	}
-	if m.InitKeysFile == "" {
-		// One key per role on the first run, the same ones afterwards, in
-		// a file beside the store that only its owner can read.
-		m.InitKeysFile = filepath.Join(storeDir(common.store), "keys.txt")
-	}
 	defer m.Close()
-	if err := m.Open(ctx); err != nil {
-		return err
-	}
 	// Bind first, so a busy port fails before any seeding.
 	if err := m.Listen(); err != nil {
 		return err
@@ -231,6 +222,24 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.BoolVar(&c.live, "live", false, "serve live scores: every acknowledged write moves the affected scores at once; enables what-if and advice")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
 	return c
+}
+
+// openMain builds the main of serve or demo (newMain) and opens it; keysFile,
+// when not empty, is where the first keys go unless a flag named a file.
+// On error nothing is left open.
+func (c *serveConfig) openMain(ctx context.Context, common *commonFlags, stderr io.Writer, keysFile string) (*Main, error) {
+	m, err := c.newMain(common, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if m.InitKeysFile == "" {
+		m.InitKeysFile = keysFile
+	}
+	if err := m.Open(ctx); err != nil {
+		_ = m.Close()
+		return nil, err
+	}
+	return m, nil
 }
 
 func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, error) {

@@ -156,11 +156,7 @@ func (s *Store) AppendEvents(ctx context.Context, id graph.ID, provider string, 
 			return err
 		}
 		key := idKey(id)
-		v := t.people.Get(key)
-		if v == nil {
-			return graph.ErrNotFound
-		}
-		if err := decodePerson(id, v, &p); err != nil {
+		if err := t.person(id, &p); err != nil {
 			return err
 		}
 		opening := t.Bucket(bucketOpening)
@@ -216,12 +212,8 @@ func (s *Store) Events(ctx context.Context, id graph.ID) ([]graph.StoredEvent, e
 // personEvents reads the person's opening balance and events in t.
 func personEvents(t *tx, id graph.ID) ([]graph.StoredEvent, error) {
 	key := idKey(id)
-	v := t.people.Get(key)
-	if v == nil {
-		return nil, graph.ErrNotFound
-	}
 	var p graph.Person
-	if err := decodePerson(id, v, &p); err != nil {
+	if err := t.person(id, &p); err != nil {
 		return nil, err
 	}
 	balance := p.Record

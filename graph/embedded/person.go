@@ -60,11 +60,7 @@ func (s *Store) PutPerson(ctx context.Context, p graph.Person) (bool, error) {
 func (s *Store) Person(ctx context.Context, id graph.ID) (graph.Person, error) {
 	var p graph.Person
 	err := s.view(ctx, func(t *tx) error {
-		v := t.people.Get(idKey(id))
-		if v == nil {
-			return graph.ErrNotFound
-		}
-		return decodePerson(id, v, &p)
+		return t.person(id, &p)
 	})
 	if err != nil {
 		return graph.Person{}, fmt.Errorf("embedded: person %d: %w", id, err)
@@ -148,11 +144,7 @@ func (s *Store) UpdateRecord(ctx context.Context, id graph.ID, fn func(*graph.Re
 	)
 	err := s.update(ctx, func(t *tx) error {
 		key := idKey(id)
-		v := t.people.Get(key)
-		if v == nil {
-			return graph.ErrNotFound
-		}
-		if err := decodePerson(id, v, &p); err != nil {
+		if err := t.person(id, &p); err != nil {
 			return err
 		}
 		rec := p.Record

@@ -247,6 +247,16 @@ type tx struct {
 	delta                                                     struct{ people, consenting, friendships, recruitments int64 }
 }
 
+// person decodes the stored person with the id into p, or returns
+// graph.ErrNotFound.
+func (t *tx) person(id graph.ID, p *graph.Person) error {
+	v := t.people.Get(idKey(id))
+	if v == nil {
+		return graph.ErrNotFound
+	}
+	return decodePerson(id, v, p)
+}
+
 func newTx(ctx context.Context, btx *bolt.Tx) *tx {
 	return &tx{
 		Tx:        btx,

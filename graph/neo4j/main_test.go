@@ -57,5 +57,5 @@ func openEmpty(tb testing.TB, edit func(*Config)) *Store {
 func wipe(ctx context.Context, s *Store) error {
 	sess := s.session(ctx, drv.AccessModeWrite)
 	defer sess.Close(ctx)
-	return runConsume(ctx, sess, `MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`, nil)
+	return execTx(ctx, autoCommit{sess}, `MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS`, nil)
 }

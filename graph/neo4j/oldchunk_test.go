@@ -34,7 +34,7 @@ func TestChunksWithoutFacts(t *testing.T) {
 	for _, f := range chunkFields[baseFields:] {
 		remove += ", c." + f
 	}
-	require.NoError(t, runConsume(ctx, sess, `MATCH (c:ScoreChunk) REMOVE `+remove[2:], nil))
+	require.NoError(t, execTx(ctx, autoCommit{sess}, `MATCH (c:ScoreChunk) REMOVE `+remove[2:], nil))
 	require.NoError(t, sess.Close(ctx))
 
 	_, got, err := s.LatestRun(ctx)

@@ -62,6 +62,19 @@ var elementReturn = func() string {
 	return strings.Join(parts, ", ")
 }()
 
+// chunkOfID is the subquery that finds, for a run variable r, the chunk
+// c of its results whose id range may hold $id: the one with the largest
+// lo ≤ $id, found through the (run, lo) index. The caller still checks
+// c.hi ≥ $id and looks for $id in c.ids (eraseQuery, History).
+const chunkOfID = `CALL (r) {
+  MATCH (c:ScoreChunk)
+  USING INDEX c:ScoreChunk(run, lo)
+  WHERE c.run = r.key AND c.lo <= $id
+  WITH c ORDER BY c.lo DESC LIMIT 1
+  RETURN c
+}
+`
+
 // eraseQuery removes the element at index i from every list of the chunks
 // that hold $id. It is built from chunkFields, a constant list of property
 // names; no value is interpolated.
@@ -69,14 +82,7 @@ var eraseQuery = func() string {
 	var b strings.Builder
 	b.WriteString(`
 MATCH (r:Run)
-CALL (r) {
-  MATCH (c:ScoreChunk)
-  USING INDEX c:ScoreChunk(run, lo)
-  WHERE c.run = r.key AND c.lo <= $id
-  WITH c ORDER BY c.lo DESC LIMIT 1
-  RETURN c
-}
-WITH c WHERE c.hi >= $id
+` + chunkOfID + `WITH c WHERE c.hi >= $id
 WITH c, c.ids AS ids
 WITH c, [k IN range(0, size(ids) - 1) WHERE ids[k] = $id][0] AS i
 WHERE i IS NOT NULL
@@ -511,14 +517,7 @@ func (s *Store) History(ctx context.Context, id graph.ID, limit int) ([]graph.Hi
 		}
 		err = each(ctx, tx, `
 MATCH (r:Run) WHERE r.complete = true
-CALL (r) {
-  MATCH (c:ScoreChunk)
-  USING INDEX c:ScoreChunk(run, lo)
-  WHERE c.run = r.key AND c.lo <= $id
-  WITH c ORDER BY c.lo DESC LIMIT 1
-  RETURN c
-}
-WITH r, c WHERE c.hi >= $id
+`+chunkOfID+`WITH r, c WHERE c.hi >= $id
 WITH r, c, c.ids AS ids
 WITH r, c, [k IN range(0, size(ids) - 1) WHERE ids[k] = $id][0] AS i
 WHERE i IS NOT NULL

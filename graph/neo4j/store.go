@@ -236,7 +236,7 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 	sess := s.session(ctx, drv.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
 	for _, q := range schema {
-		if err := runConsume(ctx, sess, q, nil); err != nil {
+		if err := execTx(ctx, autoCommit{sess}, q, nil); err != nil {
 			// Two processes creating the same schema at once: the loser
 			// sees an equivalent constraint or index already there.
 			var ne *drv.Neo4jError
@@ -248,20 +248,18 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 			return s.wrap(ctx, "create schema", err)
 		}
 	}
-	if err := runConsume(ctx, sess, `CALL db.awaitIndexes(300)`, nil); err != nil {
+	if err := execTx(ctx, autoCommit{sess}, `CALL db.awaitIndexes(300)`, nil); err != nil {
 		return s.wrap(ctx, "await indexes", err)
 	}
 	return nil
 }
 
-// runConsume runs an auto-commit statement and discards its result.
-func runConsume(ctx context.Context, sess drv.SessionWithContext, q string, params map[string]any) error {
-	res, err := sess.Run(ctx, q, params)
-	if err != nil {
-		return err
-	}
-	_, err = res.Consume(ctx)
-	return err
+// autoCommit runs statements of a session as auto-commit transactions
+// (schema changes, which a managed transaction cannot hold), for execTx.
+type autoCommit struct{ sess drv.SessionWithContext }
+
+func (a autoCommit) Run(ctx context.Context, q string, params map[string]any) (drv.ResultWithContext, error) {
+	return a.sess.Run(ctx, q, params)
 }
 
 // errClosed is returned by every method after Close.
@@ -388,8 +386,11 @@ func optional(ctx context.Context, tx drv.ManagedTransaction, q string, params m
 	return rec, nil
 }
 
-// execTx runs q and discards its records.
-func execTx(ctx context.Context, tx drv.ManagedTransaction, q string, params map[string]any) error {
+// execTx runs q in tx (a managed transaction, or autoCommit) and
+// discards its records.
+func execTx(ctx context.Context, tx interface {
+	Run(context.Context, string, map[string]any) (drv.ResultWithContext, error)
+}, q string, params map[string]any) error {
 	res, err := tx.Run(ctx, q, params)
 	if err != nil {
 		return err
