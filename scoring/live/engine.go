@@ -141,11 +141,18 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 	for i := 0; aligned && i < n; i++ {
 		aligned = results[i].ID == s.IDs[i]
 	}
+	var resultIDs []graph.ID // sorted like results, for the lookup when they are not aligned
+	if !aligned {
+		resultIDs = make([]graph.ID, len(results))
+		for k := range results {
+			resultIDs[k] = results[k].ID
+		}
+	}
 	prior := func(i int) (graph.Result, bool) {
 		if aligned {
 			return results[i], true
 		}
-		k, ok := graph.Position(len(results), s.IDs[i], func(k int) graph.ID { return results[k].ID })
+		k, ok := graph.Position(resultIDs, s.IDs[i])
 		if !ok {
 			return graph.Result{}, false
 		}
@@ -262,7 +269,7 @@ func (e *Engine) AsOf() (run string, changes int64) {
 
 // pos returns the position of id (present or not) and whether it has one.
 func (e *Engine) pos(id graph.ID) (int32, bool) {
-	if i, ok := graph.Position(e.nBase, id, func(i int) graph.ID { return e.ids[i] }); ok {
+	if i, ok := graph.Position(e.ids[:e.nBase], id); ok {
 		return int32(i), true
 	}
 	p, ok := e.extra[id]
