@@ -225,6 +225,22 @@ func (s *Server) liveFor(c *gin.Context) (*live.Engine, *scoring.View, error) {
 	return eng, v, nil
 }
 
+// liveForPerson is liveFor for the routes that need live scores about
+// person id (what-if, advice): it writes the error itself, including the
+// one for live scores being off, and reports whether to go on.
+func (s *Server) liveForPerson(c *gin.Context, id graph.ID) (*live.Engine, *scoring.View, bool) {
+	eng, v, err := s.liveFor(c)
+	if err != nil {
+		s.writeError(c, err)
+		return nil, nil, false
+	}
+	if eng == nil {
+		s.writeError(c, errNoLive(id))
+		return nil, nil, false
+	}
+	return eng, v, true
+}
+
 func (s *Server) liveScore(eng *live.Engine, r graph.Result, e scoring.Explanation, v *scoring.View) LiveScoreResponse {
 	run, n := eng.AsOf()
 	return LiveScoreResponse{ScoreResponse: newScoreResponse(r, v, e, !s.storeUp.Load()), Live: true, AsOf: AsOf{Run: run, Changes: n}}
@@ -326,13 +342,8 @@ func (s *Server) postWhatIf(c *gin.Context) {
 		}
 		changes = append(changes, ch)
 	}
-	eng, v, err := s.liveFor(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if eng == nil {
-		s.writeError(c, errNoLive(id))
+	eng, v, ok := s.liveForPerson(c, id)
+	if !ok {
 		return
 	}
 	if _, ok := eng.Result(id); !ok {
@@ -404,13 +415,8 @@ func (s *Server) getAdvice(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	eng, _, err := s.liveFor(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if eng == nil {
-		s.writeError(c, errNoLive(id))
+	eng, _, ok := s.liveForPerson(c, id)
+	if !ok {
 		return
 	}
 	r, ok := eng.Result(id)

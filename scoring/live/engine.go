@@ -374,17 +374,9 @@ func (e *Engine) apply(st *state, c Change, live bool) error {
 				return err
 			}
 		} else {
-			if c.Record != nil {
-				if err := c.Record.Validate(); err != nil {
-					return err
-				}
-				rec = *c.Record
-			}
-			if c.Profile != nil {
-				if err := c.Profile.Validate(); err != nil {
-					return err
-				}
-				prof = *c.Profile
+			var err error
+			if rec, prof, err = c.overrides(rec, prof); err != nil {
+				return err
 			}
 		}
 		st.setRecord(a, rec, prof)
@@ -419,19 +411,9 @@ func (e *Engine) addPerson(c Change) error {
 	if known && st.present.get(p) {
 		return &graph.ValidationError{Field: "a", Reason: fmt.Sprintf("person %d is in the network already", c.A), Kind: graph.ErrConflict}
 	}
-	var rec graph.Record
-	var prof graph.Profile
-	if c.Record != nil {
-		if err := c.Record.Validate(); err != nil {
-			return err
-		}
-		rec = *c.Record
-	}
-	if c.Profile != nil {
-		if err := c.Profile.Validate(); err != nil {
-			return err
-		}
-		prof = *c.Profile
+	rec, prof, err := c.overrides(graph.Record{}, graph.Profile{})
+	if err != nil {
+		return err
 	}
 	// Check every tie before changing anything.
 	var friends []int32
@@ -532,4 +514,22 @@ func (e *Engine) removePerson(p int32) {
 		st.refreshB(r)
 	}
 	st.settle()
+}
+
+// overrides returns rec and prof with the change's Record and Profile put
+// in their place where it gives them, each validated first.
+func (c Change) overrides(rec graph.Record, prof graph.Profile) (graph.Record, graph.Profile, error) {
+	if c.Record != nil {
+		if err := c.Record.Validate(); err != nil {
+			return rec, prof, err
+		}
+		rec = *c.Record
+	}
+	if c.Profile != nil {
+		if err := c.Profile.Validate(); err != nil {
+			return rec, prof, err
+		}
+		prof = *c.Profile
+	}
+	return rec, prof, nil
 }
