@@ -70,6 +70,16 @@ func factValues(f graph.RecordFacts) []int64 {
 // default cost 59 points" or "with 3 more friends, your network points
 // rose by 4". When the policies differ, the first driver says so.
 func Changes(before, after graph.Result, pb, pa Policy) Change {
+	return ChangesWithEvents(before, after, pb, pa, nil)
+}
+
+// ChangesWithEvents is Changes with the events that counted in one run and
+// not the other (EventChanges.Moved): a component whose move those events
+// explain gets a sentence naming them, their dates and the component's
+// points ("a default on 2026-10-03 cost 59 points"; "disputing the default
+// of 2026-10-03 raised your score by 59 points"; "2 late bill payments
+// cost 12 points"), instead of one naming only counts of the record.
+func ChangesWithEvents(before, after graph.Result, pb, pa Policy, moved []EventChange) Change {
 	eb, ea := Explain(before, pb), Explain(after, pa)
 	ch := Change{Before: eb, After: ea, Delta: ea.Score - eb.Score,
 		FriendsBefore: int(before.Friends), FriendsAfter: int(after.Friends)}
@@ -134,13 +144,22 @@ func Changes(before, after graph.Result, pb, pa Policy) Change {
 		return m
 	}
 	xb, xa := exact(before, pb), exact(after, pa)
-	moved := slices.Clone(ch.Components)
-	slices.SortStableFunc(moved, func(a, b ComponentChange) int { return cmp.Compare(abs(b.Delta), abs(a.Delta)) })
-	for _, c := range moved {
+	byComponent := map[string][]EventChange{}
+	for _, e := range moved {
+		k := eventComponent(e.Type)
+		byComponent[k] = append(byComponent[k], e)
+	}
+	order := slices.Clone(ch.Components)
+	slices.SortStableFunc(order, func(a, b ComponentChange) int { return cmp.Compare(abs(b.Delta), abs(a.Delta)) })
+	for _, c := range order {
 		if len(ch.Drivers) == MaxDrivers || abs(c.Delta) < 1 {
 			break
 		}
 		if math.Abs(xa[c.Name]-xb[c.Name]) < 0.5 {
+			continue
+		}
+		if s := eventDriver(c.Delta, byComponent[c.Name]); s != "" {
+			ch.Drivers = append(ch.Drivers, s)
 			continue
 		}
 		ch.Drivers = append(ch.Drivers, driver(c, before, after, ch.RecordKnown))
