@@ -283,7 +283,7 @@ func eventDriver(d int, evs []EventChange) string {
 		verb = "counts again"
 	}
 	if n > 1 {
-		verb = strings.Replace(strings.Replace(verb, "counts", "count", 1), "no longer count", "no longer count", 1)
+		verb = strings.Replace(verb, "counts", "count", 1)
 	}
 	return fmt.Sprintf("under the new policy %s %s (%s)", the, verb, signed(d))
 }
