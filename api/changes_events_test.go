@@ -63,6 +63,7 @@ func (e *testEnv) changesOf() ChangesResponse {
 	}
 	assert.Equal(e.t, ch.Delta, sum, "the components' deltas sum to the score's delta")
 	assert.LessOrEqual(e.t, len(ch.Drivers), scoring.MaxDrivers)
+	e.t.Logf("components %+v drivers %q", ch.Components, ch.Drivers)
 	return ch
 }
 

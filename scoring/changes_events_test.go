@@ -113,3 +113,25 @@ func TestEventDriver(t *testing.T) {
 	assert.Equal(t, "2 changes to your events (default of 2026-10-03, late bill payment of 2026-10-03) moved your score by −7 points",
 		eventDriver(-7, []EventChange{def, late}))
 }
+
+// TestNetworkOwnMove: with the friends' scores Ws fixed and only the
+// person's own b moving, s = (1−α)b + α·Ws (the propagation's fixed point,
+// by hand) moves the network component by −own·α·Δb and the friends' part
+// by nothing.
+func TestNetworkOwnMove(t *testing.T) {
+	p, ok := Preset(PolicySesame)
+	require.True(t, ok)
+	const ws = 0.7
+	res := func(b float64) graph.Result {
+		return graph.Result{Base: b, Network: (1-p.Alpha)*b + p.Alpha*ws}
+	}
+	dOwn, dFriends := networkOwnMove(res(0.6), res(0.4), p, p)
+	own := Span * (1 - p.Centrality)
+	assert.InDelta(t, -own*p.Alpha*(0.4-0.6), dOwn, 1e-9)
+	assert.InDelta(t, 0, dFriends, 1e-9)
+	// Friends' scores moving with b fixed: all of it is the friends'.
+	r2 := graph.Result{Base: 0.6, Network: (1-p.Alpha)*0.6 + p.Alpha*0.9}
+	dOwn, dFriends = networkOwnMove(res(0.6), r2, p, p)
+	assert.InDelta(t, 0, dOwn, 1e-9)
+	assert.InDelta(t, own*p.Alpha*(0.9-ws), dFriends, 1e-9)
+}
