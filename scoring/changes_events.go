@@ -93,8 +93,12 @@ func in(t, from, to time.Time) bool { return !t.Before(from) && t.Before(to) }
 // that started at from under policy pb and the one that started at to
 // under pa, from the person's kept events and disputes (any order).
 func EventsBetween(events []graph.StoredEvent, disputes []graph.Dispute, from, to time.Time, pb, pa Policy) EventChanges {
+	// Each event's disputes, newest first: the newest one that explains
+	// the change is the cause.
+	newest := slices.Clone(disputes)
+	slices.SortFunc(newest, func(a, b graph.Dispute) int { return cmp.Compare(b.ID, a.ID) })
 	of := map[graph.EventID][]graph.Dispute{}
-	for _, d := range disputes {
+	for _, d := range newest {
 		of[d.Event] = append(of[d.Event], d)
 	}
 	out := EventChanges{Added: []EventChange{}, Removed: []EventChange{}, Moved: []EventChange{}, Disputes: []DisputeChange{}}
@@ -110,15 +114,16 @@ func EventsBetween(events []graph.StoredEvent, disputes []graph.Dispute, from, t
 			p := e.Event.Paid.UTC()
 			ec.Paid = &p
 		}
-		// The cause: the latest thing between the runs that explains the
-		// change of standing.
+		// The cause: the newest dispute between the runs that explains
+		// the change of standing (an upheld one is final), else its
+		// arrival, else the policies.
 		var removedBy graph.DisputeID
 		for _, d := range ds {
 			switch {
 			case d.Status == graph.DisputeUpheld && in(d.ResolvedAt, from, to):
 				removedBy = d.ID
 				ec.Cause, ec.Dispute = CauseUpheld, d.ID
-			case d.Status == graph.DisputeRejected && in(d.ResolvedAt, from, to) && ec.CountedAfter:
+			case d.Status == graph.DisputeRejected && in(d.ResolvedAt, from, to) && ec.CountedAfter && ec.Cause == "":
 				ec.Cause, ec.Dispute = CauseRejected, d.ID
 			case in(d.OpenedAt, from, to) && !ec.CountedAfter && ec.Cause == "":
 				ec.Cause, ec.Dispute = CauseDisputed, d.ID

@@ -135,3 +135,31 @@ func TestNetworkOwnMove(t *testing.T) {
 	assert.InDelta(t, 0, dOwn, 1e-9)
 	assert.InDelta(t, own*p.Alpha*(0.9-ws), dFriends, 1e-9)
 }
+
+// TestEventsBetweenNewestDispute: an event disputed, the dispute rejected,
+// then disputed again, all between two runs: it left the record, and the
+// cause names the second dispute (the one open at the later run).
+func TestEventsBetweenNewestDispute(t *testing.T) {
+	p, ok := Preset(PolicySesame)
+	require.True(t, ok)
+	events := []graph.StoredEvent{
+		graph.OpeningBalance(1, graph.Record{}, t0(0)),
+		{ID: 5, Person: 1, Event: graph.Event{Type: graph.EventDefault, Amount: 1, At: t0(1)}, Provider: "lender", ArrivedAt: t0(6)},
+	}
+	disputes := []graph.Dispute{
+		{ID: 3, Person: 1, Event: 5, Status: graph.DisputeRejected, OpenedAt: t0(11), ResolvedAt: t0(13)},
+		{ID: 4, Person: 1, Event: 5, Status: graph.DisputeOpen, OpenedAt: t0(14)},
+	}
+	for _, order := range [][]graph.Dispute{disputes, {disputes[1], disputes[0]}} {
+		ch := EventsBetween(events, order, t0(10), t0(20), p, p)
+		require.Len(t, ch.Moved, 1)
+		assert.Equal(t, CauseDisputed, ch.Moved[0].Cause)
+		assert.Equal(t, graph.DisputeID(4), ch.Moved[0].Dispute)
+		assert.True(t, ch.Moved[0].CountedBefore)
+		assert.False(t, ch.Moved[0].CountedAfter)
+		require.Len(t, ch.Disputes, 2)
+		assert.True(t, ch.Disputes[0].Opened && ch.Disputes[0].Resolved)
+		assert.True(t, ch.Disputes[1].Opened && !ch.Disputes[1].Resolved)
+		assert.Equal(t, "disputing the default of 2026-11-01 raised your score by 50 points", eventDriver(50, ch.Moved))
+	}
+}
