@@ -59,6 +59,10 @@ type ChangesResponse struct {
 	Network    NetworkChange             `json:"network"`
 	Reasons    ReasonChanges             `json:"reasons"`
 	Drivers    []string                  `json:"drivers"` // at most three sentences, largest move first
+	// Events and Disputes are what happened to the person's kept events
+	// between the runs (see changes_events.go).
+	Events   EventChanges            `json:"events"`
+	Disputes []scoring.DisputeChange `json:"disputes"`
 }
 
 // RecordChanges lists the record's counts that differ between the runs;
@@ -251,7 +255,12 @@ func (s *Server) getScoreChanges(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	ch := scoring.Changes(h[from].Result, h[to].Result, pb, pa)
+	ev, err := s.eventChanges(c.Request.Context(), id, h[from], h[to], pb, pa)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ch := scoring.ChangesWithEvents(h[from].Result, h[to].Result, pb, pa, ev.Moved)
 	out := ChangesResponse{
 		ID: id, From: historyItem(h[from], pb), To: historyItem(h[to], pa), Delta: ch.Delta,
 		Components: ch.Components,
@@ -260,6 +269,8 @@ func (s *Server) getScoreChanges(c *gin.Context) {
 		Network:    NetworkChange{Before: ch.Before.Network, After: ch.After.Network},
 		Reasons:    ReasonChanges{Before: ch.Before.Reasons, After: ch.After.Reasons, Added: ch.ReasonsAdded, Removed: ch.ReasonsRemoved},
 		Drivers:    ch.Drivers,
+		Events:     EventChanges{Added: ev.Added, Removed: ev.Removed, Moved: ev.Moved},
+		Disputes:   ev.Disputes,
 	}
 	if err := s.recordReads(infoFrom(c.Request.Context()), routeScoreChanges, AuditRecord{Person: id}); err != nil {
 		s.writeError(c, err)

@@ -137,7 +137,7 @@ func checkChanges(t *testing.T, store graph.Store, id graph.ID, ch ChangesRespon
 	require.Less(t, credit, 0)
 	assert.True(t, ch.Record.Known)
 	assert.Contains(t, ch.Record.Changes, scoring.FactChange{Fact: "defaults", Before: 0, After: 1})
-	assert.Contains(t, ch.Drivers, fmt.Sprintf("a new default cost %d points", -credit), "drivers: %q", ch.Drivers)
+	assert.Contains(t, ch.Drivers, fmt.Sprintf("a default on 2026-10-03 cost %d points", -credit), "drivers: %q", ch.Drivers)
 	var added []string
 	for _, r := range ch.Reasons.Added {
 		added = append(added, r.Code)

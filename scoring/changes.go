@@ -70,6 +70,16 @@ func factValues(f graph.RecordFacts) []int64 {
 // default cost 59 points" or "with 3 more friends, your network points
 // rose by 4". When the policies differ, the first driver says so.
 func Changes(before, after graph.Result, pb, pa Policy) Change {
+	return ChangesWithEvents(before, after, pb, pa, nil)
+}
+
+// ChangesWithEvents is Changes with the events that counted in one run and
+// not the other (EventChanges.Moved): a component whose move those events
+// explain gets a sentence naming them, their dates and the component's
+// points ("a default on 2026-10-03 cost 59 points"; "disputing the default
+// of 2026-10-03 raised your score by 59 points"; "2 late bill payments
+// cost 12 points"), instead of one naming only counts of the record.
+func ChangesWithEvents(before, after graph.Result, pb, pa Policy, moved []EventChange) Change {
 	eb, ea := Explain(before, pb), Explain(after, pa)
 	ch := Change{Before: eb, After: ea, Delta: ea.Score - eb.Score,
 		FriendsBefore: int(before.Friends), FriendsAfter: int(after.Friends)}
@@ -134,16 +144,25 @@ func Changes(before, after graph.Result, pb, pa Policy) Change {
 		return m
 	}
 	xb, xa := exact(before, pb), exact(after, pa)
-	moved := slices.Clone(ch.Components)
-	slices.SortStableFunc(moved, func(a, b ComponentChange) int { return cmp.Compare(abs(b.Delta), abs(a.Delta)) })
-	for _, c := range moved {
+	byComponent := map[string][]EventChange{}
+	for _, e := range moved {
+		k := eventComponent(e.Type)
+		byComponent[k] = append(byComponent[k], e)
+	}
+	order := slices.Clone(ch.Components)
+	slices.SortStableFunc(order, func(a, b ComponentChange) int { return cmp.Compare(abs(b.Delta), abs(a.Delta)) })
+	for _, c := range order {
 		if len(ch.Drivers) == MaxDrivers || abs(c.Delta) < 1 {
 			break
 		}
 		if math.Abs(xa[c.Name]-xb[c.Name]) < 0.5 {
 			continue
 		}
-		ch.Drivers = append(ch.Drivers, driver(c, before, after, ch.RecordKnown))
+		if s := eventDriver(c.Delta, byComponent[c.Name]); s != "" {
+			ch.Drivers = append(ch.Drivers, s)
+			continue
+		}
+		ch.Drivers = append(ch.Drivers, driver(c, before, after, pb, pa, ch.RecordKnown))
 	}
 	return ch
 }
@@ -179,7 +198,7 @@ func plural(n int, unit string) string {
 }
 
 // driver is the sentence for one component's move.
-func driver(c ComponentChange, before, after graph.Result, known bool) string {
+func driver(c ComponentChange, before, after graph.Result, pb, pa Policy, known bool) string {
 	fb, fa := before.Facts, after.Facts
 	d := c.Delta
 	generic := func(what string) string {
@@ -237,6 +256,17 @@ func driver(c ComponentChange, before, after graph.Result, known bool) string {
 		case df < 0:
 			return fmt.Sprintf("with %s, %s", count(-df, "1 friend fewer", "friends fewer"), generic("network"))
 		}
+		// The network component is own·(s − b) = own·α·(Ws − b): the
+		// pull of the friends' scores Ws away from the person's own b.
+		// When the person's own b moved more of it than the friends'
+		// scores did, that is the driver.
+		if dOwn, dFriends := networkOwnMove(before, after, pb, pa); math.Abs(dOwn) > math.Abs(dFriends) {
+			lower := "lower"
+			if after.Base > before.Base {
+				lower = "higher"
+			}
+			return fmt.Sprintf("with your own points %s, your network points %s by %d (the network pulls your score toward your friends')", lower, rose(d), abs(d))
+		}
 		if d < 0 {
 			return fmt.Sprintf("changes in your friends' scores lowered your network points by %d", -d)
 		}
@@ -260,4 +290,26 @@ func driver(c ComponentChange, before, after graph.Result, known bool) string {
 // name.
 func PolicyOf(name string, spec []byte) (Policy, error) {
 	return policyOfRun(graph.Run{ID: name, Policy: name, PolicySpec: spec})
+}
+
+func rose(d int) string {
+	if d < 0 {
+		return "fell"
+	}
+	return "rose"
+}
+
+// networkOwnMove splits the move of the network component's exact points,
+// own·α·(Ws − b) with own = Span·(1 − centrality), into the part the
+// person's own b moved (−own·α·b) and the part the friends' scores Ws
+// moved (the rest).
+func networkOwnMove(before, after graph.Result, pb, pa Policy) (dOwn, dFriends float64) {
+	term := func(r graph.Result, p Policy) (ownPart, total float64) {
+		own := Span * (1 - p.Centrality)
+		return -own * p.Alpha * r.Base, own * (r.Network - r.Base)
+	}
+	ob, tb := term(before, pb)
+	oa, ta := term(after, pa)
+	dOwn = oa - ob
+	return dOwn, (ta - tb) - dOwn
 }

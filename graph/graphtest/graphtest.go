@@ -65,6 +65,7 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Events", o.testEvents)
 	t.Run("Disputes", o.testDisputes)
 	t.Run("Keys", o.testKeys)
+	t.Run("RunStarts", o.testRunStarts)
 }
 
 // opener opens stores for the subtests.

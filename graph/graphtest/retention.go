@@ -36,6 +36,12 @@ func RunRetention(t *testing.T, defaultKeep int, open func(t *testing.T, keep in
 			runs = append([]graph.Run{run}, runs...) // newest first
 		}
 		kept := runs[:want]
+		rs, ok := s.(graph.RunStarts)
+		require.True(t, ok, "the store keeps run start times (graph.RunStarts)")
+		starts, err := rs.RunStarted(ctx, []string{runs[0].ID, runs[len(runs)-1].ID})
+		require.NoError(t, err)
+		require.Len(t, starts, 1, "a run dropped by retention has no start time")
+		require.Contains(t, starts, runs[0].ID)
 		assertHistory(t, s, 1, 0, historyOf(1, kept...))
 		assertHistory(t, s, 1, want+5, historyOf(1, kept...))
 		assertHistory(t, s, 1, 2, historyOf(1, kept[:2]...))
