@@ -64,7 +64,9 @@ func TestLiveKillLosesNothing(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLiveCrashWriter$", "-test.count=1")
-	cmd.Env = append(os.Environ(), liveCrashEnv+"="+path)
+	// The child is killed before its t.TempDir cleanup runs: its temporary
+	// files go under ours.
+	cmd.Env = append(os.Environ(), liveCrashEnv+"="+path, "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
