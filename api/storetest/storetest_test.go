@@ -168,7 +168,7 @@ func TestPersonalScoreRoutes(t *testing.T) {
 			}
 			assert.Equal(t, ch.Delta, sum, "component deltas sum to the score's delta")
 			require.Less(t, credit, 0)
-			assert.Contains(t, ch.Drivers, fmt.Sprintf("a new default cost %d points", -credit))
+			assert.Contains(t, ch.Drivers, fmt.Sprintf("a default on 2026-10-03 cost %d points", -credit), "drivers: %q", ch.Drivers)
 			assert.Contains(t, ch.Record.Changes, scoring.FactChange{Fact: "defaults", Before: 0, After: 1})
 			var added []string
 			for _, r := range ch.Reasons.Added {
