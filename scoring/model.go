@@ -87,7 +87,8 @@ func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows [
 //
 // except for a person without friends (inv_u = 0), who gets b_u; u is
 // rows[i], or lo+i when rows is nil. It returns the largest |y[i] − x_u|.
-// It is the one place the row of the propagation is written: rowValue,
+// It is the one place the row of the propagation is written (warmRows
+// repeats its range loop for warm-started sweeps): rowValue,
 // relaxed and the row sums unitSum and weightedSum hold the formula, and
 // the loops below only pick the rows. There is one loop per case
 // (weighted or not; listed rows with ω = 1, or a range with ω) so that
@@ -144,6 +145,48 @@ func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega fl
 		}
 	}
 	return dmax
+}
+
+// warmRows sets y[i], for every i < len(y), to x_u + (PropagationRow(u) −
+// x_u) with u = lo+i, for every row (with or without friends): the step
+// of a warm-started sweep, s_u plus its residual (RefinePropagation). It
+// returns the largest |PropagationRow(u) − x_u|. It is propagationRows's
+// range loop with ω = 1 and this step, and evaluates the row through the
+// same helpers; it is a function of its own so that the extra cases do
+// not cost propagationRows's loops their registers.
+func warmRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, lo int) float64 {
+	offsets, targets, weights := c.Offsets, c.Targets, c.Weights
+	var dmax float64
+	if weights == nil {
+		for i := range y {
+			u := lo + i
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				v = rowValue(v, iu, unitSum(targets[offsets[u]:offsets[u+1]], x), alpha)
+			}
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = warmStep(x[u], v)
+		}
+		return dmax
+	}
+	for i := range y {
+		u := lo + i
+		v := b[u]
+		if iu := inv[u]; iu != 0 {
+			a, e := offsets[u], offsets[u+1]
+			v = rowValue(v, iu, weightedSum(targets[a:e], weights[a:e], x), alpha)
+		}
+		dmax = maxChange(dmax, v, x[u])
+		y[i] = warmStep(x[u], v)
+	}
+	return dmax
+}
+
+// warmStep returns xu + (v − xu), the step of a warm-started sweep: the
+// value xu plus its residual v − xu, which may differ from v in the last
+// bit.
+func warmStep(xu, v float64) float64 {
+	return xu + (v - xu)
 }
 
 // rowValue is the row of the propagation given its sum acc = Σ_v w_uv·x_v

@@ -164,11 +164,8 @@ func RefinePropagation(ctx context.Context, c *graph.CSR, inv, b, s []float64, a
 		var mu sync.Mutex
 		worst := 0.0
 		runRanges(bounds, func(lo, hi int) {
-			// next[u] holds PropagationRow(u), then s_u + r_u.
-			local := propagationRows(c, inv, b, s, nil, next[lo:hi], alpha, 1, lo, nil)
-			for u := lo; u < hi; u++ {
-				next[u] = s[u] + (next[u] - s[u])
-			}
+			// next[u] = s_u + r_u, with r_u = PropagationRow(u) − s_u.
+			local := warmRows(c, inv, b, s, next[lo:hi], alpha, lo)
 			mu.Lock()
 			worst = max(worst, local)
 			mu.Unlock()
