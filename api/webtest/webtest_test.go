@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/graph/embedded"
+	"github.com/socialscore/socialscore/internal/browsertest"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/seed"
 )
@@ -34,38 +34,6 @@ const testKey = "researcher-key-0123456789"
 
 // people is the size of the seeded population.
 const people = 3000
-
-// chromium returns the browser to drive: $SOCIALSCORE_CHROMIUM, else
-// chromium (Debian's package) found on PATH. Without one the test fails
-// with how to install it: CI installs it, so a missing browser is a broken
-// setup, not a reason to skip.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("SOCIALSCORE_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium is not installed; the browser test needs it. Install it with " +
-		"`apt-get update && apt-get install -y chromium` (Debian/Ubuntu), or set SOCIALSCORE_CHROMIUM " +
-		"to the path of a Chrome or Chromium binary.")
-	return ""
-}
-
-// artifact returns the path to save a file the test produces:
-// $SOCIALSCORE_ARTIFACTS if set, else the system's temporary directory.
-func artifact(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("SOCIALSCORE_ARTIFACTS")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return filepath.Join(dir, name)
-}
 
 // server starts the API over an embedded store holding a seeded
 // population scored under tencent (strong contagion, so a shock spreads).
@@ -129,33 +97,7 @@ func call(t *testing.T, method, url, body string, v any) {
 // the page writes to its console.
 func browser(t *testing.T) (context.Context, *console) {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		defer ccancel()
-		_ = chromedp.Cancel(cctx)
-		cancel()
-		acancel()
-	})
-	// Start the browser on a context without a deadline (see chromedp.Run).
-	_, err := chromedp.Run(ctx, chromedp.Evaluate[string]("navigator.userAgent"))
-	require.NoError(t, err, "start chromium")
+	ctx := browsertest.Start(t, chromedp.Flag("disable-quic", true))
 	con := &console{}
 	msgs := chromedp.Console(ctx)
 	go func() {
@@ -221,7 +163,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	png, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG")), "a PNG")
-	path := artifact(t, name)
+	path := browsertest.Artifact(t, name)
 	require.NoError(t, os.WriteFile(path, png, 0o644))
 	t.Logf("screenshot: %s", path)
 }

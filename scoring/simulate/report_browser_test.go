@@ -7,7 +7,6 @@ import (
 	"image/png"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,73 +14,19 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/internal/browsertest"
 )
 
 // The report is checked as a person sees it: rendered by headless
 // Chromium, driven with chromedp as api/webtest drives the researchers'
 // page. Like that test it needs Chromium and fails, never skips, without.
 
-// chromium returns the browser to drive: $SOCIALSCORE_CHROMIUM, else
-// chromium found on PATH (Debian's package).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("SOCIALSCORE_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("chromium is not installed; the report's browser test needs it. Install it with " +
-		"`apt-get update && apt-get install -y chromium` (Debian/Ubuntu), or set SOCIALSCORE_CHROMIUM " +
-		"to the path of a Chrome or Chromium binary.")
-	return ""
-}
-
-// artifact returns where to save a file the test produces:
-// $SOCIALSCORE_ARTIFACTS if set, else the system's temporary directory.
-func artifact(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("SOCIALSCORE_ARTIFACTS")
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return filepath.Join(dir, name)
-}
-
 // newBrowser starts headless Chromium with a fresh profile and a
 // 1400×900 window.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		defer ccancel()
-		_ = chromedp.Cancel(cctx)
-		cancel()
-		acancel()
-	})
-	_, err := chromedp.Run(ctx, chromedp.Evaluate[string]("navigator.userAgent"))
-	require.NoError(t, err, "start chromium")
-	return ctx
+	return browsertest.Start(t, chromedp.Flag("hide-scrollbars", true))
 }
 
 func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
@@ -164,14 +109,14 @@ func TestReportInBrowser(t *testing.T) {
 	inked, colours := ink(img)
 	assert.Greater(t, inked, 0.03, "share of the screen that is not background")
 	assert.Greater(t, colours, 20, "distinct colours on screen")
-	path := artifact(t, "simulate-report-top.png")
+	path := browsertest.Artifact(t, "simulate-report-top.png")
 	require.NoError(t, os.WriteFile(path, shot, 0o644))
 	t.Logf("screenshot: %s", path)
 
 	// The whole page, for a person to look at.
 	full, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
-	path = artifact(t, "simulate-report-full.png")
+	path = browsertest.Artifact(t, "simulate-report-full.png")
 	require.NoError(t, os.WriteFile(path, full, 0o644))
 	t.Logf("full page: %s", path)
 }
