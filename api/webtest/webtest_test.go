@@ -29,8 +29,13 @@ import (
 	"github.com/socialscore/socialscore/seed"
 )
 
-// testKey is the API key the page is given.
+// testKey is the API key the page is given: an operator's (Config.APIKeys),
+// who sees real ids, scores, reasons and perks.
 const testKey = "researcher-key-0123456789"
+
+// labKey is a researcher's key: pseudonyms and generalised attributes
+// only (api/researchview.go).
+const labKey = "lab-researcher-key-0123456789"
 
 // people is the size of the seeded population.
 const people = 3000
@@ -60,6 +65,7 @@ func server(t *testing.T) (*httptest.Server, graph.Store) {
 		Policy:  pol,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		APIKeys: map[string]string{testKey: "researcher"},
+		Keys:    map[string]api.KeyHolder{labKey: {Name: "lab", Role: graph.RoleResearcher}},
 		Audit:   aud,
 	})
 	require.NoError(t, err)
@@ -71,8 +77,15 @@ func server(t *testing.T) (*httptest.Server, graph.Store) {
 	return hs, store
 }
 
-// call sends a request to the API with the key and decodes the answer.
+// call sends a request to the API with the operator's key and decodes the
+// answer.
 func call(t *testing.T, method, url, body string, v any) {
+	t.Helper()
+	callWith(t, testKey, method, url, body, v)
+}
+
+// callWith sends a request to the API with the key and decodes the answer.
+func callWith(t *testing.T, key, method, url, body string, v any) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -80,7 +93,7 @@ func call(t *testing.T, method, url, body string, v any) {
 	}
 	req, err := http.NewRequest(method, url, rd)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -187,6 +200,20 @@ type shockResponse struct {
 	} `json:"total"`
 }
 
+// reachOf reads the people per hop of a shock's reach.
+func reachOf(t *testing.T, sh shockResponse) reachResponse {
+	t.Helper()
+	var out reachResponse
+	for _, raw := range sh.Total.Reach {
+		var r struct {
+			People int `json:"people"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &r))
+		out.Total.Reach = append(out.Total.Reach, r)
+	}
+	return out
+}
+
 // search draws the ego network of id in the page and returns the node
 // count the page reports once drawn.
 func search(t *testing.T, ctx context.Context, id graph.ID, depth, limit int) int {
@@ -246,6 +273,11 @@ func TestResearchersPage(t *testing.T) {
 	assert.Equal(t, len(ego.Ties), edges, "every tie is drawn")
 	assert.Equal(t, testKey, eval[string](t, ctx, `localStorage.getItem('socialscore.apiKey')`), "the key is kept")
 	assert.Positive(t, eval[int](t, ctx, `document.querySelectorAll('[data-testid=legend] i').length`), "a legend of the bands")
+	assert.Equal(t, "full", eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.view`))
+	checkFocus(t, ctx, center)
+	checkReasons(t, ctx, hs.URL, center)
+	bands := bandColors(t, legend(t, ctx, "legend"))
+	require.GreaterOrEqual(t, len(bands), 3, "several bands on screen")
 	assert.True(t, eval[bool](t, ctx, `document.querySelector('[data-testid=step-slider]').offsetParent === null`),
 		"no step slider before a shock")
 	screenshot(t, ctx, "socialscore-web-bands.png")
@@ -281,7 +313,14 @@ func TestResearchersPage(t *testing.T) {
 	assert.Positive(t, moved, "the shock moved people on screen")
 	assert.LessOrEqual(t, moved, sh.Total.Moved)
 	assert.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=step-label]').textContent`), "converged")
+	checkShockPalette(t, ctx, bands)
+	checkRoundTicks(t, ctx, reachOf(t, sh))
 	screenshot(t, ctx, "socialscore-web.png")
+
+	// Back to the bands: their legend returns.
+	step(t, ctx, "show the bands again", 20*time.Second, chromedp.Click(chromedp.CSS(`[data-testid=show-bands]`)))
+	assert.True(t, visible(t, ctx, "legend"))
+	assert.False(t, visible(t, ctx, "shock-legend"))
 
 	// The best-connected person with the largest limit: about 2,000
 	// people on screen, and the page still draws them all.
@@ -295,6 +334,15 @@ func TestResearchersPage(t *testing.T) {
 	}
 	hubID := snap.IDs[hub]
 	t.Logf("hub %d has %d friends", hubID, snap.Degree(hub))
+
+	// The hub's least connected friend: they, not the hub beside them,
+	// are in the middle, big and on top.
+	quiet, nextTo := quietPerson(t, snap)
+	require.Equal(t, hubID, nextTo)
+	search(t, ctx, quiet, 2, 500)
+	checkFocus(t, ctx, quiet)
+	screenshot(t, ctx, "socialscore-web-focus.png")
+
 	start := time.Now()
 	drawn = search(t, ctx, hubID, 2, 2000)
 	t.Logf("drew %d people in %v", drawn, time.Since(start).Round(time.Millisecond))
@@ -310,6 +358,11 @@ func TestResearchersPage(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid=step-slider]').dataset.step === '4'`,
 			chromedp.WithPollingTimeout(20*time.Second)),
 	)
+	checkFocus(t, ctx, hubID)
+	var hubShock shockResponse
+	call(t, http.MethodPost, hs.URL+"/v1/experiments/shock",
+		fmt.Sprintf(`{"changes":[{"id":%d,"events":["default"]}],"max_steps":12,"list_limit":20000}`, hubID), &hubShock)
+	checkRoundTicks(t, ctx, reachOf(t, hubShock))
 	screenshot(t, ctx, "socialscore-web-2000.png")
 
 	assert.Empty(t, con.problems(), "the page threw no exception and broke no security policy")
