@@ -309,7 +309,7 @@ func checkRoundTicks(t *testing.T, ctx context.Context, reach reachResponse) {
 		most = max(most, r.People)
 	}
 	require.Positive(t, most)
-	labels := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-testid=reach-chart] text.tick.y')].map(e => e.textContent)`)
+	labels := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-testid=reach-chart] text.tick[text-anchor=end]')].map(e => e.textContent)`)
 	require.GreaterOrEqual(t, len(labels), 2, "ticks: %v", labels)
 	ticks := make([]int, len(labels))
 	for i, l := range labels {
@@ -353,4 +353,156 @@ func quietPerson(t *testing.T, snap *graph.Snapshot) (graph.ID, graph.ID) {
 	}
 	require.GreaterOrEqual(t, quiet, int32(0))
 	return snap.IDs[quiet], snap.IDs[hub]
+}
+
+// researchGraph is what GET /v1/people/{id}/network answers a researcher.
+type researchGraph struct {
+	Meta struct {
+		Pseudonymised bool `json:"pseudonymised"`
+		Generalised   *struct {
+			K int `json:"k"`
+		} `json:"generalised"`
+	} `json:"meta"`
+	Nodes []struct {
+		ID       string `json:"id"`
+		Scored   bool   `json:"scored"`
+		Band     string `json:"band"`
+		HopClass string `json:"hop_class"`
+	} `json:"nodes"`
+	Links []struct {
+		Source string `json:"source"`
+		Target string `json:"target"`
+		Kind   string `json:"kind"`
+	} `json:"links"`
+}
+
+// TestResearchersPageResearcherKey: with a researcher's key the page draws
+// the generalised view the API gives (api/researchview.go): pseudonyms as
+// ids, colours by band (withheld bands apart), sizes by class of friends
+// in the view, no marked centre, no reasons or perks; a shock shows its
+// reach.
+func TestResearchersPageResearcherKey(t *testing.T) {
+	hs, _ := server(t)
+	ctx, con := browser(t)
+	const center = graph.ID(100)
+	step(t, ctx, "open the page with a researcher's key", 30*time.Second,
+		chromedp.Navigate(hs.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=search-input]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=api-key-input]`), labKey),
+		chromedp.Click(chromedp.CSS(`[data-testid=api-key-save]`)),
+	)
+	drawn := search(t, ctx, center, 2, 500)
+	assert.Equal(t, "researcher", eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.view`))
+
+	var rg researchGraph
+	callWith(t, labKey, http.MethodGet, fmt.Sprintf("%s/v1/people/%d/network?depth=2&limit=500", hs.URL, center), "", &rg)
+	require.True(t, rg.Meta.Pseudonymised)
+	require.NotNil(t, rg.Meta.Generalised, "the API gives a researcher the generalised view")
+	require.NotEmpty(t, rg.Nodes)
+	assert.Equal(t, len(rg.Nodes), drawn, "every node is drawn")
+	edges, err := strconv.Atoi(eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.edgeCount`))
+	require.NoError(t, err)
+	assert.Equal(t, len(rg.Links), edges, "every link is drawn")
+
+	nodes := describe(t, ctx)
+	require.Len(t, nodes, len(rg.Nodes))
+	pseudonym := regexp.MustCompile(`^[0-9a-f]{16}$`)
+	for _, n := range nodes {
+		assert.Regexp(t, pseudonym, n.ID, "ids are pseudonyms")
+		assert.Equal(t, n.ID, n.Label)
+		assert.False(t, n.Center, "the person asked about is not marked in a researcher's view")
+	}
+
+	// Colour by band: as many nodes of each legend colour as the API
+	// gives people of that band ("*": withheld).
+	names := map[rgb]string{}
+	for _, e := range legend(t, ctx, "legend") {
+		if c, ok := parseColor(t, e.Color); ok {
+			names[c] = e.Name
+		}
+	}
+	want := map[string]int{}
+	for _, n := range rg.Nodes {
+		switch {
+		case !n.Scored:
+			want["not scored"]++
+		case n.Band == "*":
+			want["withheld"]++
+		default:
+			want[n.Band]++
+		}
+	}
+	got := map[string]int{}
+	for _, n := range nodes {
+		c, ok := parseColor(t, n.Color)
+		require.True(t, ok)
+		name, ok := names[c]
+		require.True(t, ok, "node %s's colour %v is in the legend %v", n.ID, c, names)
+		got[name]++
+	}
+	assert.Equal(t, want, got, "nodes per band")
+	assert.GreaterOrEqual(t, len(want), 2, "more than one band on screen")
+
+	// Size by centrality class: a few sizes, never smaller for more
+	// friends, and the friends counted are the API's links.
+	apiDegrees := map[string]int{}
+	for _, l := range rg.Links {
+		if l.Kind == "friend" {
+			apiDegrees[l.Source]++
+			apiDegrees[l.Target]++
+		}
+	}
+	var wantDeg, gotDeg []int
+	for _, n := range rg.Nodes {
+		wantDeg = append(wantDeg, apiDegrees[n.ID])
+	}
+	sizes := map[float64]bool{}
+	for _, n := range nodes {
+		gotDeg = append(gotDeg, n.Degree)
+		sizes[math.Round(n.Size*100)/100] = true
+	}
+	slices.Sort(wantDeg)
+	slices.Sort(gotDeg)
+	assert.Equal(t, wantDeg, gotDeg, "friendships per node as the API gives them")
+	assert.GreaterOrEqual(t, len(sizes), 2, "sizes differ by class")
+	assert.LessOrEqual(t, len(sizes), 4, "four classes at most: %v", sizes)
+	for _, a := range nodes {
+		for _, b := range nodes {
+			if a.Degree > b.Degree {
+				require.GreaterOrEqual(t, a.Size, b.Size-0.01, "%s has more friends than %s, so is not smaller", a.ID, b.ID)
+			}
+		}
+	}
+	screenshot(t, ctx, "socialscore-web-researcher.png")
+
+	// Selecting someone shows their pseudonym and no reasons or perks.
+	top := nodes[len(nodes)-1]
+	box := eval[[]float64](t, ctx, `(() => { const r = document.querySelector('[data-testid=graph]').getBoundingClientRect(); return [r.left, r.top]; })()`)
+	step(t, ctx, "select a node", 20*time.Second,
+		chromedp.MouseClickXY(box[0]+top.X, box[1]+top.Y),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reasons][data-state=withheld]`)),
+	)
+	sel := eval[string](t, ctx, `document.querySelector('[data-testid=selected]').textContent`)
+	assert.Contains(t, sel, top.ID+" (pseudonym)")
+	assert.NotRegexp(t, `score\d`, sel, "no score")
+	assert.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=reasons]').textContent`), "not shown in a researcher's view")
+	assert.Zero(t, eval[int](t, ctx, `document.querySelectorAll('[data-testid=perks] li').length`))
+
+	// A shock: its reach, with round ticks.
+	step(t, ctx, "run a shock", 60*time.Second,
+		chromedp.SetValue(chromedp.CSS(`[data-testid=shock-id]`), center.String()),
+		chromedp.Click(chromedp.CSS(`[data-testid=shock-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=reach-chart][data-bars]`)),
+	)
+	var sh shockResponse
+	callWith(t, labKey, http.MethodPost, hs.URL+"/v1/experiments/shock",
+		fmt.Sprintf(`{"changes":[{"id":%d,"events":["default"]}],"max_steps":12,"list_limit":20000}`, center), &sh)
+	assert.Equal(t, strconv.Itoa(len(sh.Total.Reach)), eval[string](t, ctx, `document.querySelector('[data-testid=reach-chart]').dataset.bars`))
+	checkRoundTicks(t, ctx, reachOf(t, sh))
+	assert.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=shock-info]').textContent`),
+		fmt.Sprintf("%d people moved", sh.Total.Moved))
+	assert.False(t, visible(t, ctx, "play-button"), "no replay: who moved is not matched to the drawing")
+	screenshot(t, ctx, "socialscore-web-researcher-shock.png")
+
+	assert.Empty(t, con.problems(), "the page threw no exception and broke no security policy")
 }

@@ -273,9 +273,9 @@ func TestResearchersPage(t *testing.T) {
 	assert.Equal(t, len(ego.Ties), edges, "every tie is drawn")
 	assert.Equal(t, testKey, eval[string](t, ctx, `localStorage.getItem('socialscore.apiKey')`), "the key is kept")
 	assert.Positive(t, eval[int](t, ctx, `document.querySelectorAll('[data-testid=legend] i').length`), "a legend of the bands")
-	assert.Equal(t, "full", eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.view`))
-	checkFocus(t, ctx, center)
-	checkReasons(t, ctx, hs.URL, center)
+	assert.Equal(t, "full", eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.view ?? ''`))
+	t.Run("focus", func(t *testing.T) { checkFocus(t, ctx, center) })
+	t.Run("reasons and perks", func(t *testing.T) { checkReasons(t, ctx, hs.URL, center) })
 	bands := bandColors(t, legend(t, ctx, "legend"))
 	require.GreaterOrEqual(t, len(bands), 3, "several bands on screen")
 	assert.True(t, eval[bool](t, ctx, `document.querySelector('[data-testid=step-slider]').offsetParent === null`),
@@ -313,14 +313,16 @@ func TestResearchersPage(t *testing.T) {
 	assert.Positive(t, moved, "the shock moved people on screen")
 	assert.LessOrEqual(t, moved, sh.Total.Moved)
 	assert.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=step-label]').textContent`), "converged")
-	checkShockPalette(t, ctx, bands)
-	checkRoundTicks(t, ctx, reachOf(t, sh))
+	t.Run("shock palette", func(t *testing.T) { checkShockPalette(t, ctx, bands) })
+	t.Run("round ticks", func(t *testing.T) { checkRoundTicks(t, ctx, reachOf(t, sh)) })
 	screenshot(t, ctx, "socialscore-web.png")
 
 	// Back to the bands: their legend returns.
-	step(t, ctx, "show the bands again", 20*time.Second, chromedp.Click(chromedp.CSS(`[data-testid=show-bands]`)))
-	assert.True(t, visible(t, ctx, "legend"))
-	assert.False(t, visible(t, ctx, "shock-legend"))
+	t.Run("band legend again", func(t *testing.T) {
+		step(t, ctx, "show the bands again", 20*time.Second, chromedp.Click(chromedp.CSS(`[data-testid=show-bands]`)))
+		assert.True(t, visible(t, ctx, "legend"))
+		assert.False(t, visible(t, ctx, "shock-legend"))
+	})
 
 	// The best-connected person with the largest limit: about 2,000
 	// people on screen, and the page still draws them all.
@@ -340,7 +342,7 @@ func TestResearchersPage(t *testing.T) {
 	quiet, nextTo := quietPerson(t, snap)
 	require.Equal(t, hubID, nextTo)
 	search(t, ctx, quiet, 2, 500)
-	checkFocus(t, ctx, quiet)
+	t.Run("focus beside a hub", func(t *testing.T) { checkFocus(t, ctx, quiet) })
 	screenshot(t, ctx, "socialscore-web-focus.png")
 
 	start := time.Now()
@@ -358,11 +360,11 @@ func TestResearchersPage(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid=step-slider]').dataset.step === '4'`,
 			chromedp.WithPollingTimeout(20*time.Second)),
 	)
-	checkFocus(t, ctx, hubID)
+	t.Run("focus on 2,000 people", func(t *testing.T) { checkFocus(t, ctx, hubID) })
 	var hubShock shockResponse
 	call(t, http.MethodPost, hs.URL+"/v1/experiments/shock",
 		fmt.Sprintf(`{"changes":[{"id":%d,"events":["default"]}],"max_steps":12,"list_limit":20000}`, hubID), &hubShock)
-	checkRoundTicks(t, ctx, reachOf(t, hubShock))
+	t.Run("round ticks of the hub's shock", func(t *testing.T) { checkRoundTicks(t, ctx, reachOf(t, hubShock)) })
 	screenshot(t, ctx, "socialscore-web-2000.png")
 
 	assert.Empty(t, con.problems(), "the page threw no exception and broke no security policy")

@@ -16,12 +16,14 @@ export const withheld = "#ffffff";
  * order the bands by (a researcher's view).
  */
 const presetBandOrder = ["poor", "fair", "good", "very good", "excellent"];
+const presetColors = new Map(presetBandOrder.map((b, i) => [b, bandPalette[[0, 1, 3, 4, 6][i]]]));
 
 /**
- * bandColors orders the bands by the lowest score seen in each (bands are
- * score ranges) or, without scores, by the presets' order (other names
- * after them, alphabetically), and spreads them over the palette. The
- * withheld band "*" gets no colour here.
+ * bandColors gives the presets' bands fixed colours (poor red to excellent
+ * dark green). Other bands are ordered by the lowest score seen in each
+ * (bands are score ranges) or, without scores, by the presets' order
+ * (other names after them, alphabetically), and spread over the palette.
+ * The withheld band "*" gets no colour here.
  */
 export function bandColors(people: { band?: string; score?: number }[]): Map<string, string> {
   const low = new Map<string, number>();
@@ -44,6 +46,12 @@ export function bandColors(people: { band?: string; score?: number }[]): Map<str
     return rank(a) - rank(b) || a.localeCompare(b);
   });
   const out = new Map<string, string>();
+  if (order.every((b) => presetColors.has(b))) {
+    // The presets' bands keep their colours whichever of them are on
+    // screen, so "good" is the same yellow in every view.
+    for (const b of order) out.set(b, presetColors.get(b)!);
+    return out;
+  }
   order.forEach((name, i) => {
     const j = order.length === 1 ? bandPalette.length - 2 : Math.round((i * (bandPalette.length - 1)) / (order.length - 1));
     out.set(name, bandPalette[j]);

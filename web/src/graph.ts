@@ -58,7 +58,7 @@ export interface NodeInfo {
   /** x, y: the node's centre in pixels from the container's top left. */
   x: number;
   y: number;
-  /** size: the rendered diameter with the outline, in pixels. */
+  /** size: the rendered diameter without the outline, in pixels. */
   size: number;
   z: number;
   color: string;
@@ -414,7 +414,7 @@ export class NetworkView {
         label: String(node.data("label")),
         x: p.x,
         y: p.y,
-        size: node.renderedOuterWidth(),
+        size: node.renderedWidth(),
         z: Number(node.style("z-index")),
         color: String(node.style("background-color")),
         border: parseFloat(String(node.style("border-width"))),
