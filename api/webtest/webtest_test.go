@@ -41,14 +41,15 @@ const labKey = "lab-researcher-key-0123456789"
 const people = 3000
 
 // server starts the API over an embedded store holding a seeded
-// population scored under tencent (strong contagion, so a shock spreads).
+// population scored under tencent (strong contagion, so a shock spreads),
+// drawn as the demo's is (seed.Config.SpreadBands: every band populated).
 func server(t *testing.T) (*httptest.Server, graph.Store) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	batch, err := seed.Generate(seed.Config{People: people, Seed: 42})
+	batch, err := seed.Generate(seed.Config{People: people, Seed: 42, SpreadBands: true})
 	require.NoError(t, err)
 	require.NoError(t, store.ApplyBatch(ctx, batch))
 	pol, ok := scoring.Preset(scoring.PolicyTencent)
@@ -277,7 +278,7 @@ func TestResearchersPage(t *testing.T) {
 	t.Run("focus", func(t *testing.T) { checkFocus(t, ctx, center) })
 	t.Run("reasons and perks", func(t *testing.T) { checkReasons(t, ctx, hs.URL, center) })
 	bands := bandColors(t, legend(t, ctx, "legend"))
-	require.GreaterOrEqual(t, len(bands), 3, "several bands on screen")
+	require.Len(t, bands, 5, "every band of the policy on screen (the demo's spread population)")
 	assert.True(t, eval[bool](t, ctx, `document.querySelector('[data-testid=step-slider]').offsetParent === null`),
 		"no step slider before a shock")
 	screenshot(t, ctx, "socialscore-web-bands.png")
