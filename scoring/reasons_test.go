@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -209,8 +210,16 @@ func TestReasonsOfAnOldResult(t *testing.T) {
 // server's default policy), nobody without a late instalment or a default
 // is told CRD01 and nobody without a late bill BIL01; people 1-300 with no
 // credit history, who were all told CRD01 before issue 10, are told CRD02.
+// Both on seed's default population and on the demo's (SpreadBands, since
+// issue 14).
 func TestDemoNetworkReasons(t *testing.T) {
-	batch, err := seed.Generate(seed.Config{People: 20_000, Seed: 1})
+	for _, spread := range []bool{false, true} {
+		t.Run(fmt.Sprintf("spread bands %v", spread), func(t *testing.T) { demoNetworkReasons(t, spread) })
+	}
+}
+
+func demoNetworkReasons(t *testing.T, spread bool) {
+	batch, err := seed.Generate(seed.Config{People: 20_000, Seed: 1, SpreadBands: spread})
 	require.NoError(t, err)
 	var b graph.SnapshotBuilder
 	recs := map[graph.ID]graph.Record{}

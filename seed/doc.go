@@ -60,6 +60,13 @@
 //     almost always, national ids least often) and, once provided,
 //     verified with probability logistic in z.
 //
+// Spread bands. The defaults give mostly healthy records: scored under
+// sesame, about 60% of people are "excellent" and under 1% "poor".
+// Config.SpreadBands draws the records from z' = SpreadHealthMean +
+// SpreadHealthSD·z instead, which puts at least a tenth of the people in
+// each band under the sesame-like presets; the demo uses it so that its
+// picture shows every band. Only records and profiles change.
+//
 // Recruitment. Each person after the first was recruited by an earlier
 // person with probability RecruitShare. The recruiter is usually (85%) one
 // of the recruit's friends who joined earlier, drawn with weight one plus

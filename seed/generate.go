@@ -30,6 +30,11 @@ func Generate(cfg Config) (graph.Batch, error) {
 
 	g := holmeKim(n, cfg.MeanDegree, cfg.Triad, newRand(cfg.Seed, streamNetwork))
 	z := latentHealth(g, cfg.Homophily, newRand(cfg.Seed, streamHealth))
+	if cfg.SpreadBands {
+		for i := range z {
+			z[i] = SpreadHealthMean + SpreadHealthSD*z[i]
+		}
+	}
 	by := recruit(g, cfg.RecruitShare, newRand(cfg.Seed, streamRecruit))
 	g.adj = nil // only the edge list is needed from here
 

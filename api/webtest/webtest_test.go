@@ -29,21 +29,27 @@ import (
 	"github.com/socialscore/socialscore/seed"
 )
 
-// testKey is the API key the page is given.
+// testKey is the API key the page is given: an operator's (Config.APIKeys),
+// who sees real ids, scores, reasons and perks.
 const testKey = "researcher-key-0123456789"
+
+// labKey is a researcher's key: pseudonyms and generalised attributes
+// only (api/researchview.go).
+const labKey = "lab-researcher-key-0123456789"
 
 // people is the size of the seeded population.
 const people = 3000
 
 // server starts the API over an embedded store holding a seeded
-// population scored under tencent (strong contagion, so a shock spreads).
+// population scored under tencent (strong contagion, so a shock spreads),
+// drawn as the demo's is (seed.Config.SpreadBands: every band populated).
 func server(t *testing.T) (*httptest.Server, graph.Store) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := embedded.Open(filepath.Join(t.TempDir(), "s.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	batch, err := seed.Generate(seed.Config{People: people, Seed: 42})
+	batch, err := seed.Generate(seed.Config{People: people, Seed: 42, SpreadBands: true})
 	require.NoError(t, err)
 	require.NoError(t, store.ApplyBatch(ctx, batch))
 	pol, ok := scoring.Preset(scoring.PolicyTencent)
@@ -60,6 +66,7 @@ func server(t *testing.T) (*httptest.Server, graph.Store) {
 		Policy:  pol,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		APIKeys: map[string]string{testKey: "researcher"},
+		Keys:    map[string]api.KeyHolder{labKey: {Name: "lab", Role: graph.RoleResearcher}},
 		Audit:   aud,
 	})
 	require.NoError(t, err)
@@ -71,8 +78,15 @@ func server(t *testing.T) (*httptest.Server, graph.Store) {
 	return hs, store
 }
 
-// call sends a request to the API with the key and decodes the answer.
+// call sends a request to the API with the operator's key and decodes the
+// answer.
 func call(t *testing.T, method, url, body string, v any) {
+	t.Helper()
+	callWith(t, testKey, method, url, body, v)
+}
+
+// callWith sends a request to the API with the key and decodes the answer.
+func callWith(t *testing.T, key, method, url, body string, v any) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -80,7 +94,7 @@ func call(t *testing.T, method, url, body string, v any) {
 	}
 	req, err := http.NewRequest(method, url, rd)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -187,6 +201,20 @@ type shockResponse struct {
 	} `json:"total"`
 }
 
+// reachOf reads the people per hop of a shock's reach.
+func reachOf(t *testing.T, sh shockResponse) reachResponse {
+	t.Helper()
+	var out reachResponse
+	for _, raw := range sh.Total.Reach {
+		var r struct {
+			People int `json:"people"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &r))
+		out.Total.Reach = append(out.Total.Reach, r)
+	}
+	return out
+}
+
 // search draws the ego network of id in the page and returns the node
 // count the page reports once drawn.
 func search(t *testing.T, ctx context.Context, id graph.ID, depth, limit int) int {
@@ -246,6 +274,11 @@ func TestResearchersPage(t *testing.T) {
 	assert.Equal(t, len(ego.Ties), edges, "every tie is drawn")
 	assert.Equal(t, testKey, eval[string](t, ctx, `localStorage.getItem('socialscore.apiKey')`), "the key is kept")
 	assert.Positive(t, eval[int](t, ctx, `document.querySelectorAll('[data-testid=legend] i').length`), "a legend of the bands")
+	assert.Equal(t, "full", eval[string](t, ctx, `document.querySelector('[data-testid=graph]').dataset.view ?? ''`))
+	t.Run("focus", func(t *testing.T) { checkFocus(t, ctx, center) })
+	t.Run("reasons and perks", func(t *testing.T) { checkReasons(t, ctx, hs.URL, center) })
+	bands := bandColors(t, legend(t, ctx, "legend"))
+	require.Len(t, bands, 5, "every band of the policy on screen (the demo's spread population)")
 	assert.True(t, eval[bool](t, ctx, `document.querySelector('[data-testid=step-slider]').offsetParent === null`),
 		"no step slider before a shock")
 	screenshot(t, ctx, "socialscore-web-bands.png")
@@ -281,7 +314,16 @@ func TestResearchersPage(t *testing.T) {
 	assert.Positive(t, moved, "the shock moved people on screen")
 	assert.LessOrEqual(t, moved, sh.Total.Moved)
 	assert.Contains(t, eval[string](t, ctx, `document.querySelector('[data-testid=step-label]').textContent`), "converged")
+	t.Run("shock palette", func(t *testing.T) { checkShockPalette(t, ctx, bands) })
+	t.Run("round ticks", func(t *testing.T) { checkRoundTicks(t, ctx, reachOf(t, sh)) })
 	screenshot(t, ctx, "socialscore-web.png")
+
+	// Back to the bands: their legend returns.
+	t.Run("band legend again", func(t *testing.T) {
+		step(t, ctx, "show the bands again", 20*time.Second, chromedp.Click(chromedp.CSS(`[data-testid=show-bands]`)))
+		assert.True(t, visible(t, ctx, "legend"))
+		assert.False(t, visible(t, ctx, "shock-legend"))
+	})
 
 	// The best-connected person with the largest limit: about 2,000
 	// people on screen, and the page still draws them all.
@@ -295,6 +337,15 @@ func TestResearchersPage(t *testing.T) {
 	}
 	hubID := snap.IDs[hub]
 	t.Logf("hub %d has %d friends", hubID, snap.Degree(hub))
+
+	// The hub's least connected friend: they, not the hub beside them,
+	// are in the middle, big and on top.
+	quiet, nextTo := quietPerson(t, snap)
+	require.Equal(t, hubID, nextTo)
+	search(t, ctx, quiet, 2, 500)
+	t.Run("focus beside a hub", func(t *testing.T) { checkFocus(t, ctx, quiet) })
+	screenshot(t, ctx, "socialscore-web-focus.png")
+
 	start := time.Now()
 	drawn = search(t, ctx, hubID, 2, 2000)
 	t.Logf("drew %d people in %v", drawn, time.Since(start).Round(time.Millisecond))
@@ -310,6 +361,11 @@ func TestResearchersPage(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid=step-slider]').dataset.step === '4'`,
 			chromedp.WithPollingTimeout(20*time.Second)),
 	)
+	t.Run("focus on 2,000 people", func(t *testing.T) { checkFocus(t, ctx, hubID) })
+	var hubShock shockResponse
+	call(t, http.MethodPost, hs.URL+"/v1/experiments/shock",
+		fmt.Sprintf(`{"changes":[{"id":%d,"events":["default"]}],"max_steps":12,"list_limit":20000}`, hubID), &hubShock)
+	t.Run("round ticks of the hub's shock", func(t *testing.T) { checkRoundTicks(t, ctx, reachOf(t, hubShock)) })
 	screenshot(t, ctx, "socialscore-web-2000.png")
 
 	assert.Empty(t, con.problems(), "the page threw no exception and broke no security policy")

@@ -23,6 +23,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs, common := newFlagSet("seed", stderr)
 	people := fs.Int("people", 10000, "number of people to generate (ids 1..N)")
 	seedVal := fs.Uint64("seed", 1, "random seed: the same seed gives the same network")
+	spread := fs.Bool("spread-bands", false, "draw weaker, more varied records so every score band is well populated (as demo does)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,13 +32,17 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
-	return seedStore(ctx, store, *people, *seedVal, stdout, stderr)
+	return seedStoreConfig(ctx, store, seed.Config{People: *people, Seed: *seedVal, SpreadBands: *spread}, stdout, stderr)
 }
 
 func seedStore(ctx context.Context, store graph.Store, people int, seedVal uint64, stdout, stderr io.Writer) error {
+	return seedStoreConfig(ctx, store, seed.Config{People: people, Seed: seedVal}, stdout, stderr)
+}
+
+func seedStoreConfig(ctx context.Context, store graph.Store, cfg seed.Config, stdout, stderr io.Writer) error {
 	bar := newBar(stderr, 2, "generating")
 	t0 := time.Now()
-	batch, err := seed.Generate(seed.Config{People: people, Seed: seedVal})
+	batch, err := seed.Generate(cfg)
 	if err != nil {
 		return usageError{err}
 	}
@@ -174,7 +179,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if counts.People == 0 {
 		fmt.Fprintf(stdout, "store %s is empty: seeding %d people (seed %d)\n", common.store, *people, *seedVal)
-		if err := seedStore(ctx, m.Store, *people, *seedVal, stdout, stderr); err != nil {
+		if err := seedStoreConfig(ctx, m.Store, seed.Config{People: *people, Seed: *seedVal, SpreadBands: true}, stdout, stderr); err != nil {
 			return err
 		}
 	} else {

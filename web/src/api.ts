@@ -51,8 +51,48 @@ export interface EgoNetwork {
   snapshot_at: string;
 }
 
-export interface ShockDelta {
+/**
+ * ResearchGraph is what GET /v1/people/{id}/network answers a researcher:
+ * an export graph (export.Graph in JSON) with pseudonyms as ids and
+ * generalised attributes only: whether scored, the band ("*" withheld)
+ * and the hop from the centre as hop_class ("*" withheld). It does not
+ * say which node is the person asked about.
+ */
+export interface ResearchGraph {
+  meta: {
+    kind: string;
+    pseudonymised: boolean;
+    depth?: number;
+    truncated?: boolean;
+    generalised?: { k: number };
+  };
+  nodes: { id: string; scored: boolean; band?: string; hop_class?: string }[];
+  links: { source: string; target: string; kind: "friend" | "recruited"; weight: number }[];
+}
+
+/** isResearchGraph tells a researcher's generalised view from a full one. */
+export function isResearchGraph(v: EgoNetwork | ResearchGraph): v is ResearchGraph {
+  return Array.isArray((v as ResearchGraph).nodes);
+}
+
+export interface Reason {
+  code: string;
+  text: string;
+  points: number;
+  points_missing: number;
+}
+
+/** ScoreDetail is the part of GET /v1/people/{id}/score the page shows. */
+export interface ScoreDetail {
   id: number;
+  score: number;
+  band: string;
+  reasons: Reason[];
+  perks: string[];
+}
+
+export interface ShockDelta {
+  id: number | string;
   hop: number;
   before: number;
   after: number;
@@ -82,8 +122,11 @@ export interface ShockResult {
   alpha: number;
   people: number;
   min_move: number;
+  /** generalised: a researcher's answer, pseudonymised, before/after withheld (0). */
+  generalised?: boolean;
+  pseudonymised?: boolean;
   changes: {
-    id: number;
+    id: number | string;
     individual_before: number;
     individual_after: number;
     score_before: number;
@@ -176,8 +219,13 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return JSON.parse(text) as T;
 }
 
-export function egoNetwork(id: number, depth: number, limit: number): Promise<EgoNetwork> {
-  return call<EgoNetwork>("GET", `/v1/people/${id}/network?depth=${depth}&limit=${limit}`);
+export function egoNetwork(id: number, depth: number, limit: number): Promise<EgoNetwork | ResearchGraph> {
+  return call<EgoNetwork | ResearchGraph>("GET", `/v1/people/${id}/network?depth=${depth}&limit=${limit}`);
+}
+
+/** personScore reads one person's score with its reasons and perks (an audited read). */
+export function personScore(id: number): Promise<ScoreDetail> {
+  return call<ScoreDetail>("GET", `/v1/people/${id}/score`);
 }
 
 export function shock(id: number, event: string, policy: string, listLimit: number): Promise<ShockResult> {
