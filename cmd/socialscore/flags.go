@@ -49,9 +49,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		if isHelpArg(fs.Arg(0)) && fs.Arg(0) != "help" {
-			return helpRequest{topic: fs.Name(), fs: fs}
-		}
 		shortUsage(fs.Output(), fs.Name())
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}
