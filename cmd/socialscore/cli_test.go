@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -509,4 +510,27 @@ func TestByteSize(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1000: "1.0 kB", 1_500_000: "1.5 MB", 283_000_000: "283.0 MB", 2_000_000_000: "2.0 GB"} {
 		assert.Equal(t, want, byteSize(n), strconv.FormatInt(n, 10))
 	}
+}
+
+// BenchmarkProgressWriter: the cost --progress adds to an export, per 4
+// KiB flush of the exporter's writer (bufio's default size): compare
+// plain (io.Discard) with progress in one run.
+func BenchmarkProgressWriter(b *testing.B) {
+	chunk := bytes.Repeat([]byte("x"), 4096)
+	b.Run("plain", func(b *testing.B) {
+		w := io.Discard
+		b.SetBytes(int64(len(chunk)))
+		for b.Loop() {
+			_, _ = w.Write(chunk)
+		}
+	})
+	b.Run("progress", func(b *testing.B) {
+		p := newWriteProgress(io.Discard, true, "writing")
+		defer p.finish()
+		w := p.wrap(io.Discard)
+		b.SetBytes(int64(len(chunk)))
+		for b.Loop() {
+			_, _ = w.Write(chunk)
+		}
+	})
 }
