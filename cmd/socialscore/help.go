@@ -30,7 +30,7 @@ Run it again on the same store and it keeps the network and the keys.`,
 		examples: []string{
 			"socialscore demo",
 			"socialscore demo --addr 127.0.0.1:9090 --people 5000 --seed 3",
-			"socialscore demo --store embedded:///tmp/demo/socialscore.db",
+			"socialscore demo --store embedded://demo/socialscore.db",
 		},
 	},
 	"seed": {
