@@ -15,4 +15,4 @@ COPY --from=build --chown=65532:65532 /out/state /var/lib/socialscore
 WORKDIR /var/lib/socialscore
 EXPOSE 8080
 ENTRYPOINT ["/socialscore"]
-CMD ["serve", "--addr", "0.0.0.0:8080"]
+CMD ["serve", "--create", "--addr", "0.0.0.0:8080"]

@@ -24,9 +24,12 @@ import (
 type Main struct {
 	StoreURL  string
 	StoreOpts storeOptions
-	Addr      string // host:port; port 0 picks a free one
-	Policy    scoring.Policy
-	APIKeys   map[string]string // key -> name; deprecated: these keys hold the operator role
+	// CreateStore makes an empty store when StoreURL names none (demo,
+	// serve --create); without it Open refuses a store that does not exist.
+	CreateStore bool
+	Addr        string // host:port; port 0 picks a free one
+	Policy      scoring.Policy
+	APIKeys     map[string]string // key -> name; deprecated: these keys hold the operator role
 	// Keys are keys with roles given in the configuration; the store's
 	// keys (graph.KeyStore) are used besides them.
 	Keys map[string]api.KeyHolder
@@ -66,7 +69,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	store, err := openStore(ctx, m.StoreURL, m.StoreOpts)
+	open := openStore
+	if m.CreateStore {
+		open = createStore
+	}
+	store, err := open(ctx, m.StoreURL, m.StoreOpts)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,11 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, common.store, common.neo4j)
+	// A bad size is refused before a store is created.
+	if err := (seed.Config{People: *people, Seed: *seedVal}).Validate(); err != nil {
+		return usageError{err}
+	}
+	store, err := createStore(ctx, common.store, common.neo4j)
 	if err != nil {
 		return err
 	}
@@ -61,8 +66,9 @@ func seedStoreConfig(ctx context.Context, store graph.Store, cfg seed.Config, st
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, common := newFlagSet("import", stderr)
-	friends := fs.String("friends", "", "SNAP edge list of friendships (whitespace-separated id pairs, # comments)")
+	friends := fs.String("friends", "", "SNAP edge list of friendships (whitespace-separated id pairs, # comments) (required)")
 	peopleFile := fs.String("people", "", "optional CSV of people and their records (see seed.ReadPeopleCSV)")
+	merge := fs.Bool("merge", false, "add to a store that already holds people: new people and their ties are added, stored people keep their records, ties between stored people are added where new")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,17 +93,43 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	store, err := openStore(ctx, common.store, common.neo4j)
+	// Nothing to import is a mistake (a wrong or truncated file), not a
+	// success: the store is not even opened.
+	if stats.Friendships == 0 {
+		return fmt.Errorf("import: %s holds no friendships (%d lines: %d comments, %d blank, %d self-loops): nothing imported",
+			*friends, stats.Lines, stats.Comments, stats.Blank, stats.SelfLoops)
+	}
+	store, err := createStore(ctx, common.store, common.neo4j)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	t0 := time.Now()
-	if err := store.ApplyBatch(ctx, batch); err != nil {
-		return fmt.Errorf("import: load: %w", err)
+	counts, err := store.Counts(ctx)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	var ms mergeStats
+	switch {
+	case counts.People > 0 && !*merge:
+		return fmt.Errorf("import: store %s already holds %d people: give --merge to add the new people and ties "+
+			"(stored people are kept as they are), or import into another store with --store", common.store, counts.People)
+	case counts.People > 0:
+		if batch, ms, err = mergeBatch(ctx, store, batch); err != nil {
+			return fmt.Errorf("import: merge: %w", err)
+		}
+	}
+	if len(batch.People) > 0 || len(batch.Ties) > 0 {
+		if err := store.ApplyBatch(ctx, batch); err != nil {
+			return fmt.Errorf("import: load: %w", err)
+		}
 	}
 	fmt.Fprintf(stdout, "imported %d people, %d friendships in %s (%+v)\n",
 		len(batch.People), len(batch.Ties), time.Since(t0).Round(time.Millisecond), stats)
+	if counts.People > 0 {
+		fmt.Fprintf(stdout, "merged into %d stored people: %d of the file's people were stored already and kept as they are, %d of its ties were stored already\n",
+			counts.People, ms.KeptPeople, ms.KeptTies)
+	}
 	return nil
 }
 
@@ -116,12 +148,21 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	_, err = scoreStore(ctx, scoring.NewRunner(store, nil), pol, stdout, stderr)
+	_, err = scoreStore(ctx, store, scoring.NewRunner(store, nil), pol, stdout, stderr)
 	return err
 }
 
-// scoreStore runs one scoring run with a progress bar and prints its report.
-func scoreStore(ctx context.Context, r *scoring.Runner, pol scoring.Policy, stdout, stderr io.Writer) (scoring.Report, error) {
+// scoreStore runs one scoring run with a progress bar and prints its
+// report, ending with a summary of the run's stored results against the
+// previous run's (printSummary). r scores store.
+func scoreStore(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, pol scoring.Policy, stdout, stderr io.Writer) (scoring.Report, error) {
+	prev, prevResults, err := store.LatestRun(ctx)
+	if errors.Is(err, graph.ErrNotFound) {
+		prev, prevResults, err = graph.Run{}, nil, nil
+	}
+	if err != nil {
+		return scoring.Report{}, fmt.Errorf("score: previous run: %w", err)
+	}
 	// One step per scoring phase; the time before the first is the snapshot.
 	bar := newBar(stderr, 5, "reading snapshot")
 	rep, err := r.Run(ctx, pol, scoring.Options{Progress: func(phase string, _, _ int) {
@@ -137,15 +178,26 @@ func scoreStore(ctx context.Context, r *scoring.Runner, pol scoring.Policy, stdo
 	fmt.Fprintf(stdout, "  snapshot %s | pillars %s, propagation %s (%d it), pagerank %s (%d it), percentiles %s, finalize %s | save %s | total %s\n",
 		ms(rep.Snapshot), ms(s.Pillars), ms(s.Propagation), s.PropagationIterations, ms(s.PageRank), s.PageRankIterations,
 		ms(s.Percentiles), ms(s.Finalize), ms(rep.Save), ms(rep.Total))
+	cur, results, err := store.LatestRun(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("score: read back run %s: %w", rep.Run.ID, err)
+	}
+	sum, err := summarize(cur, results, prev, prevResults, maxMovers)
+	if err != nil {
+		return rep, err
+	}
+	printSummary(stdout, sum)
 	return rep, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, common := newFlagSet("serve", stderr)
 	cfg := serveFlags(fs)
+	create := fs.Bool("create", false, "create an empty store when --store names none (people then arrive through the API); without it serve refuses a store that does not exist")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg.create = *create
 	m, err := cfg.openMain(ctx, common, stderr, "")
 	if err != nil {
 		return err
@@ -162,16 +214,36 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := (seed.Config{People: *people, Seed: *seedVal}).Validate(); err != nil {
+		return usageError{err}
+	}
+	// Bind first, so a busy port fails before any seeding and the page's
+	// address is the first thing printed.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.addr, err)
+	}
+	page := pageURL(ln.Addr())
+	fmt.Fprintf(stdout, "socialscore demo: the page is at %s\n", page)
+	fmt.Fprintln(stdout, "  open it in a browser once the network is scored (the last line below says when),")
+	fmt.Fprintln(stdout, "  paste the operator key below into \"API key\", Save, and enter a person id (1, 2, ...)")
+	fmt.Fprintln(stdout, "  to draw their network coloured by score band, or play a shock on them")
 	// One key per role on the first run, the same ones afterwards, in a
 	// file beside the store that only its owner can read.
+	cfg.create = true
 	m, err := cfg.openMain(ctx, common, stderr, filepath.Join(storeDir(common.store), "keys.txt"))
 	if err != nil {
+		ln.Close()
 		return err
 	}
+	m.ln = ln
 	defer m.Close()
-	// Bind first, so a busy port fails before any seeding.
-	if err := m.Listen(); err != nil {
-		return err
+	fmt.Fprintf(stdout, "API keys, one per role: %s (readable by you only)\n", m.InitKeysFile)
+	for _, e := range m.InitKeys {
+		if e.role == graph.RoleOperator {
+			fmt.Fprintf(stdout, "operator key: %s\n", e.key)
+			fmt.Fprintf(stdout, "try:  curl -s -H 'Authorization: Bearer %s' %sv1/people/1/score\n", e.key, page)
+		}
 	}
 	counts, err := m.Store.Counts(ctx)
 	if err != nil {
@@ -185,17 +257,24 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		fmt.Fprintf(stdout, "store %s holds %d people, %d friendships\n", common.store, counts.People, counts.Friendships)
 	}
-	if _, err := scoreStore(ctx, m.Runner, m.Policy, stdout, stderr); err != nil {
+	if _, err := scoreStore(ctx, m.Store, m.Runner, m.Policy, stdout, stderr); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "API keys, one per role: %s (readable by you only)\n", m.InitKeysFile)
-	for _, e := range m.InitKeys {
-		if e.role == graph.RoleOperator {
-			fmt.Fprintf(stdout, "operator key: %s\n", e.key)
-			fmt.Fprintf(stdout, "try:  curl -s -H 'Authorization: Bearer %s' %s/v1/people/1/score\n", e.key, m.URL())
-		}
-	}
 	return m.Serve(ctx, stdout)
+}
+
+// pageURL is the address of the page served on addr; an unspecified host
+// (0.0.0.0, ::) is shown as localhost, which a browser on this machine
+// reaches.
+func pageURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 // serveConfig holds the flags of serve and demo.
@@ -204,6 +283,7 @@ type serveConfig struct {
 	pprofAddr                       string
 	apiKeysFile, initKeys           string
 	open                            bool
+	create                          bool // make the store if there is none
 	fs                              *flag.FlagSet
 	live                            bool
 	// privacy: --real-ids lets exports carry real ids; --key-file (or
@@ -300,6 +380,7 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		SimulationWorkers: c.simWorkers,
 		StoreURL:          common.store,
 		StoreOpts:         common.neo4j,
+		CreateStore:       c.create,
 		Addr:              c.addr,
 		Policy:            pol,
 		APIKeys:           keys,

@@ -22,6 +22,8 @@ type commonFlags struct {
 func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *commonFlags) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// parse prints the help (on -h) or a short usage (on a mistake).
+	fs.Usage = func() {}
 	c := &commonFlags{}
 	fs.StringVar(&c.store, "store", envOr("SOCIALSCORE_STORE", defaultStoreURL), "store URL: embedded:///path/file.db, neo4j://host:port or bolt://host:port (env SOCIALSCORE_STORE)")
 	fs.StringVar(&c.neo4j.user, "neo4j-user", envOr("NEO4J_USER", "neo4j"), "Neo4j user (env NEO4J_USER)")
@@ -35,14 +37,19 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *commonFlags) {
 	return fs, c
 }
 
+// parse parses a command's flags. -h or --help gives a helpRequest (run
+// prints the help on standard output and exits 0); a mistake gives a
+// usageError after a short usage on standard error.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
-			return err
+			return helpRequest{topic: fs.Name(), fs: fs}
 		}
+		shortUsage(fs.Output(), fs.Name())
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
+		shortUsage(fs.Output(), fs.Name())
 		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}
 	return nil

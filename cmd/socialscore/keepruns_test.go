@@ -20,7 +20,7 @@ func TestKeepRunsFlag(t *testing.T) {
 	fs, c := newFlagSet("serve", io.Discard)
 	require.NoError(t, parse(fs, []string{"--store", url, "--keep-runs", "2"}))
 	assert.Equal(t, 2, c.neo4j.keepRuns)
-	s, err := openStore(context.Background(), c.store, c.neo4j)
+	s, err := createStore(context.Background(), c.store, c.neo4j)
 	require.NoError(t, err)
 	defer s.Close()
 	ctx := context.Background()

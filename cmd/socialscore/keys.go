@@ -27,6 +27,9 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(args) == 0 {
 		return usageError{errors.New(usage)}
 	}
+	if isHelpArg(args[0]) {
+		return helpRequest{topic: "keys"}
+	}
 	sub, args := args[0], args[1:]
 	fs, common := newFlagSet("keys "+sub, stderr)
 	var name, role string
@@ -117,6 +120,9 @@ func openKeyStore(ctx context.Context, common *commonFlags) (graph.KeyStore, fun
 }
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelpArg(args[0]) {
+		return helpRequest{topic: "audit"}
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		return usageError{errors.New("usage: socialscore audit verify [--log FILE]")}
 	}

@@ -25,7 +25,7 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 	url := "embedded://" + filepath.Join(t.TempDir(), "s.db")
 	t.Setenv("SOCIALSCORE_API_KEYS", "")
 	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"serve", "--store", url, "--addr", "127.0.0.1:0"}, io.Discard, &stderr)
+	err := run(context.Background(), []string{"serve", "--create", "--store", url, "--addr", "127.0.0.1:0"}, io.Discard, &stderr)
 	require.Error(t, err)
 	assert.NotEqual(t, 0, exitCode(err))
 	assert.Contains(t, err.Error(), "no API keys")
@@ -36,7 +36,7 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--store", url, "--addr", "127.0.0.1:0", "--open"}, &out, io.Discard)
+		done <- run(ctx, []string{"serve", "--create", "--store", url, "--addr", "127.0.0.1:0", "--open"}, &out, io.Discard)
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "serving on") }, 30*time.Second, 10*time.Millisecond)
 	cancel()
@@ -48,7 +48,7 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 // started afterwards accepts the valid keys only.
 func TestKeysCommands(t *testing.T) {
 	dir := t.TempDir()
-	url := "embedded://" + filepath.Join(dir, "s.db")
+	url := newEmptyStore(t, "embedded://"+filepath.Join(dir, "s.db"), storeOptions{})
 	ctx := context.Background()
 	keysRun := func(args ...string) (string, string, error) {
 		var out, errb bytes.Buffer

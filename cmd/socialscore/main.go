@@ -29,22 +29,32 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "socialscore:", err)
-		}
-		os.Exit(exitCode(err))
+	os.Exit(code)
+}
+
+// runMain is the program: it runs the command, reports an error on
+// stderr, and returns the exit code.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdout, stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "socialscore:", err)
 	}
+	return exitCode(err)
 }
 
 // usageError marks errors in how the command was called (exit code 2).
 type usageError struct{ error }
 
+// exitCode is 0 for success and for help asked for, 2 for a usage error,
+// else 1.
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &u):
 		return 2
 	}
 	return 1
@@ -71,27 +81,32 @@ func commands() []command {
 	}
 }
 
+// run runs the command args name. Help asked for (socialscore --help,
+// socialscore help COMMAND, socialscore COMMAND --help) is printed on
+// stdout and returns nil.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return usageError{errors.New("no command given")}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return usageError{errors.New("no command given")}
+	}
+	if isHelpArg(args[0]) {
+		if len(args) > 1 && !isHelpArg(args[1]) {
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
 		}
+		printUsage(stdout)
 		return nil
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			err := c.run(ctx, args[1:], stdout, stderr)
+			var h helpRequest
+			if errors.As(err, &h) {
+				printHelp(stdout, h)
+				return nil
+			}
+			return err
 		}
 	}
-	usage(stderr)
+	printUsage(stderr)
 	return usageError{fmt.Errorf("unknown command %q", args[0])}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: socialscore COMMAND [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nEvery command takes --store URL (default "+defaultStoreURL+"); run 'socialscore COMMAND -h' for its flags.")
 }

@@ -76,13 +76,9 @@ func TestBadCommandLines(t *testing.T) {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		assert.Error(t, err, "%v", args)
 	}
-	// None of them created a store with people in it.
-	store, err := openStore(context.Background(), url, storeOptions{})
-	require.NoError(t, err)
-	defer store.Close()
-	c, err := store.Counts(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, 0, c.People)
+	// None of them created a store.
+	_, err := os.Stat(strings.TrimPrefix(url, "embedded://"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
 // TestMainEndToEnd starts the whole program on port 0, seeds and scores
@@ -91,17 +87,18 @@ func TestBadCommandLines(t *testing.T) {
 func TestMainEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	m := &Main{
-		StoreURL:  "embedded://" + filepath.Join(dir, "s.db"),
-		Addr:      "127.0.0.1:0",
-		Policy:    mustPreset(t, "sesame"),
-		APIKeys:   map[string]string{"0123456789abcdef-test": "lender"},
-		AuditPath: filepath.Join(dir, "audit.jsonl"),
+		CreateStore: true,
+		StoreURL:    "embedded://" + filepath.Join(dir, "s.db"),
+		Addr:        "127.0.0.1:0",
+		Policy:      mustPreset(t, "sesame"),
+		APIKeys:     map[string]string{"0123456789abcdef-test": "lender"},
+		AuditPath:   filepath.Join(dir, "audit.jsonl"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	require.NoError(t, m.Open(ctx))
 	require.NoError(t, seedStore(ctx, m.Store, 500, 9, io.Discard, io.Discard))
-	_, err := scoreStore(ctx, m.Runner, m.Policy, io.Discard, io.Discard)
+	_, err := scoreStore(ctx, m.Store, m.Runner, m.Policy, io.Discard, io.Discard)
 	require.NoError(t, err)
 	require.NoError(t, m.Listen())
 	done := make(chan error, 1)
@@ -148,6 +145,10 @@ func TestMainEndToEnd(t *testing.T) {
 // TestDemoRestartKeepsData runs demo twice on the same store: the second
 // run finds the network and does not seed again, and prints the same
 // operator key, kept with the others in a file only its owner can read.
+// What it prints (stdout and stderr together, as a terminal shows them)
+// starts with the page's address and how to use it, then the keys file and
+// the operator key; the page answers at that address with the operator
+// key; the note on export pseudonyms is not the first line.
 func TestDemoRestartKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	url := "embedded://" + filepath.Join(dir, "d.db")
@@ -157,18 +158,55 @@ func TestDemoRestartKeepsData(t *testing.T) {
 		var out syncBuffer
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"demo", "--store", url, "--people", "300", "--addr", "127.0.0.1:0"}, &out, io.Discard)
+			done <- run(ctx, []string{"demo", "--store", url, "--people", "300", "--addr", "127.0.0.1:0"}, &out, &out)
 		}()
 		require.Eventually(t, func() bool { return strings.Contains(out.String(), "serving on") }, 60*time.Second, 20*time.Millisecond, "run %d: %s", i, out.String())
-		assert.Contains(t, out.String(), want)
-		cancel()
-		require.NoError(t, <-done)
+		text := out.String()
+		assert.Contains(t, text, want)
+
+		lines := strings.Split(text, "\n")
+		first, ok := strings.CutPrefix(lines[0], "socialscore demo: the page is at ")
+		require.True(t, ok, "the first line is the page's address: %q", lines[0])
+		assert.Regexp(t, `^http://127\.0\.0\.1:[0-9]+/$`, first)
+		assert.Contains(t, lines[1]+lines[2], "paste the operator key")
+		assert.NotContains(t, lines[0], "pseudonym")
+		at := func(s string) int {
+			for j, l := range lines {
+				if strings.Contains(l, s) {
+					return j
+				}
+			}
+			t.Fatalf("run %d: no line with %q in\n%s", i, s, text)
+			return -1
+		}
 		keysFile := filepath.Join(dir, "keys.txt")
-		assert.Contains(t, out.String(), "API keys, one per role: "+keysFile)
-		_, key, ok := strings.Cut(out.String(), "operator key: ")
-		require.True(t, ok, out.String())
+		assert.Less(t, at("API keys, one per role: "+keysFile), at("operator key: "), "the keys file, then the operator key")
+		assert.Less(t, at("operator key: "), at("scored 300 people"))
+		assert.Less(t, at("scored 300 people"), at("serving on "+strings.TrimSuffix(first, "/")))
+
+		_, key, ok := strings.Cut(text, "operator key: ")
+		require.True(t, ok, text)
 		key, _, _ = strings.Cut(key, "\n")
 		opKeys = append(opKeys, key)
+
+		// The page is served at the address printed, and the key works.
+		resp, err := http.Get(first)
+		require.NoError(t, err)
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+		assert.Contains(t, string(page), "api-key")
+		req, err := http.NewRequest("GET", first+"v1/people/1/score", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode)
+
+		cancel()
+		require.NoError(t, <-done)
 		fi, err := os.Stat(keysFile)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the keys file is its owner's only")

@@ -24,3 +24,13 @@ func openNeo4j(ctx context.Context, url string, o storeOptions) (graph.Store, er
 	}
 	return s, nil
 }
+
+// neo4jExists reports whether the Neo4j database holds a socialscore
+// store, changing nothing (neo4j.Exists).
+func neo4jExists(ctx context.Context, url string, o storeOptions) (bool, error) {
+	return neo4j.Exists(ctx, neo4j.Config{
+		URI: url, User: o.user, Password: o.password, Database: o.database,
+		ConnectTimeout: 3 * time.Second,
+		RetryTime:      3 * time.Second,
+	})
+}

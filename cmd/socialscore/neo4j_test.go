@@ -72,19 +72,20 @@ func TestNeo4jFaults(t *testing.T) {
 
 	const key = "0123456789abcdef-faults"
 	m := &Main{
-		StoreURL:  srv.URI,
-		StoreOpts: storeOptions{user: srv.User, password: srv.Password, database: "neo4j"},
-		Addr:      "127.0.0.1:0",
-		Policy:    mustPreset(t, "sesame"),
-		APIKeys:   map[string]string{key: "lender"},
-		AuditPath: filepath.Join(t.TempDir(), "audit.jsonl"),
+		CreateStore: true,
+		StoreURL:    srv.URI,
+		StoreOpts:   storeOptions{user: srv.User, password: srv.Password, database: "neo4j"},
+		Addr:        "127.0.0.1:0",
+		Policy:      mustPreset(t, "sesame"),
+		APIKeys:     map[string]string{key: "lender"},
+		AuditPath:   filepath.Join(t.TempDir(), "audit.jsonl"),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	require.NoError(t, m.Open(ctx))
 	defer m.Close()
 	require.NoError(t, seedStore(ctx, m.Store, 400, 2, io.Discard, io.Discard))
-	_, err = scoreStore(ctx, m.Runner, m.Policy, io.Discard, io.Discard)
+	_, err = scoreStore(ctx, m.Store, m.Runner, m.Policy, io.Discard, io.Discard)
 	require.NoError(t, err)
 	require.NoError(t, m.Listen())
 	go func() { _ = m.Serve(ctx, io.Discard) }()

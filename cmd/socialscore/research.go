@@ -170,6 +170,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	policyArg := fs.String("policy", "", "score under this policy now (default: the store's latest run, else $SOCIALSCORE_POLICY or sesame)")
 	undirected := undirectedFlag(fs)
 	priv := privacyFlags(fs)
+	progress := progressFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -208,16 +209,20 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
+	bar := newWriteProgress(stderr, *progress, "reading the store")
+	defer bar.stop()
 	store, snap, err := openSnapshot(ctx, common, "export")
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	bar.phase("reading the scores")
 	sc, err := loadScores(ctx, store, snap, *policyArg, stderr)
 	if err != nil {
 		return err
 	}
 
+	bar.phase("building the graph")
 	var g *export.Graph
 	switch {
 	case *ego != "":
@@ -248,9 +253,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := writeFile(*out, stdout, func(w io.Writer) error { return export.Write(w, format, g, undirected.options()...) }); err != nil {
+	bar.phase("writing " + *out)
+	if err := writeFile(*out, stdout, func(w io.Writer) error { return export.Write(bar.wrap(w), format, g, undirected.options()...) }); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	bar.finish()
 	if *out != "-" {
 		ids := "pseudonymised ids"
 		if ps.RealIDs {
@@ -263,13 +270,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // cmdExperiment runs research experiments; the one there is: shock.
 func cmdExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: socialscore experiment shock --ids ID[,ID...] --event KIND[:ARG] [--event ...] [flags]")
-		fmt.Fprintln(stderr, "\nevents: "+strings.Join(contagion.EventKinds(), ", "))
-		if len(args) == 0 {
-			return usageError{errors.New("experiment: no experiment given (want shock)")}
-		}
-		return flag.ErrHelp
+		return usageError{errors.New("experiment: no experiment given (want shock)")}
+	}
+	if isHelpArg(args[0]) {
+		return helpRequest{topic: "experiment"}
 	}
 	switch args[0] {
 	case "shock":

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -176,8 +175,8 @@ func TestExperimentShockCommand(t *testing.T) {
 		var u usageError
 		assert.ErrorAs(t, err, &u, "%v", args)
 	}
-	_, errOut, err = runResearch(t, cmdExperiment, "-h")
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, errOut, "experiment shock")
-	assert.Contains(t, errOut, "default[:AMOUNT]")
+	var help bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"experiment", "shock", "-h"}, &help, io.Discard))
+	assert.Contains(t, help.String(), "experiment shock")
+	assert.Contains(t, help.String(), "default[:AMOUNT]")
 }

@@ -229,14 +229,9 @@ func fieldText(c simulate.Config, field string) string {
 }
 
 // readSnapshot reads the consenting network from the store named by
-// --store and closes the store. It only reads: an embedded store that does
-// not exist is an error rather than a new empty file.
+// --store and closes the store. It only reads: a store that does not
+// exist is an error (openStore) rather than a new empty one.
 func readSnapshot(ctx context.Context, common *commonFlags) (*graph.Snapshot, error) {
-	if rest, ok := strings.CutPrefix(common.store, "embedded://"); ok {
-		if _, err := os.Stat(filepath.Clean(rest)); err != nil {
-			return nil, usageError{fmt.Errorf("simulate: --store %s: %w", common.store, err)}
-		}
-	}
 	store, err := openStore(ctx, common.store, common.neo4j)
 	if err != nil {
 		return nil, err
