@@ -20,7 +20,9 @@ import (
 // recruited 1 at 25 (after both). The ties in each run follow from
 // "there just before the run started".
 func TestTiesBetween(t *testing.T) {
-	f := func(a, b graph.ID, w float64) graph.Tie { return graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: w} }
+	f := func(a, b graph.ID, w float64) graph.Tie {
+		return graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: w}
+	}
 	r := func(a, b graph.ID) graph.Tie { return graph.Tie{Kind: graph.Recruited, From: a, To: b, Weight: 1} }
 	h := graph.TieHistory{
 		Ties: []graph.Tie{f(1, 2, 3), f(1, 3, 1), r(1, 6), r(7, 1)},
@@ -93,7 +95,9 @@ func TestTieDriversSplitTheNetworkMove(t *testing.T) {
 	recs[5] = graph.Record{PurchaseCount: 30, PurchaseTotal: 9000, BillsOnTime: 30, CreditOnTime: 20}
 	recs[6] = recs[5]
 	recs[4] = graph.Record{BillsLate: 5, BillDaysLate: 200, CreditLate: 4, CreditDaysLate: 240, Defaults: 2, DefaultAmount: 900}
-	f := func(a, b graph.ID, w float64) graph.Tie { return graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: w} }
+	f := func(a, b graph.ID, w float64) graph.Tie {
+		return graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: w}
+	}
 	others := []graph.Tie{f(2, 7, 1), f(3, 8, 1), f(5, 7, 1), f(6, 8, 1), f(4, 8, 1)}
 	tiesA := append([]graph.Tie{f(1, 2, 1), f(1, 3, 1), f(1, 4, 1)}, others...)
 	tiesB := append([]graph.Tie{f(1, 2, 1), f(1, 3, 1), f(1, 5, 2), f(1, 6, 1)}, others...)
