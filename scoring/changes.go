@@ -77,7 +77,7 @@ func Changes(before, after graph.Result, pb, pa Policy) Change {
 // not the other (EventChanges.Moved): a component whose move those events
 // explain gets a sentence naming them, their dates and the component's
 // points ("a default on 2026-10-03 cost 59 points"; "disputing the default
-// of 2026-10-03 raised your score by 59 points"; "2 late bill payments
+// of 2026-10-03 raised your credit points by 59"; "2 late bill payments
 // cost 12 points"), instead of one naming only counts of the record.
 func ChangesWithEvents(before, after graph.Result, pb, pa Policy, moved []EventChange) Change {
 	return ChangesWithTies(before, after, pb, pa, moved, TieDrivers{})
