@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/socialscore/socialscore/graph"
@@ -41,7 +42,8 @@ type TieChanges struct {
 	// from these ties and the runs' results (scoring.FriendSharesOf), so
 	// that the drivers give the new and lost friends' points; when false
 	// (a friendship the log does not know of, or a friend's results
-	// erased since) the drivers give counts only.
+	// erased since, or more than 2,000 friends in the two runs) the
+	// drivers give counts only.
 	SharesKnown bool `json:"shares_known"`
 }
 
@@ -84,6 +86,15 @@ func (s *Server) eventChanges(ctx context.Context, id graph.ID, tf, tt time.Time
 	return scoring.EventsBetween(events, disputes, tf, tt, pb, pa), nil
 }
 
+// maxChangeShareFriends bounds the friends (of either run) whose results
+// tieChanges reads to reproduce the friends' shares; a person with more
+// gets the tie lists and counts, not the shares' points. historyReaders
+// is how many of those reads run at once.
+const (
+	maxChangeShareFriends = 2000
+	historyReaders        = 8
+)
+
 // tieChanges reads the person's ties and tie log since the earlier run
 // started, finds the ties that changed between the runs and, from the
 // runs' results of the person's friends, what they did to the network
@@ -114,9 +125,8 @@ func (s *Server) tieChanges(ctx context.Context, id graph.ID, from, to graph.His
 		return out, scoring.TieDriversOf(id, tc, nil, nil, pb, pa), nil
 	}
 	// The results of the person and of every friend of either run, in
-	// each run.
-	before := map[graph.ID]graph.Result{id: from.Result}
-	after := map[graph.ID]graph.Result{id: to.Result}
+	// each run: one History read per friend, a few at a time.
+	var friends []graph.ID
 	seen := map[graph.ID]bool{}
 	for _, ties := range [][]graph.Tie{tc.Before, tc.After} {
 		for _, t := range ties {
@@ -124,24 +134,48 @@ func (s *Server) tieChanges(ctx context.Context, id graph.ID, from, to graph.His
 			if f == id {
 				f = t.To
 			}
-			if t.Kind != graph.Friend || seen[f] {
-				continue
+			if t.Kind == graph.Friend && !seen[f] {
+				seen[f] = true
+				friends = append(friends, f)
 			}
-			seen[f] = true
-			fh, err := s.store.History(ctx, f, 0)
-			if errors.Is(err, graph.ErrNotFound) {
-				continue // erased since
+		}
+	}
+	if len(friends) > maxChangeShareFriends {
+		return out, scoring.TieDriversOf(id, tc, nil, nil, pb, pa), nil
+	}
+	hist := make([][]graph.HistoryEntry, len(friends))
+	errs := make([]error, len(friends))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(historyReaders, len(friends)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				hist[k], errs[k] = s.store.History(ctx, friends[k], 0)
 			}
-			if err != nil {
-				return out, scoring.TieDrivers{}, err
-			}
-			for _, e := range fh {
-				switch e.RunID {
-				case from.RunID:
-					before[f] = e.Result
-				case to.RunID:
-					after[f] = e.Result
-				}
+		}()
+	}
+	for k := range friends {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	before := map[graph.ID]graph.Result{id: from.Result}
+	after := map[graph.ID]graph.Result{id: to.Result}
+	for k, f := range friends {
+		if errors.Is(errs[k], graph.ErrNotFound) {
+			continue // erased since
+		}
+		if errs[k] != nil {
+			return out, scoring.TieDrivers{}, errs[k]
+		}
+		for _, e := range hist[k] {
+			switch e.RunID {
+			case from.RunID:
+				before[f] = e.Result
+			case to.RunID:
+				after[f] = e.Result
 			}
 		}
 	}
