@@ -116,6 +116,18 @@ func (o opener) testTieLog(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, h5.Log)
 	assert.Len(t, h5.Ties, 2)
+	// Deleting or reweighting one is logged, with the weight it had.
+	require.NoError(t, s.DeleteTie(ctx, graph.Friend, 6, 5))
+	require.NoError(t, s.PutTie(ctx, friend(3, 5, 4)))
+	h5, err = tl.TieHistory(ctx, 5, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, h5.Log, 2)
+	assert.Equal(t, graph.TieRemoved, h5.Log[0].Op)
+	assert.Equal(t, friend(5, 6, 1), h5.Log[0].Tie)
+	assert.Equal(t, graph.TieReweighted, h5.Log[1].Op)
+	assert.Equal(t, friend(3, 5, 4), h5.Log[1].Tie)
+	assert.Equal(t, 1.0, h5.Log[1].Previous)
+	assert.ElementsMatch(t, []graph.Tie{friend(5, 6, 1), friend(3, 5, 1)}, h5.At(h5.Log[0].At), "the batch's ties, before the changes")
 
 	// Erasing 4 leaves no entry naming 4, in anyone's log.
 	requireTies(t, s, friend(3, 4, 1), recruited(4, 2))

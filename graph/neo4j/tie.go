@@ -103,7 +103,7 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 	var q string
 	switch kind {
 	case graph.Friend:
-		q = `MATCH (:Person {id: $a})-[t:FRIEND]-(:Person {id: $b}) WITH t, t.weight AS w DELETE t RETURN count(t), collect(w)`
+		q = `MATCH (:Person {id: $a})-[t:FRIEND]-(:Person {id: $b}) WITH t, coalesce(t.weight, 1.0) AS w DELETE t RETURN count(t), collect(w)`
 	case graph.Recruited:
 		q = `MATCH (:Person {id: $a})-[t:RECRUITED]->(:Person {id: $b}) DELETE t RETURN count(t), collect(1)`
 	default:
@@ -118,8 +118,10 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 			return nil, graph.ErrNotFound
 		}
 		removed := graph.Tie{Kind: kind, From: a, To: b, Weight: 1}
+		if ws := asList(rec.Values[1]); kind == graph.Friend && len(ws) > 0 {
+			removed.Weight = weightOf(ws[0])
+		}
 		if kind == graph.Friend {
-			removed.Weight = weightOf(asList(rec.Values[1])[0])
 			removed = removed.Normalize()
 		}
 		return nil, s.logTie(ctx, tx, graph.TieRemoved, removed, 0)
