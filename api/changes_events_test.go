@@ -114,7 +114,7 @@ func testChangesNameEvents(t *testing.T, store graph.Store) {
 	assert.Greater(t, ch.Delta, 0, "the dispute raises the score back")
 	_, back := creditDelta(t, store, 2, r0.Run.ID, r2.Run.ID)
 	assert.Equal(t, 0, back, "back to the score before the default")
-	assert.Equal(t, fmt.Sprintf("disputing the default of 2026-10-03 raised your score by %d points", credit), ch.Drivers[0], "drivers: %q", ch.Drivers)
+	assert.Equal(t, fmt.Sprintf("disputing the default of 2026-10-03 raised your credit points by %d", credit), ch.Drivers[0], "drivers: %q", ch.Drivers)
 	assert.Empty(t, ch.Events.Added)
 	require.Len(t, ch.Events.Moved, 1)
 	assert.Equal(t, scoring.CauseDisputed, ch.Events.Moved[0].Cause)

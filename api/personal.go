@@ -63,6 +63,9 @@ type ChangesResponse struct {
 	// between the runs (see changes_events.go).
 	Events   EventChanges            `json:"events"`
 	Disputes []scoring.DisputeChange `json:"disputes"`
+	// Ties are the person's friendships and recruitments added, removed
+	// or reweighted between the runs (see changes_events.go).
+	Ties TieChanges `json:"ties"`
 }
 
 // RecordChanges lists the record's counts that differ between the runs;
@@ -255,12 +258,23 @@ func (s *Server) getScoreChanges(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	ev, err := s.eventChanges(c.Request.Context(), id, h[from], h[to], pb, pa)
+	ctx := c.Request.Context()
+	tf, tt, err := s.changeStarts(ctx, id, h[from], h[to])
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	ch := scoring.ChangesWithEvents(h[from].Result, h[to].Result, pb, pa, ev.Moved)
+	ev, err := s.eventChanges(ctx, id, tf, tt, pb, pa)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ties, td, err := s.tieChanges(ctx, id, h[from], h[to], tf, tt, pb, pa)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ch := scoring.ChangesWithTies(h[from].Result, h[to].Result, pb, pa, ev.Moved, td)
 	out := ChangesResponse{
 		ID: id, From: historyItem(h[from], pb), To: historyItem(h[to], pa), Delta: ch.Delta,
 		Components: ch.Components,
@@ -271,6 +285,7 @@ func (s *Server) getScoreChanges(c *gin.Context) {
 		Drivers:    ch.Drivers,
 		Events:     EventChanges{Added: ev.Added, Removed: ev.Removed, Moved: ev.Moved},
 		Disputes:   ev.Disputes,
+		Ties:       ties,
 	}
 	if err := s.recordReads(infoFrom(c.Request.Context()), routeScoreChanges, AuditRecord{Person: id}); err != nil {
 		s.writeError(c, err)

@@ -77,9 +77,24 @@ func Changes(before, after graph.Result, pb, pa Policy) Change {
 // not the other (EventChanges.Moved): a component whose move those events
 // explain gets a sentence naming them, their dates and the component's
 // points ("a default on 2026-10-03 cost 59 points"; "disputing the default
-// of 2026-10-03 raised your score by 59 points"; "2 late bill payments
+// of 2026-10-03 raised your credit points by 59"; "2 late bill payments
 // cost 12 points"), instead of one naming only counts of the record.
 func ChangesWithEvents(before, after graph.Result, pb, pa Policy, moved []EventChange) Change {
+	return ChangesWithTies(before, after, pb, pa, moved, TieDrivers{})
+}
+
+// ChangesWithTies is ChangesWithEvents with what the ties that changed
+// between the runs did (TieDriversOf). When both runs' friends' shares
+// are known and friends came or went, the network component gets up to
+// three sentences instead of one, each naming points of the model's own
+// split of the component over friends (scoring/friendshare.go): the new
+// friends' shares in the later run ("3 new friends raised your network
+// points by 4"), the lost friends' shares in the earlier run ("losing 2
+// friends lowered your network points by 3"), and the change of the kept
+// friends' shares; the three sum to the component's exact move. New or
+// lost recruits are named in the recruitment component's sentence. All
+// sentences compete for the MaxDrivers places by their points.
+func ChangesWithTies(before, after graph.Result, pb, pa Policy, moved []EventChange, ties TieDrivers) Change {
 	eb, ea := Explain(before, pb), Explain(after, pa)
 	ch := Change{Before: eb, After: ea, Delta: ea.Score - eb.Score,
 		FriendsBefore: int(before.Friends), FriendsAfter: int(after.Friends)}
@@ -149,22 +164,53 @@ func ChangesWithEvents(before, after graph.Result, pb, pa Policy, moved []EventC
 		k := eventComponent(e.Type)
 		byComponent[k] = append(byComponent[k], e)
 	}
-	order := slices.Clone(ch.Components)
-	slices.SortStableFunc(order, func(a, b ComponentChange) int { return cmp.Compare(abs(b.Delta), abs(a.Delta)) })
-	for _, c := range order {
-		if len(ch.Drivers) == MaxDrivers || abs(c.Delta) < 1 {
-			break
+	// Candidates in the components' order, then the largest first (a
+	// stable sort keeps that order among equals).
+	var cands []tieDriver
+	for _, c := range ch.Components {
+		if c.Name == ComponentNetwork {
+			if ts := networkTieDrivers(ties); ts != nil {
+				cands = append(cands, ts...)
+				continue
+			}
 		}
-		if math.Abs(xa[c.Name]-xb[c.Name]) < 0.5 {
+		if abs(c.Delta) < 1 || math.Abs(xa[c.Name]-xb[c.Name]) < 0.5 {
 			continue
 		}
 		if s := eventDriver(c.Delta, byComponent[c.Name]); s != "" {
-			ch.Drivers = append(ch.Drivers, s)
+			cands = append(cands, tieDriver{abs(c.Delta), s})
 			continue
 		}
-		ch.Drivers = append(ch.Drivers, driver(c, before, after, pb, pa, ch.RecordKnown))
+		if s := recruitDriver(c, ties); s != "" {
+			cands = append(cands, tieDriver{abs(c.Delta), s})
+			continue
+		}
+		cands = append(cands, tieDriver{abs(c.Delta), driver(c, before, after, pb, pa, ch.RecordKnown)})
+	}
+	slices.SortStableFunc(cands, func(a, b tieDriver) int { return cmp.Compare(b.points, a.points) })
+	for _, c := range cands {
+		if len(ch.Drivers) == MaxDrivers {
+			break
+		}
+		ch.Drivers = append(ch.Drivers, c.sentence)
 	}
 	return ch
+}
+
+// recruitDriver names the recruits added or removed between the runs in
+// the recruitment component's sentence, when the ties are known and their
+// count moved the way the component did; "" otherwise.
+func recruitDriver(c ComponentChange, ties TieDrivers) string {
+	if c.Name != ComponentRecruitment || !ties.TiesKnown {
+		return ""
+	}
+	switch n := ties.NewRecruits - ties.LostRecruits; {
+	case n > 0 && c.Delta > 0:
+		return fmt.Sprintf("with %s, your recruitment points rose by %d", count(int64(n), "a new recruit", "new recruits"), c.Delta)
+	case n < 0 && c.Delta < 0:
+		return fmt.Sprintf("with %s, your recruitment points fell by %d", count(int64(-n), "1 recruit fewer", "recruits fewer"), -c.Delta)
+	}
+	return ""
 }
 
 func abs(x int) int {

@@ -268,10 +268,12 @@ func eventDriver(d int, evs []EventChange) string {
 		}
 		return fmt.Sprintf("%s added %s", a, plural(d, "point"))
 	case CauseDisputed:
+		// d is the component's move, not the score's (the network moves
+		// too when one's own points do): the sentence names the component.
 		if d > 0 {
-			return fmt.Sprintf("disputing %s raised your score by %s", the, plural(d, "point"))
+			return fmt.Sprintf("disputing %s raised your %s points by %d", the, eventComponent(first.Type), d)
 		}
-		return fmt.Sprintf("disputing %s lowered your score by %s", the, plural(-d, "point"))
+		return fmt.Sprintf("disputing %s lowered your %s points by %d", the, eventComponent(first.Type), -d)
 	case CauseRejected:
 		if n == 1 {
 			return fmt.Sprintf("the dispute of %s was rejected: it counts again (%s)", the, signed(d))

@@ -96,7 +96,7 @@ func TestEventDriver(t *testing.T) {
 	assert.Equal(t, "", eventDriver(4, []EventChange{def}), "a default counting cannot raise the score: not named")
 	disp := def
 	disp.CountedBefore, disp.CountedAfter, disp.Cause = true, false, CauseDisputed
-	assert.Equal(t, "disputing the default of 2026-10-03 raised your score by 59 points", eventDriver(59, []EventChange{disp}))
+	assert.Equal(t, "disputing the default of 2026-10-03 raised your credit points by 59", eventDriver(59, []EventChange{disp}))
 	rej := def
 	rej.Cause = CauseRejected
 	assert.Equal(t, "the dispute of the default of 2026-10-03 was rejected: it counts again (−59 points)", eventDriver(-59, []EventChange{rej}))
@@ -160,6 +160,6 @@ func TestEventsBetweenNewestDispute(t *testing.T) {
 		require.Len(t, ch.Disputes, 2)
 		assert.True(t, ch.Disputes[0].Opened && ch.Disputes[0].Resolved)
 		assert.True(t, ch.Disputes[1].Opened && !ch.Disputes[1].Resolved)
-		assert.Equal(t, "disputing the default of 2026-11-01 raised your score by 50 points", eventDriver(50, ch.Moved))
+		assert.Equal(t, "disputing the default of 2026-11-01 raised your credit points by 50", eventDriver(50, ch.Moved))
 	}
 }

@@ -194,3 +194,116 @@ func TestPersonalScoreRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestChangesListTies runs on both stores: between two runs person 3
+// gains friends 1 and 5 and loses friend 4, through the API. changes
+// lists the ties added and removed with the times the server acknowledged
+// them, and its drivers name the new and lost friends with points. The
+// reference for the points is the split the issue states, written out
+// here from the stored results of the two runs (History of 3 and of
+// each friend): friend j adds 600·(1−c)·α·W_3j·(s_j − b_3), W_3j = 1/(the
+// number of friends) for unit weights. The policy has no centrality, so
+// the network component is the only one that moves and its sentences are
+// the drivers.
+func TestChangesListTies(t *testing.T) {
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			e.seed()
+			e.must(http.MethodPut, "/v1/people/5", `{"consent":true,"profile":{"provided":["name","phone","email"],"verified":["phone","email"]}}`, http.StatusCreated)
+			e.must(http.MethodPost, "/v1/people/5/events", `{"events":[{"type":"purchase","amount":9000,"at":"2026-01-10T10:00:00Z"},{"type":"credit_payment","amount":300,"due":"2026-02-15","paid":"2026-02-14"},{"type":"bill_payment","amount":80,"due":"2026-02-01","paid":"2026-01-30"}]}`, http.StatusOK)
+			p, _ := scoring.Preset(scoring.PolicyTencent)
+			p.Name, p.Centrality = "tencent-no-centrality", 0
+			r1 := e.run(p)
+
+			put := func(a, b string) (before, after time.Time) {
+				before = time.Now()
+				e.must(http.MethodPut, "/v1/friendships/"+a+"/"+b, "", http.StatusCreated)
+				return before, time.Now()
+			}
+			b1, a1 := put("3", "1")
+			b5, a5 := put("5", "3")
+			b4 := time.Now()
+			e.must(http.MethodDelete, "/v1/friendships/4/3", "", http.StatusNoContent)
+			a4 := time.Now()
+			r2 := e.run(p)
+
+			var ch api.ChangesResponse
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/3/score/changes?from="+r1.Run.ID+"&to="+r2.Run.ID, "", http.StatusOK).Body.Bytes(), &ch))
+			within := func(at, from, to time.Time) {
+				t.Helper()
+				assert.False(t, at.Before(from.Truncate(time.Millisecond)), "%v before %v", at, from)
+				assert.False(t, at.After(to), "%v after %v", at, to)
+			}
+			require.Len(t, ch.Ties.Added, 2, "%+v", ch.Ties)
+			assert.Equal(t, graph.ID(1), ch.Ties.Added[0].With)
+			assert.Equal(t, "friend", ch.Ties.Added[0].Kind)
+			within(ch.Ties.Added[0].At, b1, a1)
+			assert.Equal(t, graph.ID(5), ch.Ties.Added[1].With)
+			within(ch.Ties.Added[1].At, b5, a5)
+			require.Len(t, ch.Ties.Removed, 1)
+			assert.Equal(t, graph.ID(4), ch.Ties.Removed[0].With)
+			within(ch.Ties.Removed[0].At, b4, a4)
+			assert.Less(t, ch.Ties.Added[0].Seq, ch.Ties.Removed[0].Seq)
+			assert.Empty(t, ch.Ties.Reweighted)
+			assert.True(t, ch.Ties.SharesKnown)
+			assert.Equal(t, api.CountChange{Before: 2, After: 3}, ch.Friends)
+
+			// The reference split, from the stored results.
+			results := map[string]map[graph.ID]graph.Result{r1.Run.ID: {}, r2.Run.ID: {}}
+			for _, id := range []graph.ID{1, 2, 3, 4, 5} {
+				h, err := e.store.History(context.Background(), id, 0)
+				require.NoError(t, err)
+				for _, x := range h {
+					results[x.RunID][id] = x.Result
+				}
+			}
+			share := func(run string, j graph.ID, n float64) float64 {
+				r := results[run]
+				return 600 * (1 - p.Centrality) * p.Alpha / n * (r[j].Network - r[3].Base)
+			}
+			newPts := share(r2.Run.ID, 1, 3) + share(r2.Run.ID, 5, 3)
+			lostPts := share(r1.Run.ID, 4, 2)
+			keptPts := share(r2.Run.ID, 2, 3) - share(r1.Run.ID, 2, 2)
+			sentence := func(what string, pts float64) string {
+				n := int(math.Round(pts))
+				require.NotZero(t, n, "%s: the scenario gives whole points", what)
+				verb := "raised"
+				if n < 0 {
+					verb, n = "lowered", -n
+				}
+				return fmt.Sprintf("%s %s your network points by %d", what, verb, n)
+			}
+			assert.Contains(t, ch.Drivers, sentence("2 new friends", newPts), "drivers: %q", ch.Drivers)
+			assert.Contains(t, ch.Drivers, sentence("losing a friend", -lostPts), "drivers: %q", ch.Drivers)
+			// The three parts are the network component's exact move.
+			move := 600 * (1 - p.Centrality) * ((results[r2.Run.ID][3].Network - results[r2.Run.ID][3].Base) - (results[r1.Run.ID][3].Network - results[r1.Run.ID][3].Base))
+			assert.InDelta(t, move, newPts-lostPts+keptPts, 1e-6)
+			sum := 0
+			for _, c := range ch.Components {
+				sum += c.Delta
+			}
+			assert.Equal(t, ch.Delta, sum, "component deltas sum to the score's delta")
+
+			// Person 1 sees the friendship with 3 added; bad input keeps
+			// problem+json.
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/1/score/changes", "", http.StatusOK).Body.Bytes(), &ch))
+			require.Len(t, ch.Ties.Added, 1)
+			assert.Equal(t, graph.ID(3), ch.Ties.Added[0].With)
+			for _, q := range []string{"from=" + r2.Run.ID + "&to=" + r1.Run.ID, "from=nope", "to=" + r1.Run.ID + "x", "from="} {
+				w := e.do(http.MethodGet, "/v1/people/3/score/changes?"+q, "")
+				assert.Contains(t, []int{http.StatusBadRequest, http.StatusNotFound}, w.Code, q)
+				assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"), q)
+			}
+
+			// Erasing 5 takes the friendship out of 3's changes: the log
+			// keeps nothing of 5.
+			e.must(http.MethodDelete, "/v1/people/5", "", http.StatusNoContent)
+			require.NoError(t, json.Unmarshal(e.must(http.MethodGet, "/v1/people/3/score/changes?from="+r1.Run.ID+"&to="+r2.Run.ID, "", http.StatusOK).Body.Bytes(), &ch))
+			for _, tc := range append(ch.Ties.Added, ch.Ties.Removed...) {
+				assert.NotEqual(t, graph.ID(5), tc.With)
+			}
+			assert.False(t, ch.Ties.SharesKnown, "5's results are erased: the later run's shares cannot be reproduced")
+		})
+	}
+}

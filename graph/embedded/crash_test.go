@@ -32,7 +32,8 @@ const (
 // Each round of the writer is a batch of crashBatch people with a chain of
 // friendships among them and a tie to the previous round, then an update
 // of the round's first record, then crashEventsPerRound events kept for
-// its last person.
+// its last person, then a reweighting of its first friendship (logged in
+// the tie log).
 const crashBatch = 400
 
 func roundIDs(r int) (first, last graph.ID) {
@@ -90,8 +91,19 @@ func TestCrashWriter(t *testing.T) {
 			return
 		}
 		fmt.Printf("acked events %d\n", r)
+		// A reweighting of the round's first friendship: the tie and its
+		// log entry are one transaction.
+		if err := s.PutTie(ctx, graph.Tie{Kind: graph.Friend, From: first, To: first + 1, Weight: crashTieWeight}); err != nil {
+			fmt.Printf("error %v\n", err)
+			return
+		}
+		fmt.Printf("acked tie %d\n", r)
 	}
 }
+
+// crashTieWeight is the weight the writer gives each round's first
+// friendship after its events (crashRoundBatch gives r%5+1).
+const crashTieWeight = 9
 
 // crashEventsPerRound is how many events the writer appends to the last
 // person of each round, in one AppendEvents.
@@ -114,11 +126,11 @@ func TestCrashSafety(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	nextRound := 0
-	// Kill the writer at different points: after a batch (7), after an
-	// append of events (12) and after an update (20) was acknowledged,
-	// each a little further in.
-	for cycle, killAfter := range []int{7, 12, 20} {
-		batches, records, events := runAndKill(t, path, nextRound, killAfter)
+	// Kill the writer at different points (four writes a round): after a
+	// batch (5), an update (10), an append of events (15) and a tie (20)
+	// was acknowledged, each a little further in.
+	for cycle, killAfter := range []int{5, 10, 15, 20} {
+		batches, records, events, ties := runAndKill(t, path, nextRound, killAfter)
 		require.NotEmpty(t, batches, "cycle %d: the writer acknowledged nothing", cycle)
 
 		s, err := embedded.Open(path)
@@ -164,6 +176,35 @@ func TestCrashSafety(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, graph.DeriveRecord(kept, false), p.Record, "cycle %d: record of %d derived from its events", cycle, last)
 		}
+		// Every acknowledged reweighting is there with its log entry; any
+		// other round has both or neither.
+		ackedTie := map[int]bool{}
+		for _, r := range ties {
+			ackedTie[r] = true
+		}
+		for r := 0; r <= lastAcked; r++ {
+			first, _ := roundIDs(r)
+			h, err := s.TieHistory(ctx, first, time.Time{})
+			require.NoError(t, err)
+			var w float64
+			for _, tie := range h.Ties {
+				if tie.Kind == graph.Friend && tie.From == first && tie.To == first+1 {
+					w = tie.Weight
+				}
+			}
+			reweighted := w == crashTieWeight
+			if ackedTie[r] {
+				assert.True(t, reweighted, "cycle %d: acknowledged reweighting of round %d", cycle, r)
+			}
+			if reweighted {
+				require.Len(t, h.Log, 1, "cycle %d round %d: the reweighting is logged", cycle, r)
+				assert.Equal(t, graph.TieReweighted, h.Log[0].Op)
+				assert.Equal(t, float64(r%5+1), h.Log[0].Previous)
+			} else {
+				assert.Equal(t, float64(r%5+1), w, "cycle %d round %d", cycle, r)
+				assert.Empty(t, h.Log, "cycle %d round %d: a log entry without its change", cycle, r)
+			}
+		}
 		// The round in flight when the writer died is all there or not at
 		// all, and the counters agree with the contents.
 		inFlight := lastAcked + 1
@@ -193,7 +234,7 @@ func TestCrashSafety(t *testing.T) {
 // it acknowledged killAfter writes, and returns the rounds of every
 // acknowledged batch and record update (including those printed before
 // the kill landed).
-func runAndKill(t *testing.T, path string, round, killAfter int) (batches, records, events []int) {
+func runAndKill(t *testing.T, path string, round, killAfter int) (batches, records, events, ties []int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashWriter$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashEnvPath+"="+path, crashEnvRound+"="+strconv.Itoa(round))
@@ -216,12 +257,15 @@ func runAndKill(t *testing.T, path string, round, killAfter int) (batches, recor
 		case strings.HasPrefix(line, "acked events "):
 			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked events "))
 			events = append(events, r)
+		case strings.HasPrefix(line, "acked tie "):
+			r, _ = strconv.Atoi(strings.TrimPrefix(line, "acked tie "))
+			ties = append(ties, r)
 		case strings.HasPrefix(line, "error "):
 			t.Errorf("writer: %s", line)
 		default:
 			continue
 		}
-		if !killed && len(batches)+len(records)+len(events) >= killAfter {
+		if !killed && len(batches)+len(records)+len(events)+len(ties) >= killAfter {
 			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 			killed = true
 		}
@@ -232,7 +276,7 @@ func runAndKill(t *testing.T, path string, round, killAfter int) (batches, recor
 	require.ErrorAs(t, err, &exitErr)
 	ws, ok := exitErr.Sys().(syscall.WaitStatus)
 	require.True(t, ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL, "the writer died by SIGKILL: %v", err)
-	return batches, records, events
+	return batches, records, events, ties
 }
 
 // checkFile runs bbolt's consistency check over the file.

@@ -21,8 +21,8 @@
 // Ids are 8-byte big-endian keys (valid ids are positive, so byte order is
 // numeric order and cursor scans come out sorted by id). Buckets:
 //
-//	meta        "version"      -> uint64 schema version (2; a file of
-//	                              version 1 is migrated when opened)
+//	meta        "version"      -> uint64 schema version (3; a file of
+//	                              version 1 or 2 is migrated when opened)
 //	            "people", "consenting", "friendships", "recruitments"
 //	                           -> uint64 counters, updated in every write
 //	                              transaction (so Counts is one small read)
@@ -53,13 +53,22 @@
 //	                              ids are the bucket's sequence
 //	person_disputes person|dispute -> empty (a person's disputes)
 //	open_disputes   person|dispute -> empty, while the dispute is open
+//	tie_log     person|seq     -> a tie change (op, kind, time, from, to,
+//	                              weight, previous weight), stored under
+//	                              both people of the tie; seq is the
+//	                              bucket's sequence (schema version 3)
 //
 // A person's record is graph.DeriveRecord of the opening balance and the
 // events not removed: AppendEvents adds to it, an upheld dispute derives
 // it again. Snapshot gives people with open disputes their record without
 // the disputed events (graph.Snapshot.Disputed holds the other). Version 1
-// files (no events) are migrated when opened: the new buckets are
-// created, no value is rewritten (testdata/v1.db, migrate_test.go).
+// files (no events) and version 2 files (no tie log) are migrated when
+// opened: the new buckets are created, no value is rewritten
+// (testdata/v1.db, testdata/v2.db, migrate_test.go).
+//
+// PutTie and DeleteTie log each change of a tie in their transaction;
+// DeletePerson deletes every log entry that names the person, theirs and
+// the mirror under the other person, with the ties.
 //
 // A person value is: a version byte (1); a flags byte (consent, and which
 // of LastEventAt, CreatedAt, UpdatedAt are set); Provided and Verified as

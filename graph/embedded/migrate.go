@@ -8,15 +8,23 @@ import (
 
 // migrate brings a file of an earlier schema version to schemaVersion, in
 // the transaction that opens it (the buckets of the current version were
-// just created). Version 1 → 2: events and disputes were not kept; their
-// buckets start empty, and each person's record becomes their opening
-// balance (a person without kept events has none stored apart: their
-// record is it; see graph.StoredEvent), so no person value changes.
+// just created, empty). Each step rewrites no value:
+//
+//   - Version 1 → 2: events and disputes were not kept; their buckets start
+//     empty, and each person's record becomes their opening balance (a
+//     person without kept events has none stored apart: their record is
+//     it; see graph.StoredEvent), so no person value changes.
+//   - Version 2 → 3: tie changes were not logged; the tie log starts empty.
+//     Ties made before the migration are in the ties read now but in no
+//     log entry, which graph.TieHistory.At handles (a tie without entries
+//     has been there all along as far as the log knows).
+//
+// A program of an earlier version refuses the migrated file.
 func migrate(meta *bolt.Bucket, from uint64) error {
 	switch from {
-	case 1:
+	case 1, 2:
 	default:
-		return fmt.Errorf("file has schema version %d, this program reads version %d and migrates only from version 1", from, schemaVersion)
+		return fmt.Errorf("file has schema version %d, this program reads version %d and migrates only from versions 1 and 2", from, schemaVersion)
 	}
 	return meta.Put(keyVersion, u64bytes(schemaVersion))
 }

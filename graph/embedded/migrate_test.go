@@ -97,7 +97,7 @@ func TestMigrateSchemaV1(t *testing.T) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 2}, tx.Bucket([]byte("meta")).Get([]byte("version")))
+		assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("version")))
 		return nil
 	}))
 	require.NoError(t, db.Close())
@@ -173,11 +173,11 @@ func TestMigrateV1(t *testing.T) {
 	assert.Equal(t, two.PurchaseCount+1, p.Record.PurchaseCount)
 	require.NoError(t, s.Close())
 
-	// The file now carries version 2, and opens again as it is.
+	// The file now carries the current version (3), and opens again as it is.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, uint64(2), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, uint64(3), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		return nil
 	}))
 	require.NoError(t, db.Close())
@@ -187,5 +187,99 @@ func TestMigrateV1(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, events, 2)
 	require.NoError(t, s.Close())
+	checkFile(t, path)
+}
+
+// TestMigrateV2 opens a copy of testdata/v2.db, written by schema version 2
+// (events and disputes kept, tie changes not logged; see
+// testdata/README.md): everything that version wrote reads back, the tie
+// log starts empty (the ties changed between the fixture's two runs were
+// not logged, so the ties before them are the ties now), and tie changes
+// made after the migration are logged and erased with a person.
+func TestMigrateV2(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "v2.db"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "v2.db")
+	require.NoError(t, os.WriteFile(path, src, 0o600))
+
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	s, err := embedded.Open(path, embedded.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	ctx := t.Context()
+	created := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+	// What version 2 wrote (make_v2_fixture.go.txt).
+	c, err := s.Counts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, graph.Counts{People: 5, Consenting: 4, Friendships: 3, Recruitments: 1}, c)
+	ties, err := s.Ties(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []graph.Tie{
+		{Kind: graph.Friend, From: 1, To: 2, Weight: 1},
+		{Kind: graph.Friend, From: 1, To: 5, Weight: 1},
+		{Kind: graph.Recruited, From: 1, To: 3, Weight: 1},
+	}, ties)
+	events, err := s.Events(ctx, 2)
+	require.NoError(t, err)
+	require.Len(t, events, 3)
+	assert.Equal(t, graph.EventDefault, events[1].Event.Type)
+	assert.Equal(t, graph.EventBillPayment, events[2].Event.Type)
+	assert.True(t, events[2].Disputed, "the dispute version 2 opened is still open")
+	assert.Equal(t, created.Add(time.Hour), events[1].ArrivedAt)
+	ds, err := s.Disputes(ctx, graph.DisputeFilter{Person: 2})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, graph.DisputeOpen, ds[0].Status)
+	h, err := s.History(ctx, 2, 0)
+	require.NoError(t, err)
+	require.Len(t, h, 2, "both runs of version 2")
+	assert.True(t, h[0].Result.Facts.Known)
+	assert.Equal(t, uint32(1), h[0].Result.Facts.Defaults)
+	assert.Equal(t, uint32(0), h[1].Result.Facts.Defaults)
+	rs, err := s.RunStarted(ctx, []string{h[0].RunID, h[1].RunID})
+	require.NoError(t, err)
+	assert.Equal(t, created.Add(time.Hour), rs[h[0].RunID])
+	assert.Equal(t, created, rs[h[1].RunID])
+
+	// The log starts empty: version 2 did not log the changes of 1-5 and 3-5.
+	th, err := s.TieHistory(ctx, 5, time.Time{})
+	require.NoError(t, err)
+	assert.Empty(t, th.Log)
+	assert.Equal(t, []graph.Tie{{Kind: graph.Friend, From: 1, To: 5, Weight: 1}}, th.Ties)
+	assert.Equal(t, th.Ties, th.At(created), "without entries, the ties at the first run are taken to be the ties now")
+
+	// Changes after the migration are logged, under both people.
+	require.NoError(t, s.PutTie(ctx, graph.Tie{Kind: graph.Friend, From: 5, To: 2, Weight: 3}))
+	now = now.Add(time.Minute)
+	require.NoError(t, s.DeleteTie(ctx, graph.Friend, 2, 1))
+	th, err = s.TieHistory(ctx, 2, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, th.Log, 2)
+	assert.Equal(t, graph.TieChange{Seq: th.Log[0].Seq, At: now.Add(-time.Minute), Op: graph.TieAdded,
+		Tie: graph.Tie{Kind: graph.Friend, From: 2, To: 5, Weight: 3}}, th.Log[0])
+	assert.Equal(t, graph.TieChange{Seq: th.Log[1].Seq, At: now, Op: graph.TieRemoved,
+		Tie: graph.Tie{Kind: graph.Friend, From: 1, To: 2, Weight: 1}}, th.Log[1])
+	assert.Greater(t, th.Log[1].Seq, th.Log[0].Seq)
+	assert.Equal(t, []graph.Tie{{Kind: graph.Friend, From: 1, To: 2, Weight: 1}, {Kind: graph.Friend, From: 2, To: 3, Weight: 2}},
+		th.At(now.Add(-time.Minute)), "the ties of 2 before both changes")
+
+	// Erasing 5 removes the entries that name 5 from 2's log too.
+	require.NoError(t, s.DeletePerson(ctx, 5))
+	th, err = s.TieHistory(ctx, 2, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, th.Log, 1)
+	assert.Equal(t, graph.TieRemoved, th.Log[0].Op)
+	require.NoError(t, s.Close())
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		assert.Equal(t, uint64(3), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		n := 0
+		require.NoError(t, tx.Bucket([]byte("tie_log")).ForEach(func(k, v []byte) error { n++; return nil }))
+		assert.Equal(t, 2, n, "one change left, logged under 1 and 2")
+		return nil
+	}))
+	require.NoError(t, db.Close())
 	checkFile(t, path)
 }

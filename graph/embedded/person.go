@@ -112,6 +112,9 @@ func (s *Store) DeletePerson(ctx context.Context, id graph.ID) error {
 		if err := eraseEvents(t, id); err != nil {
 			return err
 		}
+		if err := eraseTieLog(t, id); err != nil {
+			return err
+		}
 		// The person's own recruiter.
 		if rv := t.recruiter.Get(key); rv != nil {
 			if err := t.recruits.Delete(pairKey(keyID(rv), id)); err != nil {

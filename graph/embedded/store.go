@@ -19,9 +19,9 @@ var _ graph.Store = (*Store)(nil)
 // schemaVersion is the version of the key layout described in the package
 // documentation, stored under meta/version. Version 2 added record facts
 // and friends' shares to results (result chunks of version 2) and the
-// buckets of events and disputes; a version-1 file is migrated when opened
-// (see migrate).
-const schemaVersion = 2
+// buckets of events and disputes; version 3 the tie log (tielog.go). A
+// file of an earlier version is migrated when opened (see migrate).
+const schemaVersion = 3
 
 // Defaults of the options.
 const (
@@ -49,7 +49,7 @@ var (
 	bucketRuns      = []byte("runs")
 	bucketResults   = []byte("results")
 	allBuckets      = [][]byte{bucketMeta, bucketPeople, bucketFriends, bucketRecruits, bucketRecruiter, bucketRuns, bucketResults,
-		bucketEvents, bucketEventOwner, bucketOpening, bucketDisputes, bucketPersonDisputes, bucketOpenDisputes}
+		bucketEvents, bucketEventOwner, bucketOpening, bucketDisputes, bucketPersonDisputes, bucketOpenDisputes, bucketTieLog}
 )
 
 // Store is the embedded socialscore store: one bbolt file. It is safe for

@@ -40,6 +40,13 @@ func (s *Store) putTie(ctx context.Context, tie graph.Tie) error {
 			fwd := pairKey(tie.From, tie.To)
 			if !has(t.friends, fwd) {
 				t.delta.friendships++
+				if err := s.logTie(t, graph.TieAdded, tie, 0); err != nil {
+					return err
+				}
+			} else if old := decodeWeight(t.friends.Get(fwd)); old != tie.Weight {
+				if err := s.logTie(t, graph.TieReweighted, tie, old); err != nil {
+					return err
+				}
 			}
 			w := weightValue(tie.Weight)
 			if err := t.friends.Put(fwd, w); err != nil {
@@ -54,6 +61,9 @@ func (s *Store) putTie(ctx context.Context, tie graph.Tie) error {
 				return fmt.Errorf("person %d was already recruited by %d: %w", tie.To, keyID(v), graph.ErrConflict)
 			}
 			t.delta.recruitments++
+			if err := s.logTie(t, graph.TieAdded, graph.Tie{Kind: graph.Recruited, From: tie.From, To: tie.To, Weight: 1}, 0); err != nil {
+				return err
+			}
 			if err := t.recruits.Put(pairKey(tie.From, tie.To), nil); err != nil {
 				return err
 			}
@@ -75,6 +85,10 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 				return graph.ErrNotFound
 			}
 			t.delta.friendships--
+			removed := graph.Tie{Kind: graph.Friend, From: a, To: b, Weight: decodeWeight(t.friends.Get(fwd))}.Normalize()
+			if err := s.logTie(t, graph.TieRemoved, removed, 0); err != nil {
+				return err
+			}
 			if err := t.friends.Delete(fwd); err != nil {
 				return err
 			}
@@ -85,6 +99,9 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 				return graph.ErrNotFound
 			}
 			t.delta.recruitments--
+			if err := s.logTie(t, graph.TieRemoved, graph.Tie{Kind: graph.Recruited, From: a, To: b, Weight: 1}, 0); err != nil {
+				return err
+			}
 			if err := t.recruits.Delete(key); err != nil {
 				return err
 			}
@@ -104,26 +121,32 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 // graph.ErrNotFound if the person does not exist.
 func (s *Store) Ties(ctx context.Context, id graph.ID) ([]graph.Tie, error) {
 	var ties []graph.Tie
-	err := s.view(ctx, func(t *tx) error {
-		key := idKey(id)
-		if t.people.Get(key) == nil {
-			return graph.ErrNotFound
-		}
-		ties = []graph.Tie{}
-		c := t.friends.Cursor()
-		for k, v := c.Seek(key); k != nil && keyID(k) == id; k, v = c.Next() {
-			ties = append(ties, graph.Tie{Kind: graph.Friend, From: id, To: keyID(k[8:]), Weight: decodeWeight(v)}.Normalize())
-		}
-		for _, r := range prefixIDs(t.recruits, id) {
-			ties = append(ties, graph.Tie{Kind: graph.Recruited, From: id, To: r, Weight: 1})
-		}
-		if v := t.recruiter.Get(key); v != nil {
-			ties = append(ties, graph.Tie{Kind: graph.Recruited, From: keyID(v), To: id, Weight: 1})
-		}
-		return nil
+	err := s.view(ctx, func(t *tx) (err error) {
+		ties, err = t.ties(id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: ties of %d: %w", id, err)
+	}
+	return ties, nil
+}
+
+// ties returns the person's ties as Ties does, or graph.ErrNotFound.
+func (t *tx) ties(id graph.ID) ([]graph.Tie, error) {
+	key := idKey(id)
+	if t.people.Get(key) == nil {
+		return nil, graph.ErrNotFound
+	}
+	ties := []graph.Tie{}
+	c := t.friends.Cursor()
+	for k, v := c.Seek(key); k != nil && keyID(k) == id; k, v = c.Next() {
+		ties = append(ties, graph.Tie{Kind: graph.Friend, From: id, To: keyID(k[8:]), Weight: decodeWeight(v)}.Normalize())
+	}
+	for _, r := range prefixIDs(t.recruits, id) {
+		ties = append(ties, graph.Tie{Kind: graph.Recruited, From: id, To: r, Weight: 1})
+	}
+	if v := t.recruiter.Get(key); v != nil {
+		ties = append(ties, graph.Tie{Kind: graph.Recruited, From: keyID(v), To: id, Weight: 1})
 	}
 	// Friendships come out of the scan already in order (neighbours
 	// ascending); the recruiter may sort anywhere among the recruits.

@@ -45,6 +45,14 @@
 // events were kept reads correctly as it is: each person's record is their
 // opening balance.
 //
+//	(:TieChange {seq, at, op, kind, from, to, weight, previous})
+//
+// The tie log (graph.TieLog): one node per change PutTie or DeleteTie made,
+// created in that transaction, seq from the :Sequence 'tie'; found by its
+// people (indexes tie_change_from, tie_change_to) and deleted with either
+// of them by DeletePerson. A database written before the log existed gets
+// the indexes at start-up and an empty log; tielog.go says more.
+//
 //	(:Run {key, id, seq, complete, policy, policy_spec, started_at,
 //	       finished_at, people, friendships, saving_at | saved_at})
 //	(:ScoreChunk {run, lo, hi, n, ids, score, individual,

@@ -168,6 +168,9 @@ func (s *Store) DeletePerson(ctx context.Context, id graph.ID) error {
 		if err := eraseEvents(ctx, tx, id); err != nil {
 			return nil, err
 		}
+		if err := eraseTieLog(ctx, tx, id); err != nil {
+			return nil, err
+		}
 		rec, err := single(ctx, tx, `
 OPTIONAL MATCH (p:Person {id: $id})
 DETACH DELETE p

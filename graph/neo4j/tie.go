@@ -33,30 +33,37 @@ RETURN a IS NOT NULL, b IS NOT NULL`, params)
 			return nil, fmt.Errorf("person %d: %w", t.To, graph.ErrNotFound)
 		}
 		if t.Kind == graph.Friend {
-			return nil, putFriend(ctx, tx, params)
+			return nil, s.putFriend(ctx, tx, t, params)
 		}
-		return nil, putRecruit(ctx, tx, t, params)
+		return nil, s.putRecruit(ctx, tx, t, params)
 	})
 	return s.wrap(ctx, op, err)
 }
 
 // putFriend updates or creates the friendship between $a < $b. Both people
 // are write-locked first (in id order), so two concurrent puts of one pair
-// cannot both create it.
-func putFriend(ctx context.Context, tx drv.ManagedTransaction, params map[string]any) error {
+// cannot both create it. The change, if any, is logged (tielog.go).
+func (s *Store) putFriend(ctx context.Context, tx drv.ManagedTransaction, t graph.Tie, params map[string]any) error {
 	rec, err := single(ctx, tx, `
 MATCH (a:Person {id: $a}), (b:Person {id: $b})
 SET a._lock = true, b._lock = true
 REMOVE a._lock, b._lock
 WITH a, b
 OPTIONAL MATCH (a)-[f:FRIEND]-(b)
+WITH f, f.weight AS old
 SET f.weight = $w
-RETURN count(f)`, params)
+RETURN f IS NOT NULL, old`, params)
 	if err != nil {
 		return err
 	}
-	if asInt(rec.Values[0]) > 0 {
+	if asBool(rec.Values[0]) {
+		if old := weightOf(rec.Values[1]); old != t.Weight {
+			return s.logTie(ctx, tx, graph.TieReweighted, t, old)
+		}
 		return nil
+	}
+	if err := s.logTie(ctx, tx, graph.TieAdded, t, 0); err != nil {
+		return err
 	}
 	return execTx(ctx, tx, `
 MATCH (a:Person {id: $a}), (b:Person {id: $b})
@@ -65,7 +72,7 @@ CREATE (a)-[:FRIEND {weight: $w}]->(b)`, params)
 
 // putRecruit creates $a recruited $b unless it exists; the recruit is
 // write-locked first so that two recruiters cannot both claim them.
-func putRecruit(ctx context.Context, tx drv.ManagedTransaction, t graph.Tie, params map[string]any) error {
+func (s *Store) putRecruit(ctx context.Context, tx drv.ManagedTransaction, t graph.Tie, params map[string]any) error {
 	rec, err := single(ctx, tx, `
 MATCH (b:Person {id: $b})
 SET b._lock = true
@@ -82,6 +89,9 @@ RETURN collect(r.id)`, params)
 		}
 		return fmt.Errorf("person %d was already recruited by %d: %w", t.To, asInt(r), graph.ErrConflict)
 	}
+	if err := s.logTie(ctx, tx, graph.TieAdded, graph.Tie{Kind: graph.Recruited, From: t.From, To: t.To, Weight: 1}, 0); err != nil {
+		return err
+	}
 	return execTx(ctx, tx, `
 MATCH (a:Person {id: $a}), (b:Person {id: $b})
 CREATE (a)-[:RECRUITED]->(b)`, params)
@@ -93,9 +103,9 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 	var q string
 	switch kind {
 	case graph.Friend:
-		q = `MATCH (:Person {id: $a})-[t:FRIEND]-(:Person {id: $b}) DELETE t RETURN count(t)`
+		q = `MATCH (:Person {id: $a})-[t:FRIEND]-(:Person {id: $b}) WITH t, coalesce(t.weight, 1.0) AS w DELETE t RETURN count(t), collect(w)`
 	case graph.Recruited:
-		q = `MATCH (:Person {id: $a})-[t:RECRUITED]->(:Person {id: $b}) DELETE t RETURN count(t)`
+		q = `MATCH (:Person {id: $a})-[t:RECRUITED]->(:Person {id: $b}) DELETE t RETURN count(t), collect(1)`
 	default:
 		return fmt.Errorf("neo4j: %s: %w", op, graph.Invalid("kind", "unknown tie kind %d", kind))
 	}
@@ -107,7 +117,14 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 		if asInt(rec.Values[0]) == 0 {
 			return nil, graph.ErrNotFound
 		}
-		return nil, nil
+		removed := graph.Tie{Kind: kind, From: a, To: b, Weight: 1}
+		if ws := asList(rec.Values[1]); kind == graph.Friend && len(ws) > 0 {
+			removed.Weight = weightOf(ws[0])
+		}
+		if kind == graph.Friend {
+			removed = removed.Normalize()
+		}
+		return nil, s.logTie(ctx, tx, graph.TieRemoved, removed, 0)
 	})
 	return s.wrap(ctx, op, err)
 }
@@ -115,37 +132,43 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 // Ties returns every tie the person is part of, friendships normalised,
 // ordered by kind, then From, then To.
 func (s *Store) Ties(ctx context.Context, id graph.ID) ([]graph.Tie, error) {
-	const q = `
-MATCH (p:Person {id: $id})
-RETURN [(p)-[f:FRIEND]-(o:Person) | [o.id, f.weight]] AS friends,
-       [(p)-[:RECRUITED]->(o:Person) | o.id] AS recruits,
-       [(o:Person)-[:RECRUITED]->(p) | o.id] AS recruiters`
 	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
-		rec, err := optional(ctx, tx, q, map[string]any{"id": int64(id)})
-		if err != nil {
-			return nil, err
-		}
-		if rec == nil {
-			return nil, graph.ErrNotFound
-		}
-		ties := []graph.Tie{}
-		for _, f := range asList(rec.Values[0]) {
-			pair := asList(f)
-			ties = append(ties, graph.Tie{Kind: graph.Friend, From: id, To: graph.ID(asInt(pair[0])), Weight: weightOf(pair[1])}.Normalize())
-		}
-		for _, o := range asList(rec.Values[1]) {
-			ties = append(ties, graph.Tie{Kind: graph.Recruited, From: id, To: graph.ID(asInt(o))}.Normalize())
-		}
-		for _, o := range asList(rec.Values[2]) {
-			ties = append(ties, graph.Tie{Kind: graph.Recruited, From: graph.ID(asInt(o)), To: id}.Normalize())
-		}
-		slices.SortFunc(ties, compareTies)
-		return ties, nil
+		return readTies(ctx, tx, id)
 	})
 	if err != nil {
 		return nil, s.wrap(ctx, fmt.Sprintf("ties of %d", id), err)
 	}
 	return v.([]graph.Tie), nil
+}
+
+// readTies reads the person's ties as Ties returns them, or
+// graph.ErrNotFound.
+func readTies(ctx context.Context, tx drv.ManagedTransaction, id graph.ID) ([]graph.Tie, error) {
+	const q = `
+MATCH (p:Person {id: $id})
+RETURN [(p)-[f:FRIEND]-(o:Person) | [o.id, f.weight]] AS friends,
+       [(p)-[:RECRUITED]->(o:Person) | o.id] AS recruits,
+       [(o:Person)-[:RECRUITED]->(p) | o.id] AS recruiters`
+	rec, err := optional(ctx, tx, q, map[string]any{"id": int64(id)})
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		return nil, graph.ErrNotFound
+	}
+	ties := []graph.Tie{}
+	for _, f := range asList(rec.Values[0]) {
+		pair := asList(f)
+		ties = append(ties, graph.Tie{Kind: graph.Friend, From: id, To: graph.ID(asInt(pair[0])), Weight: weightOf(pair[1])}.Normalize())
+	}
+	for _, o := range asList(rec.Values[1]) {
+		ties = append(ties, graph.Tie{Kind: graph.Recruited, From: id, To: graph.ID(asInt(o))}.Normalize())
+	}
+	for _, o := range asList(rec.Values[2]) {
+		ties = append(ties, graph.Tie{Kind: graph.Recruited, From: graph.ID(asInt(o)), To: id}.Normalize())
+	}
+	slices.SortFunc(ties, compareTies)
+	return ties, nil
 }
 
 // weightOf reads a stored friendship weight; a missing one is 1.
