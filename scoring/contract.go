@@ -1,6 +1,11 @@
 package scoring
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/socialscore/socialscore/graph"
+)
 
 // Score range.
 const (
@@ -131,6 +136,43 @@ type Options struct {
 	// Workers bounds parallelism; 0 means GOMAXPROCS. Results do not
 	// depend on it: every sum is taken over fixed blocks in a fixed order.
 	Workers int
+	// Engine, if set, runs the graph phases (propagation and PageRank) in
+	// place of this package's kernels, e.g. on a Spark cluster
+	// (scoring/spark). Everything else — pillars and b before, percentiles,
+	// penalties and the final combination after — stays here, so the model
+	// has one home whichever engine computes the graph phases.
+	Engine GraphEngine
+}
+
+// GraphEngine computes the two graph phases of a scoring run
+// (ScoreSnapshot's phases 2 and 3) with this package's definitions: s, the
+// fixed point of s = (1−α)b + αWs with W the row-normalised tie weights
+// (a person without friends keeps b), and the PageRank of the friendship
+// graph (d = DefaultDamping, unweighted, dangling mass spread uniformly,
+// summing to 1). An engine is checked against PropagateCSR and PageRank on
+// every test graph.
+type GraphEngine interface {
+	// Name names the engine in messages ("spark").
+	Name() string
+	// Graph returns s and PageRank, one value per person of in, in order.
+	Graph(ctx context.Context, in GraphInput) (GraphOutput, error)
+}
+
+// GraphInput is what an engine gets: the people in snapshot order, their
+// pillars and b, and the symmetric friendship CSR with its weights (nil:
+// every tie weighs 1).
+type GraphInput struct {
+	IDs     []graph.ID
+	Pillars []graph.Pillars
+	B       []float64
+	Friends graph.CSR
+	Alpha   float64
+}
+
+// GraphOutput is an engine's answer.
+type GraphOutput struct {
+	S, PageRank                               []float64
+	PropagationIterations, PageRankIterations int
 }
 
 // Stats reports how long each phase of a run took.

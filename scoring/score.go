@@ -18,7 +18,7 @@ const numPhases = 5
 //  1. pillars: graph.Pillars per person (PillarsOf; recruits count if
 //     active) and b = Σ_k w_k·pillar_k; Individual = round(350 + 600·b).
 //
-//  2. propagation: s = (1−α)b + αWs (Propagate).
+//  2. propagation: s = (1−α)b + αWs (Propagate), or o.Engine's.
 //
 //  3. pagerank: PageRank of the friendship graph, d = 0.85, dangling mass
 //     spread uniformly, to an L1 change below DefaultPageRankTol
@@ -98,26 +98,54 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 		return nil, st, err
 	}
 
-	// 2. Propagation.
-	t = time.Now()
-	sv, iters, err := propagate(ctx, offsets, s.Targets, s.Weights, b, p.Alpha, o.Workers)
-	st.PropagationIterations = iters
-	if err != nil {
-		return nil, st, fmt.Errorf("scoring: %w", err)
-	}
-	if err := endPhase("propagation", &st.Propagation, t); err != nil {
-		return nil, st, err
-	}
+	var sv, pr []float64
+	if o.Engine != nil {
+		// 2 and 3 on another engine, with the same definitions.
+		t = time.Now()
+		pillars := make([]graph.Pillars, n)
+		for i := range results {
+			pillars[i] = results[i].Pillars
+		}
+		out, err := o.Engine.Graph(ctx, GraphInput{IDs: s.IDs, Pillars: pillars, B: b,
+			Friends: graph.CSR{Offsets: offsets, Targets: s.Targets, Weights: s.Weights}, Alpha: p.Alpha})
+		if err == nil && (len(out.S) != n || len(out.PageRank) != n) {
+			err = fmt.Errorf("returned %d values of s and %d PageRanks for %d people", len(out.S), len(out.PageRank), n)
+		}
+		if err != nil {
+			return nil, st, fmt.Errorf("scoring: engine %s: %w", o.Engine.Name(), err)
+		}
+		sv, pr = out.S, out.PageRank
+		st.PropagationIterations, st.PageRankIterations = out.PropagationIterations, out.PageRankIterations
+		if err := endPhase("propagation", &st.Propagation, t); err != nil {
+			return nil, st, err
+		}
+		if err := endPhase("pagerank", &st.PageRank, time.Now()); err != nil {
+			return nil, st, err
+		}
+	} else {
+		// 2. Propagation.
+		t = time.Now()
+		var iters int
+		var err error
+		sv, iters, err = propagate(ctx, offsets, s.Targets, s.Weights, b, p.Alpha, o.Workers)
+		st.PropagationIterations = iters
+		if err != nil {
+			return nil, st, fmt.Errorf("scoring: %w", err)
+		}
+		if err := endPhase("propagation", &st.Propagation, t); err != nil {
+			return nil, st, err
+		}
 
-	// 3. PageRank.
-	t = time.Now()
-	pr, iters, err := pageRank(ctx, offsets, s.Targets, PageRankOptions{Undirected: true, Workers: o.Workers})
-	st.PageRankIterations = iters
-	if err != nil {
-		return nil, st, fmt.Errorf("scoring: %w", err)
-	}
-	if err := endPhase("pagerank", &st.PageRank, t); err != nil {
-		return nil, st, err
+		// 3. PageRank.
+		t = time.Now()
+		pr, iters, err = pageRank(ctx, offsets, s.Targets, PageRankOptions{Undirected: true, Workers: o.Workers})
+		st.PageRankIterations = iters
+		if err != nil {
+			return nil, st, fmt.Errorf("scoring: %w", err)
+		}
+		if err := endPhase("pagerank", &st.PageRank, t); err != nil {
+			return nil, st, err
+		}
 	}
 
 	// 4. Percentiles.

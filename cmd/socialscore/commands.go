@@ -136,6 +136,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, common := newFlagSet("score", stderr)
 	policyArg := fs.String("policy", envOr("SOCIALSCORE_POLICY", "sesame"), "policy: a preset name or a JSON/YAML file")
+	ef := engineFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -143,12 +144,16 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err}
 	}
+	engine, err := ef.engine(stderr)
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, common.store, common.neo4j)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	_, err = scoreStore(ctx, store, scoring.NewRunner(store, nil), pol, stdout, stderr)
+	_, err = scoreStoreOn(ctx, store, scoring.NewRunner(store, nil), pol, engine, stdout, stderr)
 	return err
 }
 
@@ -156,6 +161,11 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // report, ending with a summary of the run's stored results against the
 // previous run's (printSummary). r scores store.
 func scoreStore(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, pol scoring.Policy, stdout, stderr io.Writer) (scoring.Report, error) {
+	return scoreStoreOn(ctx, store, r, pol, nil, stdout, stderr)
+}
+
+// scoreStoreOn is scoreStore with the graph phases on engine (nil: Go's).
+func scoreStoreOn(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, pol scoring.Policy, engine scoring.GraphEngine, stdout, stderr io.Writer) (scoring.Report, error) {
 	prev, prevResults, err := store.LatestRun(ctx)
 	if errors.Is(err, graph.ErrNotFound) {
 		prev, prevResults, err = graph.Run{}, nil, nil
@@ -165,7 +175,7 @@ func scoreStore(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, 
 	}
 	// One step per scoring phase; the time before the first is the snapshot.
 	bar := newBar(stderr, 5, "reading snapshot")
-	rep, err := r.Run(ctx, pol, scoring.Options{Progress: func(phase string, _, _ int) {
+	rep, err := r.Run(ctx, pol, scoring.Options{Engine: engine, Progress: func(phase string, _, _ int) {
 		bar.step(phase + " done")
 	}})
 	if err != nil {
