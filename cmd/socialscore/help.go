@@ -54,11 +54,14 @@ A store that already holds people is refused unless --merge is given: then peopl
 	},
 	"score": {
 		usage: "score [--policy NAME|FILE] [flags]",
-		about: `Run a full scoring run of the stored network under a policy (a preset: sesame, tencent, facebook-lending, lenddo, baseline; or a JSON/YAML file) and save it. It ends with a summary: people scored, the mean score, how many people are in each band, and the people whose scores moved most since the previous run. The store must exist.`,
+		about: `Run a full scoring run of the stored network under a policy (a preset: sesame, tencent, facebook-lending, lenddo, baseline; or a JSON/YAML file) and save it. It ends with a summary: people scored, the mean score, how many people are in each band, and the people whose scores moved most since the previous run. The store must exist.
+
+With --engine spark the graph phases (propagation and PageRank) run on an Apache Spark cluster (deploy/spark/spark.sh starts a local one); everything else stays here and the run is saved like any other.`,
 		examples: []string{
 			"socialscore score",
 			"socialscore score --policy tencent",
 			"socialscore score --policy my-policy.yaml --store bolt://127.0.0.1:7687",
+			"socialscore score --engine spark --spark spark://127.0.0.1:7077",
 		},
 	},
 	"serve": {
