@@ -375,12 +375,14 @@ func (s *Server) limitAnonymous(h gin.HandlerFunc) gin.HandlerFunc {
 	}
 }
 
-// closeIfBodyUnread asks for the connection to be closed after a refusal
-// answered before the body was read: otherwise net/http reads (and
-// discards) the rest of the body first, and a client sending it slowly
-// holds the connection until the read deadline.
+// closeIfBodyUnread has the connection closed as soon as a refusal
+// answered before the body was read is sent: otherwise net/http reads (and
+// discards) up to 256 KiB of the body first, and a client sending it
+// slowly holds the connection until the read deadline. The read deadline
+// is moved to now, so that discarding stops at once.
 func closeIfBodyUnread(c *gin.Context) {
 	if c.Request.ContentLength != 0 {
 		c.Header("Connection", "close")
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now())
 	}
 }
