@@ -11,7 +11,7 @@
 // reserve below it for everything else the process opens (the store, the
 // audit log, a Neo4j driver's pool, profiles), so connections alone can
 // never run the process out of descriptors. See docs/architecture.md
-// ("Fair use under load").
+// ("Rate and connection limits").
 package connlimit
 
 import (
