@@ -168,6 +168,8 @@ func (s *Server) observe(c *gin.Context) {
 		level = slog.LevelWarn
 	case rm.quiet:
 		level = slog.LevelDebug // score reads: audited anyway, and the hot path
+	case status == http.StatusTooManyRequests:
+		level = slog.LevelDebug // counted by the metrics; a flood must not flood the log
 	}
 	ctx := c.Request.Context()
 	if !s.log.Enabled(ctx, level) {

@@ -9,10 +9,9 @@
 #   MODE=headers ADDRS=20 scripts/slow-connections.sh  # slowloris from 20 addresses: the total cap
 #
 # Environment: SLOW, MODE (body|headers), ADDRS, PEOPLE, RATE (reads/s),
-# DURATION, SERVE_FLAGS (extra flags of serve, e.g. "--max-conns 5000").
-# The server keeps the file limit this shell has; slowload, which needs a
-# descriptor per connection, raises its own (the hard limit too when run
-# as root). Everything runs on loopback and stops by itself.
+# DURATION, SERVE_FLAGS (extra flags of serve, e.g. "--max-conns 5000"),
+# PER (slow connections per attacking process). The server keeps the file
+# limit this shell has. Everything runs on loopback and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,16 +51,29 @@ key=$(awk '$2 == "app" { print $3 }' "$work/keys.txt")
 grep -o 'msg=limits.*' "$work/serve.log" || true
 echo "server file limit: soft $(awk '/Max open files/ { print $4 }' /proc/$pid/limits), this shell: $(ulimit -Sn)"
 
-need=$((SLOW + 2048))
-(
-  if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need" ]; then
-    ulimit -Hn "$need" 2>/dev/null || echo "cannot raise the hard file limit to $need: slowload opens what it can" >&2
-  fi
-  hard=$(ulimit -Hn)
-  if [ "$hard" = unlimited ] || [ "$hard" -ge "$need" ]; then ulimit -Sn "$need"; else ulimit -Sn "$hard"; fi
-  echo "slowload file limit: $(ulimit -Sn)"
-  exec "$work/slowload" -url "$url" -key "$key" -purpose credit_decision -people "$PEOPLE" -rate "$RATE" \
-    -slow "$SLOW" -mode "$MODE" -addrs "$ADDRS" -duration "$DURATION" -pid "$pid"
-)
+# Each process needs a descriptor per connection and this shell's limit
+# may be below SLOW: the attack is split over processes of at most PER
+# connections each (an attacker is many machines anyway), and the reads run
+# in a process of their own, as an app's would.
+PER=${PER:-9000}
+procs=$(( (SLOW + PER - 1) / PER ))
+per_addr=$(( (ADDRS + procs - 1) / procs ))
+echo "attack: $SLOW connections in $procs process(es); reads in another"
+common=(-url "$url" -mode "$MODE" -duration "$DURATION" -people "$PEOPLE")
+attackers=()
+left=$SLOW
+for i in $(seq 0 $((procs - 1))); do
+  n=$(( left < PER ? left : PER )); left=$((left - n))
+  first=2; addrs=$ADDRS
+  if [ "$ADDRS" -gt 1 ]; then first=$((2 + i * per_addr)); addrs=$per_addr; fi
+  (
+    ulimit -Sn "$(ulimit -Hn)"
+    exec "$work/slowload" "${common[@]}" -rate 0 -slow "$n" -first "$first" -addrs "$addrs"
+  ) >"$work/attack.$i.out" 2>&1 &
+  attackers+=($!)
+done
+"$work/slowload" "${common[@]}" -key "$key" -purpose credit_decision -rate "$RATE" -slow 0 -pid "$pid"
+for a in "${attackers[@]}"; do wait "$a" || echo "an attacker failed" >&2; done
+for i in $(seq 0 $((procs - 1))); do grep '^attack:' "$work/attack.$i.out" | sed "s/^/process $i: /"; done
 kill -0 "$pid" 2>/dev/null && echo "server still up after the attack" || { echo "server died" >&2; exit 1; }
 grep -c 'level=ERROR' "$work/serve.log" | sed 's/^/server log errors: /' || true

@@ -28,7 +28,10 @@
 // (/proc/PID/limits), with its peak resident memory.
 //
 // The process needs a descriptor per slow connection: raise its limit
-// (ulimit -n) first; scripts/slow-connections.sh does.
+// (ulimit -n) first, or split the attack over processes (-rate 0: attack
+// only) and read from one of its own (-slow 0), as
+// scripts/slow-connections.sh does: the reads of an app never share a
+// process, nor its descriptors, with an attacker.
 package main
 
 import (
@@ -54,18 +57,19 @@ func main() {
 	key := flag.String("key", os.Getenv("SOCIALSCORE_KEY"), "API key of the reads (an app's, with -purpose)")
 	purpose := flag.String("purpose", "", "declared purpose of the reads (?purpose=)")
 	people := flag.Int("people", 20000, "ids 1..N are read")
-	rate := flag.Int("rate", 200, "reads per second")
+	rate := flag.Int("rate", 200, "reads per second (0: attack only, for a process of its own)")
 	conns := flag.Int("conns", 4, "kept-alive connections of the reads")
 	fresh := flag.Int("fresh", 10, "every N-th read goes over a new connection (0: none)")
 	slow := flag.Int("slow", 20000, "slow connections")
-	addrs := flag.Int("addrs", 1, "source addresses of the slow connections (127.0.0.2 on)")
+	addrs := flag.Int("addrs", 1, "source addresses of the slow connections (127.0.0.FIRST on)")
+	first := flag.Int("first", 2, "last byte of the first source address of the slow connections")
 	mode := flag.String("mode", "body", "body (slow body) or headers (slow headers)")
 	baseline := flag.Duration("baseline", 5*time.Second, "reads alone before the attack")
 	duration := flag.Duration("duration", 30*time.Second, "reads beside the attack (at most 5 minutes)")
 	pid := flag.Int("pid", 0, "server process id: sample its open descriptors (Linux)")
 	redial := flag.Duration("redial", 10*time.Second, "a slow connection the server closed is dialled again after this")
 	flag.Parse()
-	if err := run(config{*target, *key, *purpose, *people, *rate, *conns, *fresh, *slow, *addrs, *mode, *baseline, *duration, *pid, *redial}); err != nil {
+	if err := run(config{*target, *key, *purpose, *people, *rate, *conns, *fresh, *slow, *addrs, *mode, *baseline, *duration, *pid, *redial, *first}); err != nil {
 		fmt.Fprintln(os.Stderr, "slowload:", err)
 		os.Exit(1)
 	}
@@ -79,6 +83,7 @@ type config struct {
 	baseline, duration         time.Duration
 	pid                        int
 	redial                     time.Duration
+	first                      int
 }
 
 func run(c config) error {
@@ -89,9 +94,9 @@ func run(c config) error {
 	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-url: only a loopback address is attacked, got %q", u.Host)
 	}
-	if c.rate <= 0 || c.conns <= 0 || c.people <= 0 || c.slow < 0 || c.addrs <= 0 || c.addrs > 250 ||
+	if c.rate < 0 || c.conns <= 0 || c.people <= 0 || c.slow < 0 || c.addrs <= 0 || c.first < 2 || c.first+c.addrs > 255 ||
 		c.duration <= 0 || c.duration > 5*time.Minute || c.baseline < 0 || c.baseline > time.Minute {
-		return errors.New("want positive -rate, -conns, -people, 1..250 -addrs, a -duration up to 5m and a -baseline up to 1m")
+		return errors.New("want a -rate of 0 (attack only) or more, positive -conns, -people, -first and -addrs within 127.0.0.2-254, a -duration up to 5m and a -baseline up to 1m")
 	}
 	if c.mode != "body" && c.mode != "headers" {
 		return fmt.Errorf("-mode: body or headers, got %q", c.mode)
@@ -126,6 +131,19 @@ func run(c config) error {
 		}
 	}()
 
+	// The server's CPU time at the start and end of each window.
+	var cpu [4]float64
+	cpuDone := make(chan struct{})
+	go func() {
+		defer close(cpuDone)
+		for i, at := range []time.Time{start, attackAt, attackAt.Add(5 * time.Second), end} {
+			time.Sleep(time.Until(at))
+			if c.pid > 0 {
+				cpu[i] = procCPU(c.pid)
+			}
+		}
+	}()
+
 	// The attack.
 	var open, peakOpen, dials, dialErrs, closedByServer, answered atomic.Int64
 	var swg sync.WaitGroup
@@ -133,7 +151,7 @@ func run(c config) error {
 	go func() {
 		time.Sleep(time.Until(attackAt))
 		for i := 0; i < c.slow; i++ {
-			from := net.IPv4(127, 0, 0, byte(2+i%c.addrs))
+			from := net.IPv4(127, 0, 0, byte(c.first+i%c.addrs))
 			swg.Add(1)
 			go func() {
 				defer swg.Done()
@@ -162,8 +180,13 @@ func run(c config) error {
 	var mu sync.Mutex
 	var results []result
 	var rwg sync.WaitGroup
-	interval := time.Second / time.Duration(c.rate)
-	for k := 0; ; k++ {
+	interval := time.Duration(0)
+	if c.rate > 0 {
+		interval = time.Second / time.Duration(c.rate)
+	} else {
+		time.Sleep(time.Until(end)) // attack only
+	}
+	for k := 0; c.rate > 0; k++ {
 		due := start.Add(time.Duration(k) * interval)
 		if !due.Before(end) {
 			break
@@ -198,6 +221,7 @@ func run(c config) error {
 	swg.Wait()
 	close(stopSample)
 	<-sampled
+	<-cpuDone
 
 	report := func(name string, in func(r result) bool) {
 		var lat []time.Duration
@@ -249,7 +273,9 @@ func run(c config) error {
 	fmt.Printf("attack: slow connections open at once at most %d, dials %d (%.0f/s), dial errors %d, closed by the server %d (of them answered first %d)\n",
 		peakOpen.Load(), dials.Load(), float64(dials.Load())/c.duration.Seconds(), dialErrs.Load(), closedByServer.Load(), answered.Load())
 	if c.pid > 0 {
-		fmt.Printf("server: open descriptors at most %d, limit %d; peak RSS %d MiB\n", fdPeak.Load(), fdLimit.Load(), rssPeak.Load()>>10)
+		fmt.Printf("server: open descriptors at most %d, limit %d; peak RSS %d MiB; CPU %.2f cores before the attack, %.2f during it\n",
+			fdPeak.Load(), fdLimit.Load(), rssPeak.Load()>>10,
+			(cpu[1]-cpu[0])/c.baseline.Seconds(), (cpu[3]-cpu[2])/end.Sub(attackAt.Add(5*time.Second)).Seconds())
 	}
 	return nil
 }
@@ -336,6 +362,26 @@ func trickle(conn net.Conn, mode string, stop chan struct{}) (answered bool) {
 			_, _ = io.WriteString(conn, piece)
 		}
 	}
+}
+
+// procCPU reads the user and system CPU time of process pid in seconds
+// (/proc/PID/stat, fields 14 and 15, in ticks of 1/100 s).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	sy, _ := strconv.ParseFloat(f[12], 64)
+	return (u + sy) / 100
 }
 
 // procFDs counts the open descriptors of process pid.
