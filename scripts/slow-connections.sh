@@ -68,12 +68,16 @@ for i in $(seq 0 $((procs - 1))); do
   if [ "$ADDRS" -gt 1 ]; then first=$((2 + i * per_addr)); addrs=$per_addr; fi
   (
     ulimit -Sn "$(ulimit -Hn)"
-    exec "$work/slowload" "${common[@]}" -rate 0 -slow "$n" -first "$first" -addrs "$addrs"
+    # At the lowest priority: an attacker's CPU is not the server's.
+    exec nice -n 19 "$work/slowload" "${common[@]}" -rate 0 -slow "$n" -first "$first" -addrs "$addrs"
   ) >"$work/attack.$i.out" 2>&1 &
   attackers+=($!)
 done
 "$work/slowload" "${common[@]}" -key "$key" -purpose credit_decision -rate "$RATE" -slow 0 -pid "$pid"
 for a in "${attackers[@]}"; do wait "$a" || echo "an attacker failed" >&2; done
 for i in $(seq 0 $((procs - 1))); do grep '^attack:' "$work/attack.$i.out" | sed "s/^/process $i: /"; done
+echo "server-side latency of the score reads (cumulative buckets, seconds: count):"
+curl -s "$url/metrics" | grep 'socialscore_http_request_duration_seconds_bucket{code="200",method="GET",route="/v1/people/{id}/score"' |
+  sed 's/.*le="\([^"]*\)"} \(.*\)/  \1: \2/' | tr '\n' ' '; echo
 kill -0 "$pid" 2>/dev/null && echo "server still up after the attack" || { echo "server died" >&2; exit 1; }
 grep -c 'level=ERROR' "$work/serve.log" | sed 's/^/server log errors: /' || true

@@ -132,14 +132,14 @@ func run(c config) error {
 	}()
 
 	// The server's CPU time at the start and end of each window.
-	var cpu [4]float64
+	var cpu, wait [4]float64
 	cpuDone := make(chan struct{})
 	go func() {
 		defer close(cpuDone)
 		for i, at := range []time.Time{start, attackAt, attackAt.Add(5 * time.Second), end} {
 			time.Sleep(time.Until(at))
 			if c.pid > 0 {
-				cpu[i] = procCPU(c.pid)
+				cpu[i], wait[i] = procCPU(c.pid), procWait(c.pid)
 			}
 		}
 	}()
@@ -266,16 +266,20 @@ func run(c config) error {
 	fmt.Printf("slowload: %d slow connections (%s) from %d address(es), reads at %d/s over %d kept connections (every %d-th new)\n",
 		c.slow, c.mode, c.addrs, c.rate, c.conns, c.fresh)
 	report("baseline", func(r result) bool { return r.due.Before(attackAt) })
+	report("baseline, kept connections", func(r result) bool { return r.due.Before(attackAt) && !r.fresh })
 	// Measured from 5 s into the attack: by then every slow connection
 	// has been dialled.
 	measureFrom := attackAt.Add(5 * time.Second)
 	report("under attack", func(r result) bool { return !r.due.Before(measureFrom) })
+	report("under attack, kept connections", func(r result) bool { return !r.due.Before(measureFrom) && !r.fresh })
+	report("under attack, new connections", func(r result) bool { return !r.due.Before(measureFrom) && r.fresh })
 	fmt.Printf("attack: slow connections open at once at most %d, dials %d (%.0f/s), dial errors %d, closed by the server %d (of them answered first %d)\n",
 		peakOpen.Load(), dials.Load(), float64(dials.Load())/c.duration.Seconds(), dialErrs.Load(), closedByServer.Load(), answered.Load())
 	if c.pid > 0 {
-		fmt.Printf("server: open descriptors at most %d, limit %d; peak RSS %d MiB; CPU %.2f cores before the attack, %.2f during it\n",
-			fdPeak.Load(), fdLimit.Load(), rssPeak.Load()>>10,
-			(cpu[1]-cpu[0])/c.baseline.Seconds(), (cpu[3]-cpu[2])/end.Sub(attackAt.Add(5*time.Second)).Seconds())
+		during := end.Sub(attackAt.Add(5 * time.Second)).Seconds()
+		fmt.Printf("server: open descriptors at most %d, limit %d; peak RSS %d MiB\n", fdPeak.Load(), fdLimit.Load(), rssPeak.Load()>>10)
+		fmt.Printf("server: CPU %.2f cores before the attack, %.2f during it; waiting for a CPU (run queue, all threads) %.2f s a second before, %.2f during\n",
+			(cpu[1]-cpu[0])/c.baseline.Seconds(), (cpu[3]-cpu[2])/during, (wait[1]-wait[0])/c.baseline.Seconds(), (wait[3]-wait[2])/during)
 	}
 	return nil
 }
@@ -382,6 +386,31 @@ func procCPU(pid int) float64 {
 	u, _ := strconv.ParseFloat(f[11], 64)
 	sy, _ := strconv.ParseFloat(f[12], 64)
 	return (u + sy) / 100
+}
+
+// procWait reads the time the threads of process pid spent runnable but
+// waiting for a CPU, in seconds (/proc/PID/task/*/schedstat, field 2, ns):
+// on a shared machine, how much of the latency is the neighbours'.
+func procWait(pid int) float64 {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	tasks, _ := f.Readdirnames(-1)
+	var ns float64
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if fs := strings.Fields(string(b)); len(fs) >= 2 {
+			v, _ := strconv.ParseFloat(fs[1], 64)
+			ns += v
+		}
+	}
+	return ns / 1e9
 }
 
 // procFDs counts the open descriptors of process pid.
