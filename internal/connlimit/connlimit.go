@@ -16,6 +16,7 @@ package connlimit
 
 import (
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -131,7 +132,7 @@ type listener struct {
 }
 
 func (ln *listener) Accept() (net.Conn, error) {
-	for {
+	for refused := 0; ; {
 		c, err := ln.Listener.Accept()
 		if err != nil {
 			return nil, err
@@ -139,6 +140,11 @@ func (ln *listener) Accept() (net.Conn, error) {
 		addr := hostOf(c.RemoteAddr())
 		if !ln.l.acquire(addr) {
 			refuse(c)
+			// A flood is refused in a tight loop: let the requests of
+			// the connections already served run in between.
+			if refused++; refused%32 == 0 {
+				runtime.Gosched()
+			}
 			continue
 		}
 		return &conn{Conn: c, l: ln.l, addr: addr}, nil
