@@ -10,7 +10,8 @@
 #
 # Environment: SLOW, MODE (body|headers), ADDRS, PEOPLE, RATE (reads/s),
 # DURATION, SERVE_FLAGS (extra flags of serve, e.g. "--max-conns 5000"),
-# PER (slow connections per attacking process). The server keeps the file
+# PER (slow connections per attacking process), SERVER_BIN (a socialscore
+# binary to attack instead of this tree's). The server keeps the file
 # limit this shell has. Everything runs on loopback and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/socialscore" ./cmd/socialscore
+# SERVER_BIN: another build of socialscore to attack (e.g. an older one, to compare)
+if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$work/socialscore"; else go build -o "$work/socialscore" ./cmd/socialscore; fi
 go build -o "$work/slowload" ./cmd/slowload
 store="embedded://$work/s.db"
 "$work/socialscore" seed --store "$store" --people "$PEOPLE" >/dev/null

@@ -194,3 +194,34 @@ func TestSlowBodyCut(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitFlags: the limit flags of serve reach Main; bad values are
+// usage errors; --rate-limits off turns the limits off.
+func TestLimitFlags(t *testing.T) {
+	mainOf := func(args ...string) (*Main, error) {
+		fs, common := newFlagSet("serve", io.Discard)
+		cfg := serveFlags(fs)
+		require.NoError(t, parse(fs, append([]string{"--store", "embedded://" + filepath.Join(t.TempDir(), "s.db")}, args...)))
+		return cfg.newMain(common, io.Discard)
+	}
+	m, err := mainOf("--max-conns", "300", "--max-conns-per-ip", "20", "--read-header-timeout", "2s",
+		"--read-body-timeout", "3s", "--idle-timeout", "4s", "--rate-limits", "app=100,key:bench=off")
+	require.NoError(t, err)
+	assert.Equal(t, 300, m.MaxConns)
+	assert.Equal(t, 20, m.MaxConnsPerAddr)
+	assert.Equal(t, []time.Duration{2 * time.Second, 3 * time.Second, 4 * time.Second},
+		[]time.Duration{m.ReadHeaderTimeout, m.ReadBodyTimeout, m.IdleTimeout})
+	assert.Equal(t, api.RateLimit{Rate: 100, Burst: 200}, m.RateLimits.Role(graph.RoleApp))
+	assert.True(t, m.RateLimits.Keys["bench"].Unlimited())
+	assert.False(t, m.RateLimits.Off)
+
+	m, err = mainOf("--rate-limits", "off")
+	require.NoError(t, err)
+	assert.True(t, m.RateLimits.Off)
+
+	for _, bad := range [][]string{{"--rate-limits", "king=5"}, {"--rate-limits", "app=-1"}, {"--max-conns", "-1"}, {"--idle-timeout", "-1s"}} {
+		_, err := mainOf(bad...)
+		var ue usageError
+		assert.ErrorAs(t, err, &ue, "%v", bad)
+	}
+}
