@@ -36,6 +36,8 @@ type reqInfo struct {
 	person  graph.ID   // the person of a subject key
 	purpose string     // the declared purpose (?purpose=), "" if none
 	reason  string     // the operator's reason (?reason=), "" if none
+
+	rateHdr [1]string // the RateLimit header's value (ratelimit.go)
 }
 
 type infoKey struct{}

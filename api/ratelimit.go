@@ -229,7 +229,7 @@ type limiter struct {
 	anon    RateLimit
 	now     func() time.Time
 	mu      sync.RWMutex
-	buckets map[string]*bucket
+	buckets map[bucketKey]*bucket
 	swept   time.Time
 	refused *prometheus.CounterVec // by policy
 }
@@ -242,7 +242,7 @@ const (
 )
 
 func newLimiter(cfg RateLimits, reg *prometheus.Registry) (*limiter, error) {
-	l := &limiter{cfg: cfg, anon: DefaultAnonymousRateLimit, now: cfg.Clock, buckets: map[string]*bucket{}}
+	l := &limiter{cfg: cfg, anon: DefaultAnonymousRateLimit, now: cfg.Clock, buckets: map[bucketKey]*bucket{}}
 	if cfg.Anonymous != nil {
 		l.anon = *cfg.Anonymous
 	}
@@ -260,9 +260,18 @@ func newLimiter(cfg RateLimits, reg *prometheus.Registry) (*limiter, error) {
 	return l, nil
 }
 
+// bucketKey names a bucket: a key's own (kind 'k', by name), a key's by
+// role and name ('r'), an address's without a key ('a') or in open mode
+// ('o'). A struct, so that finding a bucket allocates nothing.
+type bucketKey struct {
+	kind byte
+	role graph.Role
+	id   string
+}
+
 // get returns the bucket of id, making it with limit lim under policy name
 // if there is none.
-func (l *limiter) get(id, policy string, lim RateLimit) *bucket {
+func (l *limiter) get(id bucketKey, policy string, lim RateLimit) *bucket {
 	l.mu.RLock()
 	b := l.buckets[id]
 	l.mu.RUnlock()
@@ -311,8 +320,19 @@ func (l *limiter) take(c *gin.Context, b *bucket) bool {
 	h := c.Writer.Header()
 	h["Ratelimit-Policy"] = b.policy
 	remaining := max(0, int(math.Floor(tokens)))
-	full := int(math.Ceil((b.burst - tokens) / b.rate))
-	h["Ratelimit"] = []string{b.name + ";r=" + strconv.Itoa(remaining) + ";t=" + strconv.Itoa(max(0, full))}
+	full := max(0, int(math.Ceil((b.burst-tokens)/b.rate)))
+	var buf [64]byte
+	v := append(buf[:0], b.name...)
+	v = append(v, ";r="...)
+	v = strconv.AppendInt(v, int64(remaining), 10)
+	v = append(v, ";t="...)
+	v = strconv.AppendInt(v, int64(full), 10)
+	if ri := infoFrom(c.Request.Context()); ri != nil { // the slice lives in the request's context
+		ri.rateHdr[0] = string(v)
+		h["Ratelimit"] = ri.rateHdr[:]
+	} else {
+		h["Ratelimit"] = []string{string(v)}
+	}
 	if ok {
 		return true
 	}
@@ -339,13 +359,13 @@ func (s *Server) allowKey(c *gin.Context, name string, role graph.Role) bool {
 		if lim.Unlimited() {
 			return true
 		}
-		return l.take(c, l.get("k\x00"+name, "key", lim))
+		return l.take(c, l.get(bucketKey{kind: 'k', id: name}, "key", lim))
 	}
 	lim := l.cfg.Role(role)
 	if lim.Unlimited() {
 		return true
 	}
-	return l.take(c, l.get("r\x00"+string(role)+"\x00"+name, string(role), lim))
+	return l.take(c, l.get(bucketKey{kind: 'r', role: role, id: name}, string(role), lim))
 }
 
 // allowAddress charges a request without a valid key (or any request in
@@ -355,14 +375,14 @@ func (s *Server) allowAddress(c *gin.Context, open bool) bool {
 	if l == nil {
 		return true
 	}
-	lim, id := l.anon, "a\x00"
+	lim, kind := l.anon, byte('a')
 	if open {
-		lim, id = l.cfg.Role(graph.RoleOperator), "o\x00"
+		lim, kind = l.cfg.Role(graph.RoleOperator), 'o'
 	}
 	if lim.Unlimited() {
 		return true
 	}
-	return l.take(c, l.get(id+c.ClientIP(), "address", lim))
+	return l.take(c, l.get(bucketKey{kind: kind, id: c.ClientIP()}, "address", lim))
 }
 
 // limitAnonymous is the middleware of the routes outside /v1 that are
