@@ -270,6 +270,7 @@ func run(c config) error {
 	// Measured from 5 s into the attack: by then every slow connection
 	// has been dialled.
 	measureFrom := attackAt.Add(5 * time.Second)
+	report("attack's first 5 s", func(r result) bool { return !r.due.Before(attackAt) && r.due.Before(measureFrom) })
 	report("under attack", func(r result) bool { return !r.due.Before(measureFrom) })
 	report("under attack, kept connections", func(r result) bool { return !r.due.Before(measureFrom) && !r.fresh })
 	report("under attack, new connections", func(r result) bool { return !r.due.Before(measureFrom) && r.fresh })
