@@ -21,9 +21,11 @@ import (
 const benchPeople = 20000
 
 // newBenchServer stores benchPeople consenting people with ~5 friends
-// each (seeded), scores them, and returns the server.
+// each (seeded), scores them, and returns the server. Rate limits are off
+// (a benchmark reads far faster than any key may) unless opts turn them on.
 func newBenchServer(b *testing.B, opts ...func(*Config)) *testEnv {
 	b.Helper()
+	opts = append([]func(*Config){func(c *Config) { c.RateLimits.Off = true }}, opts...)
 	e := newTestServer(b, openTestStore(b), opts...)
 	rng := rand.New(rand.NewPCG(1, 2))
 	batch := graph.Batch{People: make([]graph.Person, benchPeople)}
@@ -93,6 +95,15 @@ func BenchmarkGetScoreUncached(b *testing.B) {
 // and recorded.
 func BenchmarkGetScoreApp(b *testing.B) {
 	benchGetScoreAs(b, newBenchServer(b), roleKeys[graph.RoleApp], "?purpose=credit_decision")
+}
+
+// BenchmarkGetScoreRateLimited is BenchmarkGetScoreApp with the key's
+// token bucket charged on every read (a rate no benchmark reaches): the
+// cost of the rate limit and its RateLimit fields.
+func BenchmarkGetScoreRateLimited(b *testing.B) {
+	benchGetScoreAs(b, newBenchServer(b, func(c *Config) {
+		c.RateLimits = RateLimits{Roles: map[graph.Role]RateLimit{graph.RoleApp: {Rate: 1e12, Burst: 1 << 40}}}
+	}), roleKeys[graph.RoleApp], "?purpose=credit_decision")
 }
 
 func benchGetScore(b *testing.B, e *testEnv) { benchGetScoreAs(b, e, lenderKey, "") }

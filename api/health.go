@@ -2,9 +2,13 @@ package api
 
 import (
 	_ "embed"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/socialscore/socialscore/internal/connlimit"
 )
 
 // openAPIDoc is the OpenAPI 3.1 document of this API, kept in the repo as
@@ -28,12 +32,32 @@ type ReadyResponse struct {
 	RunID         string `json:"run_id"`          // run of the view, "" if none
 	PeopleScored  int    `json:"people_scored"`   // people in the view
 	RunInProgress bool   `json:"run_in_progress"` // a scoring run is going
+	// Connections and MaxConnections: open connections and their cap,
+	// when the server caps them (Config.Connections).
+	Connections    *int `json:"connections,omitempty"`
+	MaxConnections int  `json:"max_connections,omitempty"`
 }
 
-// readyz is GET /readyz: ready means the store answers a ping. Whether
-// scores are loaded is reported but does not decide readiness: a new,
-// empty deployment must be able to take writes before its first run.
+// readyz is GET /readyz: ready means the store answers a ping and the
+// server is not overloaded (open connections below
+// connlimit.OverloadedShare of the cap), so a load balancer sends new
+// clients elsewhere before the cap refuses them. Whether scores are loaded
+// is reported but does not decide readiness: a new, empty deployment must
+// be able to take writes before its first run.
 func (s *Server) readyz(c *gin.Context) {
+	var conns *connlimit.Stats
+	if s.cfg.Connections != nil {
+		st := s.cfg.Connections.Stats()
+		conns = &st
+		if st.Overloaded {
+			c.Header("Retry-After", retryAfterSeconds)
+			writeProblem(c, Problem{Type: typeOverloaded, Title: "Service unavailable",
+				Status: http.StatusServiceUnavailable, Instance: c.Request.URL.Path,
+				Detail: fmt.Sprintf("overloaded: %d connections open, the cap is %d (ready again below %d)",
+					st.Open, st.Max, int(connlimit.OverloadedShare*float64(st.Max)))})
+			return
+		}
+	}
 	if err := s.ping(c.Request.Context()); err != nil {
 		c.Header("Retry-After", retryAfterSeconds)
 		writeProblem(c, Problem{Type: typeUnavailable, Title: "Service unavailable",
@@ -51,6 +75,9 @@ func (s *Server) readyz(c *gin.Context) {
 		}
 	}
 	out := ReadyResponse{Status: "ready", RunInProgress: s.runner.Running()}
+	if conns != nil {
+		out.Connections, out.MaxConnections = &conns.Open, conns.Max
+	}
 	if v := s.runner.View(); v != nil {
 		out.ScoresLoaded, out.RunID, out.PeopleScored = true, v.Run.ID, v.Len()
 	}
@@ -63,4 +90,26 @@ func (s *Server) openapi(c *gin.Context) {
 	h["Content-Type"] = jsonContentType
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(openAPIDoc)
+}
+
+// registerConnMetrics exposes the connection limiter's counts.
+func registerConnMetrics(reg *prometheus.Registry, l *connlimit.Limiter) error {
+	open := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "socialscore", Subsystem: "http", Name: "open_connections",
+		Help: "Connections open to the API now.",
+	}, func() float64 { return float64(l.Stats().Open) })
+	maxc := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: "socialscore", Subsystem: "http", Name: "max_connections",
+		Help: "The cap on open connections to the API.",
+	}, func() float64 { return float64(l.Stats().Max) })
+	refused := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: "socialscore", Subsystem: "http", Name: "refused_connections_total",
+		Help: "Connections closed on accept because the total cap or the per-address cap was reached.",
+	}, func() float64 { st := l.Stats(); return float64(st.Refused + st.RefusedIP) })
+	for _, c := range []prometheus.Collector{open, maxc, refused} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

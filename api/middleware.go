@@ -36,6 +36,8 @@ type reqInfo struct {
 	person  graph.ID   // the person of a subject key
 	purpose string     // the declared purpose (?purpose=), "" if none
 	reason  string     // the operator's reason (?reason=), "" if none
+
+	rateHdr [1]string // the RateLimit header's value (ratelimit.go)
 }
 
 type infoKey struct{}
@@ -168,6 +170,8 @@ func (s *Server) observe(c *gin.Context) {
 		level = slog.LevelWarn
 	case rm.quiet:
 		level = slog.LevelDebug // score reads: audited anyway, and the hot path
+	case status == http.StatusTooManyRequests:
+		level = slog.LevelDebug // counted by the metrics; a flood must not flood the log
 	}
 	ctx := c.Request.Context()
 	if !s.log.Enabled(ctx, level) {
@@ -220,6 +224,7 @@ func (s *Server) recover(c *gin.Context) {
 func (s *Server) limitBody(c *gin.Context) {
 	r := c.Request
 	if r.ContentLength > s.cfg.MaxBodyBytes {
+		closeIfBodyUnread(c)
 		s.writeError(c, errTooLarge(s.cfg.MaxBodyBytes))
 		return
 	}
@@ -237,18 +242,28 @@ func (s *Server) authenticate(c *gin.Context) {
 	kr := s.keys.Load()
 	if kr.open {
 		ri.app, ri.role = AnonymousApp, graph.RoleOperator
-		c.Next()
+		if s.allowAddress(c, true) {
+			c.Next()
+		}
 		return
 	}
 	key, reason := apiKey(c.Request)
 	if reason == "" {
 		if p := kr.lookup(key); p != nil {
 			ri.app, ri.role, ri.person = p.name, p.role, p.person
-			c.Next()
+			if s.allowKey(c, p.name, p.role) {
+				c.Next()
+			}
 			return
 		}
 		reason = "unknown API key"
 	}
+	// Without a valid key: charged to the client address, so guessing
+	// keys is slow; the body is not read.
+	if !s.allowAddress(c, false) {
+		return
+	}
+	closeIfBodyUnread(c)
 	c.Header("WWW-Authenticate", `Bearer realm="socialscore"`)
 	writeProblem(c, Problem{Type: typeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
 		Detail: reason + ": send Authorization: Bearer <key> or X-API-Key: <key>", Instance: c.Request.URL.Path,

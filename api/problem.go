@@ -30,6 +30,8 @@ const (
 	typeUnsupportedMedia = problemBase + "unsupported-media-type" // 415
 	typeForbidden        = problemBase + "forbidden"              // 403: allowed only by the server's configuration
 	typeQueueFull        = problemBase + "queue-full"             // 429: the simulation queue is full; retry later
+	typeRateLimited      = problemBase + "rate-limited"           // 429: over the key's (or address's) rate limit; see Retry-After
+	typeOverloaded       = problemBase + "overloaded"             // 503 from /readyz: too many open connections
 	typeUnavailable      = problemBase + "unavailable"            // 503: store (or audit log) unavailable; retry
 	typeInternal         = problemBase + "internal"               // 500
 )

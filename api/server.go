@@ -44,6 +44,7 @@ import (
 
 	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/connlimit"
 	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
 )
@@ -162,6 +163,14 @@ type Config struct {
 	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
 	// means DefaultSimulationWorkers.
 	SimulationWorkers int
+
+	// RateLimits are the per-key token buckets (ratelimit.go); the zero
+	// value applies DefaultRateLimits, RateLimits.Off turns them off.
+	RateLimits RateLimits
+	// Connections, when set, is the limiter of the listener the server is
+	// served on: /readyz reports overload from it (503 at
+	// connlimit.OverloadedShare of the cap) and /metrics its counts.
+	Connections *connlimit.Limiter
 }
 
 // Validate checks the configuration after defaults were applied.
@@ -221,6 +230,9 @@ func (c *Config) Validate() error {
 	if n := len(c.ExportKey); n > 0 && n < export.MinKeyLen {
 		errs = append(errs, fmt.Errorf("ExportKey must be at least %d bytes, got %d", export.MinKeyLen, n))
 	}
+	if err := c.RateLimits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 {
 		errs = append(errs, errors.New("SimulationQueue and SimulationWorkers must not be negative"))
 	}
@@ -279,6 +291,7 @@ type Server struct {
 	scores  scoreEncoder
 	expls   explCache // explanations of the current view's people
 	jobs    *jobs.Manager
+	limits  *limiter // nil when RateLimits.Off
 
 	disputes openDisputes // open disputes per person, for score reads
 
@@ -355,6 +368,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if !cfg.RateLimits.Off {
+		if s.limits, err = newLimiter(cfg.RateLimits, reg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Connections != nil {
+		if err := registerConnMetrics(reg, cfg.Connections); err != nil {
+			return nil, err
+		}
+	}
 	s.keys.Store(buildKeyring(&s.cfg, storedKeys))
 	if cfg.Open {
 		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")
@@ -525,8 +548,11 @@ func (s *Server) handle(r gin.IRoutes, method, path string, quiet bool, h gin.Ha
 		full = g.BasePath() + path
 	}
 	s.metrics.addRoute(method, full, quiet)
-	if strings.HasPrefix(full, "/v1/") {
-		h = s.authorize(method, full, h)
+	switch {
+	case strings.HasPrefix(full, "/v1/"):
+		h = s.authorize(method, full, h) // rate limited in authenticate
+	case full != "/healthz" && full != "/readyz" && full != "/metrics":
+		h = s.limitAnonymous(h)
 	}
 	r.Handle(method, path, h)
 }

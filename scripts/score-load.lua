@@ -4,6 +4,9 @@
 -- With DELAY_MS each connection pauses that long between requests, so the
 -- rate is about connections x 1000 / DELAY_MS (e.g. -c40 and 2 ms for
 -- 20,000 requests per second) instead of as fast as the server answers.
+-- An app key may read 5,000 scores a second by default (README, "Rate and
+-- connection limits"): above that, serve with --rate-limits key:NAME=off
+-- (NAME the key's name) or a higher app= rate, or most answers are 429.
 local key, n, pause
 local counter = 0
 

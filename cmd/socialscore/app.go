@@ -16,6 +16,7 @@ import (
 
 	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/connlimit"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -54,6 +55,18 @@ type Main struct {
 	PprofAddr string
 	// Live serves live scores (api.Config.Live).
 	Live bool
+
+	// Fair use under load (issue 13). MaxConns and MaxConnsPerAddr cap the
+	// open connections (0: connlimit.Defaults of the file limit, which Open
+	// first raises to the hard limit); a request's headers must arrive
+	// within ReadHeaderTimeout and its body within ReadBodyTimeout after
+	// them; an idle keep-alive connection is closed after IdleTimeout.
+	// Zero durations take the Default* values. RateLimits are the per-key
+	// limits (api.RateLimits; the zero value is the defaults).
+	MaxConns, MaxConnsPerAddr                       int
+	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
+	RateLimits                                      api.RateLimits
+	conns                                           *connlimit.Limiter
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -105,6 +118,14 @@ func (m *Main) Open(ctx context.Context) error {
 			return errNoKeys
 		}
 	}
+	nofile, err := connlimit.RaiseNoFile()
+	if err != nil {
+		m.Logger.Warn("cannot read the limit of open files", "error", err)
+	}
+	m.conns = connlimit.New(connlimit.Limits{Max: m.MaxConns, PerAddr: m.MaxConnsPerAddr})
+	st := m.conns.Stats()
+	m.Logger.Info("limits", "open_files", nofile, "max_conns", st.Max, "max_conns_per_ip", st.PerAddr,
+		"rate_limits", m.RateLimits.String())
 	if err := os.MkdirAll(filepath.Dir(m.AuditPath), 0o755); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
@@ -128,6 +149,8 @@ func (m *Main) Open(ctx context.Context) error {
 		SimulationQueue:   m.SimulationQueue,
 		SimulationWorkers: m.SimulationWorkers,
 		Live:              m.Live,
+		RateLimits:        m.RateLimits,
+		Connections:       m.conns,
 	})
 	if err != nil {
 		auditor.Close()
@@ -146,6 +169,9 @@ func (m *Main) Listen() error {
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", m.Addr, err)
+	}
+	if m.conns != nil {
+		ln = m.conns.Listener(ln)
 	}
 	m.ln = ln
 	return nil
@@ -170,12 +196,14 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	header, body, idle := orDefault(m.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		orDefault(m.ReadBodyTimeout, DefaultReadBodyTimeout), orDefault(m.IdleTimeout, DefaultIdleTimeout)
 	m.srv = &http.Server{
 		Handler:           m.API.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: header,
+		ReadTimeout:       header + body, // from the request's first byte to its body's last
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       idle,
 	}
 	if m.PprofAddr != "" {
 		_, stop, err := m.servePprof()
@@ -204,6 +232,22 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// Defaults of the connection deadlines. A body of the largest size allowed
+// (1 MiB) arrives in 10 s at 100 KiB/s; a client slower than that is cut
+// off rather than holding a connection (and a descriptor) for long.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadBodyTimeout   = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // servePprof serves net/http/pprof's handlers on PprofAddr until stop is

@@ -15,6 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/seed"
@@ -301,6 +302,10 @@ type serveConfig struct {
 	// export command so pseudonyms match.
 	privacy              *privacy
 	simQueue, simWorkers int
+	// Fair use under load (issue 13): connection caps, deadlines, rate limits.
+	maxConns, maxConnsPerIP    int
+	readHeader, readBody, idle time.Duration
+	rateLimits                 string
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -316,6 +321,12 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
 	fs.BoolVar(&c.live, "live", false, "serve live scores: every acknowledged write moves the affected scores at once; enables what-if and advice")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
+	fs.IntVar(&c.maxConns, "max-conns", 0, "open connections at most; more are closed on accept (0: nine tenths of the open-file limit, at most 50,000)")
+	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", 0, "open connections from one client address at most (0: an eighth of --max-conns, at least 64)")
+	fs.DurationVar(&c.readHeader, "read-header-timeout", 0, "time a client has to send a request's headers (0: 5s)")
+	fs.DurationVar(&c.readBody, "read-body-timeout", 0, "time a client has to send a request's body after its headers (0: 10s)")
+	fs.DurationVar(&c.idle, "idle-timeout", 0, "an idle keep-alive connection is closed after this (0: 60s)")
+	fs.StringVar(&c.rateLimits, "rate-limits", os.Getenv("SOCIALSCORE_RATE_LIMITS"), "per-key rate limits over the defaults: WHO=RATE[/BURST] or WHO=off, comma-separated; WHO is a role, anonymous (per client address) or key:NAME; \"off\" alone turns every limit off (env SOCIALSCORE_RATE_LIMITS)")
 	return c
 }
 
@@ -383,6 +394,15 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	if err != nil {
 		return nil, err
 	}
+	var limits api.RateLimits
+	if strings.TrimSpace(c.rateLimits) == "off" {
+		limits.Off = true
+	} else if limits, err = api.ParseRateLimits(c.rateLimits); err != nil {
+		return nil, usageError{fmt.Errorf("--rate-limits: %w", err)}
+	}
+	if c.maxConns < 0 || c.maxConnsPerIP < 0 || c.readHeader < 0 || c.readBody < 0 || c.idle < 0 {
+		return nil, usageError{errors.New("--max-conns, --max-conns-per-ip and the timeouts must not be negative")}
+	}
 	return &Main{
 		ExportKey:         ps.Key,
 		ExportRealIDs:     ps.RealIDs,
@@ -399,6 +419,12 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		AuditPath:         audit,
 		PprofAddr:         c.pprofAddr,
 		Live:              c.live,
+		MaxConns:          c.maxConns,
+		MaxConnsPerAddr:   c.maxConnsPerIP,
+		ReadHeaderTimeout: c.readHeader,
+		ReadBodyTimeout:   c.readBody,
+		IdleTimeout:       c.idle,
+		RateLimits:        limits,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		ShowsReady:        true,
 	}, nil
