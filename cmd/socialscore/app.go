@@ -51,6 +51,8 @@ type Main struct {
 	PprofAddr string
 	// Live serves live scores (api.Config.Live).
 	Live bool
+	// LiveReconcile is api.Config.LiveReconcile.
+	LiveReconcile time.Duration
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -121,6 +123,7 @@ func (m *Main) Open(ctx context.Context) error {
 		SimulationQueue:   m.SimulationQueue,
 		SimulationWorkers: m.SimulationWorkers,
 		Live:              m.Live,
+		LiveReconcile:     m.LiveReconcile,
 	})
 	if err != nil {
 		auditor.Close()

@@ -283,6 +283,9 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 // Policy returns the policy the live view scores under.
 func (e *Engine) Policy() scoring.Policy { return e.pol }
 
+// Run returns the full run the view started from.
+func (e *Engine) Run() string { return e.run }
+
 // AsOf returns the full run the view started from and the number of
 // changes applied since.
 func (e *Engine) AsOf() (run string, changes int64) {
@@ -330,6 +333,27 @@ func (e *Engine) Explain(id graph.ID) (graph.Result, scoring.Explanation, bool) 
 		return r, scoring.Explanation{}, false
 	}
 	return r, scoring.Explain(r, e.pol), true
+}
+
+// ExplainAll returns the live results of ids with their explanations,
+// all read in one state (no change lands between two of them). If
+// someone is not in the network it returns the index of the first such
+// id and false. changes is AsOf's count for that state.
+func (e *Engine) ExplainAll(ids []graph.ID) (outs []Outcome, changes int64, missing int, ok bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Outcome, len(ids))
+	for i, id := range ids {
+		p, ok := e.pos(id)
+		if !ok || !e.st.present.get(p) {
+			return nil, 0, i, false
+		}
+		out[i].Result = e.st.result(p, id)
+	}
+	for i := range out {
+		out[i].Explanation = scoring.Explain(out[i].Result, e.pol)
+	}
+	return out, e.changes, 0, true
 }
 
 // Results returns the live results of everyone in the network, by
