@@ -462,7 +462,9 @@ func (s *Server) liveScore(eng *live.Engine, r graph.Result, e scoring.Explanati
 }
 
 func (s *Server) liveScoreAt(r graph.Result, e scoring.Explanation, v *scoring.View, run string, n int64) LiveScoreResponse {
-	return LiveScoreResponse{ScoreResponse: newScoreResponse(r, v, e, !s.storeUp.Load()), Live: true, AsOf: AsOf{Run: run, Changes: n}}
+	out := LiveScoreResponse{ScoreResponse: newScoreResponse(r, v, e, !s.storeUp.Load()), Live: true, AsOf: AsOf{Run: run, Changes: n}}
+	out.DisputesOpen = s.disputes.open(r.ID) // as the run's reads say it (scoreEncoder)
+	return out
 }
 
 // whatIfRequest is the body of POST /v1/people/{id}/what-if.

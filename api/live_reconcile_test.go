@@ -38,6 +38,25 @@ func TestLiveBatch(t *testing.T) {
 				assert.True(t, got.Scores[i].Live)
 				assert.Equal(t, one, got.Scores[i], "batch entry %d is the single read", i)
 			}
+			// An open dispute shows in live reads as in the run's
+			// (disputes_open), single and batch alike.
+			w = e.do(postJSON("/v1/people/2/events", `{"events":[{"type":"default","amount":700,"at":"2024-05-01T00:00:00Z"}]}`))
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			var posted struct {
+				EventIDs []graph.EventID `json:"event_ids"`
+			}
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &posted))
+			require.Len(t, posted.EventIDs, 1)
+			w = e.do(request{method: http.MethodPost, path: "/v1/people/2/disputes",
+				body: `{"event":` + posted.EventIDs[0].String() + `,"reason":"not mine"}`, header: map[string]string{"Authorization": "Bearer " + hotelKey}})
+			require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+			assert.Equal(t, 1, e.liveScore("2").DisputesOpen)
+			w = e.do(request{method: http.MethodPost, path: "/v1/scores/batch", body: `{"ids":[5,2]}`})
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+			assert.Equal(t, 0, got.Scores[0].DisputesOpen)
+			assert.Equal(t, 1, got.Scores[1].DisputesOpen)
+
 			// Someone without a live score: 404 naming the index.
 			w = e.do(request{method: http.MethodPost, path: "/v1/scores/batch", body: `{"ids":[1,6]}`})
 			require.Equal(t, http.StatusNotFound, w.Code, w.Body.String())
