@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,13 +25,21 @@ import (
 // The live view (scoring/live) starts from the runner's current view and
 // a snapshot of the store, and every acknowledged write is applied to it
 // after the store has it: the store is the log, so nothing acknowledged
-// can be lost from the view — after a restart, or when a new run is
-// swapped in, the view is rebuilt from the run's results and a fresh
-// snapshot, which holds every write acknowledged so far. The writes sent
-// to the view are idempotent (a tie set or removed, a record replaced by
-// the stored one, a person added with their stored ties or removed), so a
-// write that lands both in the new snapshot and after it does no harm.
-// Writes and rebuilds take one lock; reads share the engine's.
+// can be lost from the view — after a restart the view is rebuilt from
+// the run's results and a fresh snapshot, which holds every write
+// acknowledged so far. The writes sent to the view are idempotent (a tie
+// or recruitment set or removed, a record replaced by the stored one, a
+// person added with their stored ties or removed), so a write that lands
+// both in a new snapshot and after it does no harm.
+//
+// Reads load the current engine from an atomic pointer and share the
+// engine's read lock; writes take liveView.mu, then the engine's lock.
+// When a new run is in (a reconcile, Config.LiveReconcile, or a run
+// started through the API), the view is rebuilt in the background from
+// that run and a fresh snapshot while the old one goes on serving and
+// taking writes; the writes applied meanwhile are logged and replayed on
+// the new view, which is then swapped in under liveView.mu, so a write
+// acknowledged during the rebuild is in it.
 
 // Routes of the live view.
 const (
@@ -38,31 +49,67 @@ const (
 
 // liveView holds the engine and the run it started from.
 type liveView struct {
-	mu   sync.Mutex
+	mu  sync.Mutex // writes, swaps and the log
+	cur atomic.Pointer[liveCur]
+	// log, while a rebuild is under way, holds every change applied to
+	// the view since the rebuild's snapshot was started: replayed on the
+	// new view before it is swapped in.
+	log        *[]live.Change
+	rebuilding bool
+	rebuilt    atomic.Int64 // rebuilds swapped in (tests)
+	built      func()       // tests: called when a rebuild has its snapshot and engine, before the replay
+}
+
+// liveCur is one engine and the run it started from.
+type liveCur struct {
 	eng  *live.Engine
 	from *scoring.View
 }
 
-// liveEngine returns the live engine, (re)built when the runner's view is
-// not the one it started from; nil when live scores are off or nothing is
-// scored yet.
-func (s *Server) liveEngine(ctx context.Context) (*live.Engine, error) {
+// liveEngine returns the live engine and the run it started from: nil
+// when live scores are off or nothing is scored yet. The first call
+// builds it; when the runner has a newer run, the current engine goes on
+// serving while a new one is built in the background (liveRebuild).
+func (s *Server) liveEngine(ctx context.Context) (*live.Engine, *scoring.View, error) {
 	if !s.cfg.Live {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if c := s.live.cur.Load(); c != nil {
+		if v := s.runner.View(); v != c.from {
+			s.liveRebuildAsync()
+		}
+		return c.eng, c.from, nil
 	}
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
-	return s.liveEngineLocked(ctx)
+	c, err := s.liveEngineLocked(ctx)
+	if c == nil || err != nil {
+		return nil, nil, err
+	}
+	return c.eng, c.from, nil
 }
 
-func (s *Server) liveEngineLocked(ctx context.Context) (*live.Engine, error) {
+// liveEngineLocked returns the current engine, built now if there is
+// none (s.live.mu held).
+func (s *Server) liveEngineLocked(ctx context.Context) (*liveCur, error) {
+	if c := s.live.cur.Load(); c != nil {
+		return c, nil
+	}
 	v := s.runner.View()
 	if v == nil {
 		return nil, nil
 	}
-	if s.live.eng != nil && s.live.from == v {
-		return s.live.eng, nil
+	eng, err := s.liveBuild(ctx, v)
+	if err != nil {
+		return nil, err
 	}
+	c := &liveCur{eng: eng, from: v}
+	s.live.cur.Store(c)
+	return c, nil
+}
+
+// liveBuild builds a live engine from run v and a fresh snapshot.
+func (s *Server) liveBuild(ctx context.Context, v *scoring.View) (*live.Engine, error) {
 	snap, err := s.store.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("live view: snapshot: %w", err)
@@ -71,7 +118,6 @@ func (s *Server) liveEngineLocked(ctx context.Context) (*live.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live view: %w", err)
 	}
-	s.live.eng, s.live.from = eng, v
 	return eng, nil
 }
 
@@ -83,20 +129,156 @@ func (s *Server) liveApply(ctx context.Context, cs ...live.Change) {
 	}
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
-	eng, err := s.liveEngineLocked(ctx)
-	if eng == nil || err != nil {
-		s.live.eng = nil
+	if s.live.log != nil {
+		*s.live.log = append(*s.live.log, cs...)
+	}
+	c, err := s.liveEngineLocked(ctx)
+	if c == nil || err != nil {
+		s.live.cur.Store(nil)
 		return
 	}
+	if s.runner.View() != c.from && !s.live.rebuilding {
+		s.liveRebuildStart()
+	}
+	if err := applyAll(c.eng, cs); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "live view: change not applied; rebuilding", slog.Any("error", err))
+		s.live.cur.Store(nil)
+	}
+}
+
+// applyAll applies idempotent changes: one naming someone not in the
+// network, or adding someone already there, is skipped.
+func applyAll(eng *live.Engine, cs []live.Change) error {
 	for _, c := range cs {
 		err := eng.Apply(c)
 		if err == nil || errors.Is(err, graph.ErrNotFound) || errors.Is(err, graph.ErrConflict) {
 			continue // idempotent: already there, or not in the network
 		}
-		s.log.LogAttrs(ctx, slog.LevelWarn, "live view: change not applied; rebuilding", slog.String("kind", string(c.Kind)), slog.Any("error", err))
-		s.live.eng = nil
-		return
+		return fmt.Errorf("%s: %w", c.Kind, err)
 	}
+	return nil
+}
+
+// liveRebuildAsync starts a rebuild in the background unless one is
+// under way.
+func (s *Server) liveRebuildAsync() {
+	s.live.mu.Lock()
+	busy := s.live.rebuilding
+	s.live.mu.Unlock()
+	if !busy {
+		s.liveRebuildStart()
+	}
+}
+
+// liveRebuildStart starts liveRebuild in the background (which returns at
+// once if another is under way).
+func (s *Server) liveRebuildStart() {
+	if s.ctx.Err() != nil {
+		return // closing
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.liveRebuild(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("live view: rebuild failed; the old view goes on", slog.Any("error", err))
+		}
+	}()
+}
+
+// liveReplayUnlocked is how many logged changes a rebuild replays before
+// swapping under the lock: larger backlogs are replayed outside it, so
+// writes wait only for the last few.
+const liveReplayUnlocked = 64
+
+// liveRebuild builds the live view of the runner's current run from a
+// fresh snapshot and swaps it in. The writes applied to the old view
+// from the moment the snapshot was started are logged and replayed on
+// the new one first (they are idempotent, so those the snapshot holds
+// too do no harm): no acknowledged write is lost by the swap. A second
+// call while one is under way returns at once.
+func (s *Server) liveRebuild(ctx context.Context) error {
+	s.live.mu.Lock()
+	if s.live.rebuilding {
+		s.live.mu.Unlock()
+		return nil
+	}
+	s.live.rebuilding = true
+	log := []live.Change{}
+	s.live.log = &log
+	s.live.mu.Unlock()
+	defer func() {
+		s.live.mu.Lock()
+		s.live.rebuilding, s.live.log = false, nil
+		s.live.mu.Unlock()
+	}()
+	v := s.runner.View()
+	if v == nil {
+		return nil
+	}
+	eng, err := s.liveBuild(ctx, v)
+	if err != nil {
+		return err
+	}
+	if s.live.built != nil {
+		s.live.built()
+	}
+	done := 0
+	for {
+		s.live.mu.Lock()
+		pending := (*s.live.log)[done:]
+		if len(pending) <= liveReplayUnlocked {
+			err := applyAll(eng, pending)
+			if err == nil {
+				s.live.cur.Store(&liveCur{eng: eng, from: v})
+				s.live.rebuilt.Add(1)
+			}
+			s.live.mu.Unlock()
+			return err
+		}
+		pending = slices.Clone(pending)
+		s.live.mu.Unlock()
+		if err := applyAll(eng, pending); err != nil {
+			return err
+		}
+		done += len(pending)
+	}
+}
+
+// reconcileLoop runs a full scoring run every Config.LiveReconcile under
+// the live view's policy and swaps its live view in (liveRebuild): the
+// view's residual errors start again from an exact run, and the run is
+// stored like any other. A tick while a run is going is skipped.
+func (s *Server) reconcileLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.LiveReconcile)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.reconcile(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("live view: reconcile failed; the live view goes on", slog.Any("error", err))
+		}
+	}
+}
+
+// reconcile is one reconcile: a full run, then its live view swapped in.
+func (s *Server) reconcile(ctx context.Context) error {
+	v := s.runner.View()
+	if v == nil || s.runner.Running() {
+		return nil // nothing scored yet (a first run is the operator's), or a run is going
+	}
+	rep, err := s.runner.Run(ctx, v.Policy, s.cfg.RunOptions)
+	if errors.Is(err, scoring.ErrRunInProgress) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("live view: reconciled by a full run", slog.String("run", rep.Run.ID), slog.Duration("total", rep.Total))
+	return s.liveRebuild(ctx)
 }
 
 // liveTie is the hook of PUT and DELETE /v1/friendships/{a}/{b}.
@@ -108,26 +290,23 @@ func (s *Server) liveTie(ctx context.Context, a, b graph.ID, weight float64, rem
 	s.liveApply(ctx, live.Change{Kind: k, A: a, B: b, Weight: weight})
 }
 
-// liveTieDeleted is the hook of DELETE of a tie: a friendship is removed
-// from the view; a recruitment (which the view takes only from a
-// snapshot) drops the view, rebuilt on the next read.
+// liveRecruit is the hook of PUT and DELETE of a recruitment: the
+// recruiter's recruitment pillar is recomputed and pushed.
+func (s *Server) liveRecruit(ctx context.Context, recruiter, recruit graph.ID, removed bool) {
+	k := live.RecruitSet
+	if removed {
+		k = live.RecruitRemoved
+	}
+	s.liveApply(ctx, live.Change{Kind: k, A: recruiter, B: recruit})
+}
+
+// liveTieDeleted is the hook of DELETE of a tie.
 func (s *Server) liveTieDeleted(ctx context.Context, kind graph.TieKind, a, b graph.ID) {
 	if kind == graph.Friend {
 		s.liveTie(ctx, a, b, 0, true)
 		return
 	}
-	s.liveInvalidate()
-}
-
-// liveInvalidate drops the live view: the next read rebuilds it from the
-// current run and a fresh snapshot.
-func (s *Server) liveInvalidate() {
-	if !s.cfg.Live {
-		return
-	}
-	s.live.mu.Lock()
-	s.live.eng = nil
-	s.live.mu.Unlock()
+	s.liveRecruit(ctx, a, b, true)
 }
 
 // livePerson is the hook of writes to a person (PUT /v1/people/{id}, its
@@ -140,7 +319,7 @@ func (s *Server) livePerson(ctx context.Context, p graph.Person, gone bool) {
 		s.liveApply(ctx, live.Change{Kind: live.PersonRemoved, A: p.ID})
 		return
 	}
-	eng, err := s.liveEngine(ctx)
+	eng, _, err := s.liveEngine(ctx)
 	if err != nil || eng == nil {
 		return
 	}
@@ -150,7 +329,7 @@ func (s *Server) livePerson(ctx context.Context, p graph.Person, gone bool) {
 	}
 	ties, err := s.store.Ties(ctx, p.ID)
 	if err != nil { // cannot add them: rebuild on the next read
-		s.liveInvalidate()
+		s.live.cur.Store(nil)
 		return
 	}
 	c := live.Change{Kind: live.PersonAdded, A: p.ID, Record: &p.Record, Profile: &p.Profile}
@@ -214,15 +393,51 @@ func (s *Server) getLiveScore(c *gin.Context, id graph.ID) bool {
 	return true
 }
 
-func (s *Server) liveFor(c *gin.Context) (*live.Engine, *scoring.View, error) {
-	eng, err := s.liveEngine(c.Request.Context())
-	if err != nil {
-		return nil, nil, err
+// LiveBatchResponse is POST /v1/scores/batch from the live view: every
+// score as GET /v1/people/{id}/score gives it (live: true, as_of), all
+// read in one state of the view.
+type LiveBatchResponse struct {
+	Scores []LiveScoreResponse `json:"scores"`
+}
+
+// batchLiveScores answers POST /v1/scores/batch from the live view, and
+// reports false (nothing written) when live scores are off or nothing is
+// scored yet.
+func (s *Server) batchLiveScores(c *gin.Context, ids []graph.ID) bool {
+	if !s.cfg.Live {
+		return false
 	}
-	s.live.mu.Lock()
-	v := s.live.from
-	s.live.mu.Unlock()
-	return eng, v, nil
+	eng, v, err := s.liveFor(c)
+	if err != nil {
+		s.writeError(c, err)
+		return true
+	}
+	if eng == nil {
+		return false
+	}
+	outs, n, missing, ok := eng.ExplainAll(ids)
+	if !ok {
+		s.writeError(c, errNoScore("ids/"+strconv.Itoa(missing), ids[missing]))
+		return true
+	}
+	recs := make([]AuditRecord, len(ids))
+	for i, id := range ids {
+		recs[i].Person = id
+	}
+	if err := s.recordReads(infoFrom(c.Request.Context()), routeScoreBatch, recs...); err != nil {
+		s.writeError(c, err)
+		return true
+	}
+	out := LiveBatchResponse{Scores: make([]LiveScoreResponse, len(outs))}
+	for i, o := range outs {
+		out.Scores[i] = s.liveScoreAt(o.Result, o.Explanation, v, eng.Run(), n)
+	}
+	writeJSON(c, http.StatusOK, out)
+	return true
+}
+
+func (s *Server) liveFor(c *gin.Context) (*live.Engine, *scoring.View, error) {
+	return s.liveEngine(c.Request.Context())
 }
 
 // liveForPerson is liveFor for the routes that need live scores about
@@ -243,7 +458,13 @@ func (s *Server) liveForPerson(c *gin.Context, id graph.ID) (*live.Engine, *scor
 
 func (s *Server) liveScore(eng *live.Engine, r graph.Result, e scoring.Explanation, v *scoring.View) LiveScoreResponse {
 	run, n := eng.AsOf()
-	return LiveScoreResponse{ScoreResponse: newScoreResponse(r, v, e, !s.storeUp.Load()), Live: true, AsOf: AsOf{Run: run, Changes: n}}
+	return s.liveScoreAt(r, e, v, run, n)
+}
+
+func (s *Server) liveScoreAt(r graph.Result, e scoring.Explanation, v *scoring.View, run string, n int64) LiveScoreResponse {
+	out := LiveScoreResponse{ScoreResponse: newScoreResponse(r, v, e, !s.storeUp.Load()), Live: true, AsOf: AsOf{Run: run, Changes: n}}
+	out.DisputesOpen = s.disputes.open(r.ID) // as the run's reads say it (scoreEncoder)
+	return out
 }
 
 // whatIfRequest is the body of POST /v1/people/{id}/what-if.

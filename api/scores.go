@@ -323,6 +323,9 @@ func (s *Server) batchScores(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if s.batchLiveScores(c, ids) { // api/live.go
+		return
+	}
 	results, idxs, view, err := s.lookupAll(ids)
 	if err != nil {
 		s.writeError(c, err)

@@ -158,6 +158,10 @@ type Config struct {
 	// every acknowledged write moves the affected scores at once, and
 	// what-if and advice answer.
 	Live bool
+	// LiveReconcile, with Live, runs a full scoring run this often under
+	// the live view's policy and swaps its live view in (api/live.go,
+	// reconcileLoop); 0: only runs started otherwise do.
+	LiveReconcile time.Duration
 
 	// SimulationWorkers is how many simulation jobs run at once (each
 	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
@@ -404,6 +408,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.KeyStore != nil {
 		s.wg.Add(1)
 		go s.keyLoop()
+	}
+	if cfg.Live && cfg.LiveReconcile > 0 {
+		s.wg.Add(1)
+		go s.reconcileLoop() // api/live.go
 	}
 	return s, nil
 }

@@ -170,7 +170,7 @@ func (s *Server) putRecruitment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	s.liveInvalidate() // api/live.go
+	s.liveRecruit(c.Request.Context(), rr, rc, false) // api/live.go
 	writeJSON(c, createdOrOK(created), RecruitmentResponse{Recruiter: rr, Recruit: rc})
 }
 

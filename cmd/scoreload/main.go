@@ -12,6 +12,14 @@
 // a small machine to the server under test. It does not allocate per
 // request.
 //
+// With -writes, it sends writes instead, as a stream of changes would
+// come in: each connection puts a friendship between two people of
+// 1..N (PUT /v1/friendships/{a}/{b}) and deletes it with its next
+// request (DELETE), so the network keeps its size; latency counts from
+// when each write was due, as for reads, and only 2xx answers count as
+// acknowledged. Run one scoreload of each kind at once to read while
+// changes stream in.
+//
 // With -pid (Linux), it also reports the CPU time the server process
 // spent per request over the measured window, from /proc/<pid>/stat, and
 // its own: on a shared machine latency is noisy, CPU per request much
@@ -42,11 +50,15 @@ func main() {
 	conns := flag.Int("conns", 16, "keep-alive connections (an app's pool; each carries one request at a time)")
 	warmup := flag.Duration("warmup", 2*time.Second, "time at the rate before measuring")
 	pid := flag.Int("pid", 0, "server process id: report its CPU time per request (Linux)")
+	writes := flag.Bool("writes", false, "send friendship writes (PUT, then DELETE of the same pair) instead of score reads")
 	purpose := flag.String("purpose", "", "declared purpose sent as ?purpose= (an app key must declare one: credit_decision, rental_deposit, account_opening, fraud_check)")
 	flag.Parse()
 	scorePath := "/score"
 	if *purpose != "" {
 		scorePath += "?purpose=" + url.QueryEscape(*purpose)
+	}
+	if *writes {
+		scorePath = ""
 	}
 	if err := run(*target, *key, scorePath, *people, *rate, *conns, *duration, *warmup, *pid); err != nil {
 		fmt.Fprintln(os.Stderr, "scoreload:", err)
@@ -54,6 +66,7 @@ func main() {
 	}
 }
 
+// run sends the load; scorePath "" means writes.
 func run(target, key, scorePath string, people, rate, conns int, duration, warmup time.Duration, pid int) error {
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme != "http" {
@@ -111,10 +124,31 @@ func run(target, key, scorePath string, people, rate, conns int, duration, warmu
 				if d := time.Until(due); d > 0 {
 					time.Sleep(d)
 				}
-				id := (k*7919)%people + 1
-				req = append(req[:0], "GET /v1/people/"...)
-				req = strconv.AppendInt(req, int64(id), 10)
-				req = append(req, scorePath...)
+				if scorePath != "" {
+					id := (k*7919)%people + 1
+					req = append(req[:0], "GET /v1/people/"...)
+					req = strconv.AppendInt(req, int64(id), 10)
+					req = append(req, scorePath...)
+				} else {
+					// This connection's requests alternate PUT and DELETE
+					// of one pair; the pair changes every two.
+					turn := k / conns
+					pair := uint64(turn/2)*uint64(conns) + uint64(c)
+					a := int64(pair*2654435761%uint64(people)) + 1
+					b := int64((pair*40503+12345)*2246822519%uint64(people)) + 1
+					if a == b {
+						b = b%int64(people) + 1
+					}
+					method := "PUT "
+					if turn%2 == 1 {
+						method = "DELETE "
+					}
+					req = append(req[:0], method...)
+					req = append(req, "/v1/friendships/"...)
+					req = strconv.AppendInt(req, a, 10)
+					req = append(req, '/')
+					req = strconv.AppendInt(req, b, 10)
+				}
 				req = append(req, " HTTP/1.1\r\nHost: "...)
 				req = append(req, host...)
 				req = append(req, "\r\nAuthorization: Bearer "...)
@@ -125,7 +159,7 @@ func run(target, key, scorePath string, people, rate, conns int, duration, warmu
 					myErrs++
 					return
 				}
-				if status != 200 {
+				if status < 200 || status > 299 {
 					myNon200++
 				}
 				if !due.Before(measureFrom) {
@@ -146,8 +180,12 @@ func run(target, key, scorePath string, people, rate, conns int, duration, warmu
 	}
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	fmt.Printf("requests %d at %d/s over %s (%d connections), errors %d, non-200 %d\n",
-		len(lat), rate, duration, conns, errs, non200)
+	kind := "reads"
+	if scorePath == "" {
+		kind = "writes"
+	}
+	fmt.Printf("%s %d at %d/s over %s (%d connections), errors %d, non-2xx %d\n",
+		kind, len(lat), rate, duration, conns, errs, non200)
 	fmt.Printf("latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		q(0.50).Round(time.Microsecond), q(0.90).Round(time.Microsecond), q(0.99).Round(time.Microsecond),
 		q(0.999).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
@@ -230,6 +268,9 @@ func roundTrip(conn net.Conn, r *bufio.Reader, req []byte) (int, error) {
 				return 0, fmt.Errorf("bad Content-Length %q", v)
 			}
 		}
+	}
+	if length < 0 && (status == 204 || status == 304) {
+		length = 0 // no body (RFC 9110 §15.3.5)
 	}
 	if length < 0 {
 		return 0, fmt.Errorf("response without Content-Length")

@@ -16,6 +16,7 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 200, ""},
 		{"HTTP/1.1 404 Not Found\r\ncontent-length: 3\r\n\r\n{ }", 404, ""},
+		{"HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n", 204, ""}, // no body, no length
 		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 0, "without Content-Length"},
 		{"HTTP/1.1 2x0 OK\r\n\r\n", 0, "bad status line"},
 		{"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, "bad Content-Length"},

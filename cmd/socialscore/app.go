@@ -55,6 +55,8 @@ type Main struct {
 	PprofAddr string
 	// Live serves live scores (api.Config.Live).
 	Live bool
+	// LiveReconcile is api.Config.LiveReconcile.
+	LiveReconcile time.Duration
 
 	// Fair use under load (issue 13). MaxConns and MaxConnsPerAddr cap the
 	// open connections (0: connlimit.Defaults of the file limit, which Open
@@ -151,6 +153,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Live:              m.Live,
 		RateLimits:        m.RateLimits,
 		Connections:       m.conns,
+		LiveReconcile:     m.LiveReconcile,
 	})
 	if err != nil {
 		auditor.Close()

@@ -297,6 +297,7 @@ type serveConfig struct {
 	create                          bool // make the store if there is none
 	fs                              *flag.FlagSet
 	live                            bool
+	reconcileEvery                  time.Duration
 	// privacy: --real-ids lets exports carry real ids; --key-file (or
 	// SOCIALSCORE_EXPORT_KEY) is the pseudonymisation key, shared with the
 	// export command so pseudonyms match.
@@ -320,6 +321,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.BoolVar(&c.open, "open", false, "serve /v1 without keys: anyone may do anything. Local development only")
 	fs.StringVar(&c.auditLog, "audit-log", os.Getenv("SOCIALSCORE_AUDIT_LOG"), "file the score-read audit log is appended to (default: audit.jsonl beside the embedded store, else data/audit.jsonl)")
 	fs.BoolVar(&c.live, "live", false, "serve live scores: every acknowledged write moves the affected scores at once; enables what-if and advice")
+	fs.DurationVar(&c.reconcileEvery, "reconcile-every", 0, "with --live: run a full scoring run this often (e.g. 1h) and swap it in under the live view, replaying the writes made meanwhile; 0: never")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this address, apart from the API, e.g. 127.0.0.1:6060; off when empty")
 	fs.IntVar(&c.maxConns, "max-conns", 0, "open connections at most; more are closed on accept (0: nine tenths of the open-file limit, at most 50,000)")
 	fs.IntVar(&c.maxConnsPerIP, "max-conns-per-ip", 0, "open connections from one client address at most (0: an eighth of --max-conns, at least 64)")
@@ -352,6 +354,12 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	pol, err := scoring.LoadPolicy(c.policy)
 	if err != nil {
 		return nil, usageError{err}
+	}
+	switch {
+	case c.reconcileEvery < 0:
+		return nil, usageError{fmt.Errorf("--reconcile-every must not be negative, got %v", c.reconcileEvery)}
+	case c.reconcileEvery > 0 && !c.live:
+		return nil, usageError{errors.New("--reconcile-every reconciles the live view: it needs --live")}
 	}
 	var onCommandLine bool
 	c.fs.Visit(func(f *flag.Flag) { onCommandLine = onCommandLine || f.Name == "api-keys" })
@@ -425,6 +433,7 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 		ReadBodyTimeout:   c.readBody,
 		IdleTimeout:       c.idle,
 		RateLimits:        limits,
+		LiveReconcile:     c.reconcileEvery,
 		Logger:            slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		ShowsReady:        true,
 	}, nil

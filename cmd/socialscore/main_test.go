@@ -72,6 +72,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"import", "--store", url},
 		{"serve", "--store", "ftp://x"},
 		{"seed", "--store", url, "extra"},
+		{"serve", "--store", url, "--reconcile-every", "1h"},            // needs --live
+		{"serve", "--store", url, "--live", "--reconcile-every", "-1s"}, // negative
 	} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		assert.Error(t, err, "%v", args)

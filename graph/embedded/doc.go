@@ -15,6 +15,10 @@
 // not written by commits (NoFreelistSync); bbolt rebuilds it when the file
 // is opened, which costs a scan of the file but keeps small commits small.
 // Writes are serialised; reads run concurrently on consistent views.
+// Tie writes and event appends are group-committed: the ones that arrive
+// together share one transaction and one fsync (bbolt's Batch), each
+// returning only after that commit, so the guarantee above holds for
+// each of them (a write that fails in a group fails alone).
 //
 // # Key layout
 //

@@ -148,7 +148,7 @@ func (s *Store) AppendEvents(ctx context.Context, id graph.ID, provider string, 
 		p      graph.Person
 		stored []graph.StoredEvent
 	)
-	err := s.update(ctx, func(t *tx) error {
+	err := s.batch(ctx, func(t *tx) error {
 		now := s.clock()
 		rec := graph.Record{}
 		// Validate first: nothing is read or written for bad input.

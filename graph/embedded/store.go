@@ -330,6 +330,32 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 	return mapErr(err)
 }
 
+// batch is update for the small writes that come many at once (a tie put
+// or deleted, events appended): concurrent calls share one write
+// transaction and one fsync (bbolt's DB.Batch: a group commit, up to
+// MaxBatchSize calls or MaxBatchDelay, 10 ms by default), and each call
+// returns only after that commit, so every acknowledged write is still
+// durable. fn may run more than once (when another call of the group
+// fails, the others run again in a new transaction, the failed one
+// alone): it must set, never accumulate, what it leaves outside the
+// transaction.
+func (s *Store) batch(ctx context.Context, fn func(*tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	err := s.db.Batch(func(btx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := newTx(ctx, btx)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flushCounts()
+	})
+	return mapErr(err)
+}
+
 // view runs fn in a read transaction.
 func (s *Store) view(ctx context.Context, fn func(*tx) error) error {
 	if err := s.ready(ctx); err != nil {

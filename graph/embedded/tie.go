@@ -29,7 +29,7 @@ func (s *Store) putTie(ctx context.Context, tie graph.Tie) error {
 		return err
 	}
 	tie = tie.Normalize()
-	return s.update(ctx, func(t *tx) error {
+	return s.batch(ctx, func(t *tx) error {
 		for _, id := range [...]graph.ID{tie.From, tie.To} {
 			if t.people.Get(idKey(id)) == nil {
 				return notFound(id)
@@ -77,7 +77,7 @@ func (s *Store) putTie(ctx context.Context, tie graph.Tie) error {
 // error wrapping graph.ErrNotFound if there is none and graph.ErrInvalid
 // for an unknown kind.
 func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID) error {
-	err := s.update(ctx, func(t *tx) error {
+	err := s.batch(ctx, func(t *tx) error {
 		switch kind {
 		case graph.Friend:
 			fwd := pairKey(a, b)

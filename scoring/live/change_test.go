@@ -3,6 +3,7 @@ package live
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,7 +33,7 @@ func checkAgainstFull(t *testing.T, e *Engine, w *world, p scoring.Policy) diffS
 	assert.LessOrEqual(t, d.mean(), 0.05)
 	assert.Zero(t, d.friendsDiffer)
 	assert.Zero(t, d.indDiffer)
-	assert.LessOrEqual(t, d.maxS, (DefaultPropagationTol+scoring.PropagationTol)/(1-p.Alpha))
+	assert.LessOrEqual(t, d.maxS, (PropagationTolFor(p)+scoring.PropagationTol)/(1-p.Alpha))
 	return d
 }
 
@@ -94,6 +95,21 @@ func TestEachChangeKind(t *testing.T) {
 			}
 			return c
 		}},
+		{"recruitment added", func() Change {
+			x := unrecruitedActive(w, in, 20)
+			w.recruits = append(w.recruits, graph.Tie{Kind: graph.Recruited, From: 20, To: x})
+			return Change{Kind: RecruitSet, A: 20, B: x}
+		}},
+		{"recruitment removed", func() Change {
+			for k, r := range w.recruits {
+				if r.From == 20 {
+					w.recruits = slices.Delete(w.recruits, k, k+1)
+					return Change{Kind: RecruitRemoved, A: 20, B: r.To}
+				}
+			}
+			t.Fatal("person 20 recruited nobody")
+			return Change{}
+		}},
 		{"new person", func() Change {
 			np := graph.Person{ID: 5000, Consent: true, Record: rec, Profile: prof}
 			w.people[5000] = &np
@@ -112,6 +128,48 @@ func TestEachChangeKind(t *testing.T) {
 	}
 	_, k := e.AsOf()
 	assert.Equal(t, int64(len(steps)), k)
+}
+
+// unrecruitedActive returns a person of in, other than not, with an
+// active record and no recruiter.
+func unrecruitedActive(w *world, in []graph.ID, not graph.ID) graph.ID {
+	for _, x := range in {
+		if x == not || !w.people[x].Record.Active() {
+			continue
+		}
+		if !slices.ContainsFunc(w.recruits, func(r graph.Tie) bool { return r.To == x }) {
+			return x
+		}
+	}
+	panic("no unrecruited active person")
+}
+
+// TestRecruitmentMovesTheRecruiter: a recruitment changes the recruiter's
+// recruitment pillar (and so b, s and the score) without a rebuild, and
+// its removal puts the pillars back; a full run on the changed data is
+// the reference.
+func TestRecruitmentMovesTheRecruiter(t *testing.T) {
+	w, e, p := engineFor(t, 2_000, scoring.PolicyLenddo)
+	in := w.consenting()
+	const rr = 31
+	before, _ := e.Result(rr)
+	x := unrecruitedActive(w, in, rr)
+	w.recruits = append(w.recruits, graph.Tie{Kind: graph.Recruited, From: rr, To: x})
+	require.NoError(t, e.Apply(Change{Kind: RecruitSet, A: rr, B: x}))
+	after, _ := e.Result(rr)
+	assert.NotEqual(t, before.Pillars, after.Pillars, "the recruitment pillar counts the new recruit")
+	assert.Greater(t, after.Base, before.Base)
+	checkAgainstFull(t, e, w, p)
+	w.recruits = w.recruits[:len(w.recruits)-1]
+	require.NoError(t, e.Apply(Change{Kind: RecruitRemoved, A: rr, B: x}))
+	back, _ := e.Result(rr)
+	assert.Equal(t, before.Pillars, back.Pillars)
+	assert.InDelta(t, before.Base, back.Base, 1e-12)
+	checkAgainstFull(t, e, w, p)
+	// Idempotent: the same removal again changes nothing.
+	require.NoError(t, e.Apply(Change{Kind: RecruitRemoved, A: rr, B: x}))
+	again, _ := e.Result(rr)
+	assert.Equal(t, back, again)
 }
 
 // TestTieAddedThenRemoved: a friendship added then removed puts every
@@ -141,7 +199,7 @@ func TestTieAddedThenRemoved(t *testing.T) {
 	for i := range before {
 		x, y := before[i], after[i]
 		assert.Equal(t, x.Friends, y.Friends)
-		assert.InDelta(t, x.Network, y.Network, 2*DefaultPropagationTol/(1-p.Alpha))
+		assert.InDelta(t, x.Network, y.Network, 2*PropagationTolFor(p)/(1-p.Alpha))
 		assert.InDelta(t, scoring.FinalValue(x.Network, x.Percentile, 0, p.Centrality),
 			scoring.FinalValue(y.Network, y.Percentile, 0, p.Centrality), 0.05, "person %d", x.ID) // a few rank crossings of 100/n percentile points each
 		assert.LessOrEqual(t, abs(x.Score-y.Score), 1)
@@ -257,4 +315,33 @@ func TestRebuildFromEarlierRun(t *testing.T) {
 	require.NoError(t, err)
 	d := checkAgainstFull(t, e, w, p)
 	t.Logf("rebuilt: max|Δscore|=%v mean=%.4f max|Δs|=%.1e max|Δpct|=%.4f", d.maxScore, d.mean(), d.maxS, d.maxPct)
+}
+
+// TestRankIndexShrinks empties blocks of the order-statistic structure
+// (removing the smallest keys first drops whole blocks, which rebuilds
+// its Fenwick tree) and checks every count against a count over a plain
+// slice, the reference.
+func TestRankIndexShrinks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var keys []uint64
+	for range 4000 {
+		keys = append(keys, uint64(rng.IntN(1000)))
+	}
+	o := newSortedBlocks(nil)
+	for _, k := range keys {
+		o.insert(k)
+	}
+	slices.Sort(keys)
+	for len(keys) > 50 {
+		o.remove(keys[0])
+		keys = keys[1:]
+		if len(keys)%97 == 0 {
+			for _, probe := range []uint64{0, keys[0], keys[len(keys)/2], keys[len(keys)-1], 2000} {
+				require.Equal(t, countBelow(keys, probe, false), o.less(probe), "less %d with %d keys", probe, len(keys))
+				require.Equal(t, countBelow(keys, probe, true), o.lessEq(probe), "lessEq %d with %d keys", probe, len(keys))
+			}
+		}
+	}
+	o.remove(5000) // absent: nothing changes
+	require.Equal(t, len(keys), o.lessEq(5000))
 }

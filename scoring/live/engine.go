@@ -14,15 +14,31 @@ import (
 // Default bounds of the residuals left after every change (see the
 // package documentation for what they guarantee).
 const (
-	// DefaultPropagationTol bounds |r_u| of the propagation: every live s
-	// is within DefaultPropagationTol/(1−α) of the exact solution, and the
-	// score points it moves within 600·that (1.2e-4 points at α = 0.5).
-	DefaultPropagationTol = 1e-7
+	// DefaultSPoints bounds the score points the propagation's error can
+	// move a score by: the residual bound is PropagationTolFor(p), so that
+	// every live s is within DefaultSPoints/(Span·(1−c)) of the exact
+	// solution and moves the unrounded score by at most DefaultSPoints.
+	// A rounded score then differs from a full run's only where its
+	// unrounded value lies within that distance of a rounding edge, so
+	// the mean |Δscore| this error causes is about DefaultSPoints at most.
+	DefaultSPoints = 0.02
 	// DefaultPageRankTol bounds |ry_u|/max(1, deg u) of the unnormalised
 	// PageRank y: every y_v is within DefaultPageRankTol·max(1, deg v)/(1−d)
-	// of the exact solution.
-	DefaultPageRankTol = 1e-5
+	// of the exact solution (3.3e-4·deg v at d = 0.85, y averaging about
+	// 1). The percentile error this leaves is measured (package
+	// documentation, "Bounds").
+	DefaultPageRankTol = 5e-5
 )
+
+// PropagationTolFor returns the default residual bound of the
+// propagation under p: (I − αW)(s* − s) = r with W row-stochastic gives
+// ‖s* − s‖∞ ≤ ‖r‖∞/(1−α), and s moves the unrounded score by
+// Span·(1−c)·Δs (scoring.FinalValue), so |r_u| ≤ DefaultSPoints·(1−α)/
+// (Span·(1−c)) keeps every score within DefaultSPoints of the exact
+// solution's (3.0e-5 under sesame: α = 0.15, c = 0.05).
+func PropagationTolFor(p scoring.Policy) float64 {
+	return DefaultSPoints * (1 - p.Alpha) / (scoring.Span * (1 - p.Centrality))
+}
 
 // pageRankTolPeople: below this many people the PageRank bound shrinks,
 // to PageRankTol·(n/10,000)²: one rank crossing moves a percentile by
@@ -35,7 +51,7 @@ const pageRankTolPeople = 10_000
 type Options struct {
 	// Run names the full run the live view starts from (AsOf).
 	Run string
-	// PropagationTol: 0 means DefaultPropagationTol.
+	// PropagationTol: 0 means PropagationTolFor(policy).
 	PropagationTol float64
 	// PageRankTol: 0 means DefaultPageRankTol (for networks of 10,000
 	// people or more; smaller ones get a smaller bound, pageRankTolPeople).
@@ -65,6 +81,14 @@ const (
 	// PersonRemoved takes A out of the network (erased, or consent
 	// withdrawn) with all A's ties.
 	PersonRemoved Kind = "person_removed"
+	// RecruitSet records that A recruited B; RecruitRemoved that the
+	// recruitment is gone. While B is in the network with an active
+	// record, B counts in A's recruitment pillar (scoring.ActiveRecruits),
+	// so A's b is recomputed and pushed; nothing else changes. Either end
+	// may be out of the network: the recruitment is kept for when they
+	// join (as a snapshot keeps it).
+	RecruitSet     Kind = "recruit_set"
+	RecruitRemoved Kind = "recruit_removed"
 )
 
 // Change is one acknowledged write, as the live view needs it.
@@ -124,7 +148,7 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 		o = opts[0]
 	}
 	if o.PropagationTol == 0 {
-		o.PropagationTol = DefaultPropagationTol
+		o.PropagationTol = PropagationTolFor(p)
 	}
 	if o.PageRankTol == 0 {
 		o.PageRankTol = DefaultPageRankTol
@@ -259,6 +283,9 @@ func New(s *graph.Snapshot, results []graph.Result, p scoring.Policy, opts ...Op
 // Policy returns the policy the live view scores under.
 func (e *Engine) Policy() scoring.Policy { return e.pol }
 
+// Run returns the full run the view started from.
+func (e *Engine) Run() string { return e.run }
+
 // AsOf returns the full run the view started from and the number of
 // changes applied since.
 func (e *Engine) AsOf() (run string, changes int64) {
@@ -306,6 +333,27 @@ func (e *Engine) Explain(id graph.ID) (graph.Result, scoring.Explanation, bool) 
 		return r, scoring.Explanation{}, false
 	}
 	return r, scoring.Explain(r, e.pol), true
+}
+
+// ExplainAll returns the live results of ids with their explanations,
+// all read in one state (no change lands between two of them). If
+// someone is not in the network it returns the index of the first such
+// id and false. changes is AsOf's count for that state.
+func (e *Engine) ExplainAll(ids []graph.ID) (outs []Outcome, changes int64, missing int, ok bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Outcome, len(ids))
+	for i, id := range ids {
+		p, ok := e.pos(id)
+		if !ok || !e.st.present.get(p) {
+			return nil, 0, i, false
+		}
+		out[i].Result = e.st.result(p, id)
+	}
+	for i := range out {
+		out[i].Explanation = scoring.Explain(out[i].Result, e.pol)
+	}
+	return out, e.changes, 0, true
 }
 
 // Results returns the live results of everyone in the network, by
@@ -380,6 +428,19 @@ func (e *Engine) apply(st *state, c Change, live bool) error {
 			}
 		}
 		st.setRecord(a, rec, prof)
+		return nil
+	case RecruitSet, RecruitRemoved:
+		if c.A == c.B {
+			return graph.Invalid("b", "a person cannot recruit themselves")
+		}
+		a, okA := e.pos(c.A)
+		b, okB := e.pos(c.B)
+		if !okA || !okB {
+			// Someone never in the network: PersonAdded brings the
+			// recruitment from the store when they join.
+			return nil
+		}
+		st.setRecruit(a, b, c.Kind == RecruitRemoved)
 		return nil
 	case PersonAdded:
 		if !live {

@@ -48,7 +48,7 @@ func TestAccuracyAfterChanges(t *testing.T) {
 			assert.Zero(t, d.friendsDiffer, "friend counts")
 			assert.Zero(t, d.indDiffer, "pillars and individual scores")
 			// s: live error ≤ tol/(1−α), the full run's ≤ α/(1−α)·1e-10.
-			assert.LessOrEqual(t, d.maxS, (DefaultPropagationTol+scoring.PropagationTol)/(1-p.Alpha))
+			assert.LessOrEqual(t, d.maxS, (PropagationTolFor(p)+scoring.PropagationTol)/(1-p.Alpha))
 			run, k := e.AsOf()
 			assert.Equal(t, "", run)
 			assert.Equal(t, int64(2*changes), k)

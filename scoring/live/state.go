@@ -2,6 +2,7 @@ package live
 
 import (
 	"math"
+	"slices"
 
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/scoring"
@@ -299,6 +300,39 @@ func (st *state) setRecord(u int32, rec graph.Record, prof graph.Profile) {
 	st.settle()
 }
 
+// setRecruit records (or, remove, drops) that a recruited b, and
+// repairs a's b (the recruitment pillar counts b while b is present and
+// active) with a push from a. A recruit has one recruiter: a recruitment
+// of b by someone else replaces the old one (the stores refuse a second
+// recruiter, so the view only sees this after the old one was removed).
+func (st *state) setRecruit(a, b int32, remove bool) {
+	old := st.recruiter.get(b)
+	if remove {
+		if old != a {
+			return
+		}
+		st.recruiter.set(b, -1)
+	} else {
+		if old == a && st.recruits.get(a).find(b) >= 0 {
+			return
+		}
+		if old >= 0 && old != a {
+			st.setRecruit(old, b, true)
+		}
+		st.recruiter.set(b, a)
+	}
+	r := st.recruits.get(a)
+	if remove {
+		st.recruits.set(a, r.withoutArc(b))
+	} else if r.find(b) < 0 {
+		st.recruits.set(a, row{t: append(slices.Clone(r.t), b)})
+	}
+	if st.present.get(a) {
+		st.refreshB(a)
+		st.settle()
+	}
+}
+
 // percentile returns u's mid-rank PageRank percentile among the people
 // present (scoring.MidRankPercentile over the order-statistic structure).
 func (st *state) percentile(u int32) float64 {
@@ -308,14 +342,21 @@ func (st *state) percentile(u int32) float64 {
 }
 
 // penalty returns u's friend-default penalty (scoring.Policy.Defaulted
-// and FriendPenalty over u's friends).
+// and FriendPenalty over u's friends). Defaulted is asked one friend at a
+// time, so a read copies no records (a friend with thousands of friends
+// would otherwise copy thousands per score read).
 func (st *state) penalty(fr row) float64 {
-	recs := make([]graph.Record, len(fr.t))
-	for k, j := range fr.t {
-		recs[k] = st.rec.get(j)
+	var one [1]graph.Record
+	var flag [1]bool
+	if st.pol.Defaulted(one[:0], flag[:0]) == nil {
+		return 0 // the policy has no friend-default penalty
 	}
-	c, _ := st.oneRow(fr, nil)
-	return st.pol.FriendPenalty(c.Targets, st.pol.Defaulted(recs, nil))
+	defaulted := make([]bool, len(fr.t))
+	for k, j := range fr.t {
+		one[0] = st.rec.get(j)
+		defaulted[k] = st.pol.Defaulted(one[:], flag[:])[0]
+	}
+	return st.pol.FriendPenalty(seq(len(fr.t)), defaulted)
 }
 
 // finalValue is scoring.FinalValue of u, unrounded.
