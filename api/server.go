@@ -44,6 +44,7 @@ import (
 
 	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
 )
@@ -159,9 +160,21 @@ type Config struct {
 	Live bool
 
 	// SimulationWorkers is how many simulation jobs run at once (each
-	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
-	// means DefaultSimulationWorkers.
+	// on one goroutine, holding a slot of the heavy pool); 0 means
+	// DefaultSimulationWorkers.
 	SimulationWorkers int
+	// SimulationQueuePerKey is how many of the SimulationQueue places one
+	// key may hold (429 beyond); 0 means DefaultSimulationQueuePerKey.
+	SimulationQueuePerKey int
+
+	// HeavyBudgets are the largest costs each role may start (see
+	// admission.Budgets; 400 above); nil means admission.DefaultBudgets().
+	HeavyBudgets admission.Budgets
+	// Heavy configures the pool heavy work runs in: its share of
+	// GOMAXPROCS (half by default), the per-key limits and the memory
+	// limit heavy work is refused near (api/admission.go). Zero fields
+	// take admission's defaults.
+	Heavy admission.Config
 }
 
 // Validate checks the configuration after defaults were applied.
@@ -221,8 +234,11 @@ func (c *Config) Validate() error {
 	if n := len(c.ExportKey); n > 0 && n < export.MinKeyLen {
 		errs = append(errs, fmt.Errorf("ExportKey must be at least %d bytes, got %d", export.MinKeyLen, n))
 	}
-	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 {
-		errs = append(errs, errors.New("SimulationQueue and SimulationWorkers must not be negative"))
+	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 || c.SimulationQueuePerKey < 0 {
+		errs = append(errs, errors.New("SimulationQueue, SimulationQueuePerKey and SimulationWorkers must not be negative"))
+	}
+	if err := c.Heavy.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("Heavy: %w", err))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("api: invalid config: %w", errors.Join(errs...))
@@ -261,6 +277,12 @@ func (c *Config) applyDefaults() {
 	if c.SimulationWorkers == 0 {
 		c.SimulationWorkers = DefaultSimulationWorkers
 	}
+	if c.SimulationQueuePerKey == 0 {
+		c.SimulationQueuePerKey = DefaultSimulationQueuePerKey
+	}
+	if c.HeavyBudgets == nil {
+		c.HeavyBudgets = admission.DefaultBudgets()
+	}
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -279,6 +301,10 @@ type Server struct {
 	scores  scoreEncoder
 	expls   explCache // explanations of the current view's people
 	jobs    *jobs.Manager
+
+	heavy   *admission.Pool   // where heavy work runs (api/admission.go)
+	budgets admission.Budgets // the largest cost each role may start
+	pages   []byte            // secret of shock cursors and their pseudonyms
 
 	disputes openDisputes // open disputes per person, for score reads
 
@@ -346,6 +372,10 @@ func New(cfg Config) (*Server, error) {
 
 		exportKey: exportKey,
 		web:       web,
+
+		heavy:   admission.New(cfg.Heavy),
+		budgets: cfg.HeavyBudgets,
+		pages:   oneOffKey(),
 	}
 	s.storeUp.Store(true)
 	s.scores.disputes = &s.disputes
@@ -374,7 +404,8 @@ func New(cfg Config) (*Server, error) {
 	// A scoring run starts at once or is refused (409); simulations wait
 	// in a bounded queue.
 	s.jobs.Register(kindScoringRun, jobs.Limits{Workers: 1, Keep: cfg.MaxJobs})
-	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue})
+	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue,
+		MaxQueuedPerOwner: cfg.SimulationQueuePerKey})
 	s.wg.Add(2)
 	go s.pingLoop()
 	go s.disputeLoop()
