@@ -41,8 +41,8 @@ import (
 const (
 	DefaultShare          = 0.5
 	DefaultPerKey         = 1
-	DefaultPerKeyWaiting  = 4
-	DefaultMaxWaiting     = 64
+	DefaultPerKeyWaiting  = 16
+	DefaultMaxWaiting     = 256
 	DefaultMemoryFraction = 0.8
 	// DefaultRetryAfter is what a BusyError or MemoryError suggests
 	// waiting before trying again.
