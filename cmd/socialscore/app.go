@@ -16,6 +16,7 @@ import (
 
 	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -51,6 +52,11 @@ type Main struct {
 	PprofAddr string
 	// Live serves live scores (api.Config.Live).
 	Live bool
+	// Heavy and HeavyBudgets configure heavy work (api.Config); MemoryLimit,
+	// when positive, is set as the process's soft memory limit by Serve.
+	Heavy        admission.Config
+	HeavyBudgets admission.Budgets
+	MemoryLimit  int64
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -121,6 +127,8 @@ func (m *Main) Open(ctx context.Context) error {
 		SimulationQueue:   m.SimulationQueue,
 		SimulationWorkers: m.SimulationWorkers,
 		Live:              m.Live,
+		Heavy:             m.Heavy,
+		HeavyBudgets:      m.HeavyBudgets,
 	})
 	if err != nil {
 		auditor.Close()
@@ -162,6 +170,11 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 	// set, wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	// The soft memory limit (--memory-limit, GOMEMLIMIT): the collector
+	// works harder near it, and heavy work is refused (api/admission.go).
+	if m.MemoryLimit > 0 {
+		debug.SetMemoryLimit(m.MemoryLimit)
 	}
 	m.srv = &http.Server{
 		Handler:           m.API.Handler(),
