@@ -92,32 +92,63 @@ func heavyError(err error) error {
 // seconds writes a Retry-After value: whole seconds, at least 1.
 func seconds(f float64) string { return strconv.Itoa(max(1, int(f+0.999))) }
 
-// reachable counts the people connected to the given ones by friendships
-// (themselves included), a breadth-first search of the snapshot: the
-// people a shock from them can move.
-func reachable(snap *graph.Snapshot, ids []graph.ID) int {
-	seen := make([]bool, snap.Len())
-	var queue []int32
-	for _, id := range ids {
-		if v, ok := snap.Index(id); ok && !seen[v] {
-			seen[v] = true
-			queue = append(queue, v)
-		}
+// components labels everyone with their connected component (friendships)
+// and gives the components' sizes: one breadth-first search of the
+// snapshot, memoised per snapshot, so a shock's estimate costs as many
+// look-ups as it has changes.
+type components struct {
+	label []int32
+	size  []int
+}
+
+func componentsOf(snap *graph.Snapshot) *components {
+	n := snap.Len()
+	c := &components{label: make([]int32, n)}
+	for i := range c.label {
+		c.label[i] = -1
 	}
-	for h := 0; h < len(queue); h++ {
-		for _, u := range snap.Friends(queue[h]) {
-			if !seen[u] {
-				seen[u] = true
-				queue = append(queue, u)
+	var queue []int32
+	for v := range int32(n) {
+		if c.label[v] >= 0 {
+			continue
+		}
+		k := int32(len(c.size))
+		c.label[v] = k
+		queue = append(queue[:0], v)
+		for h := 0; h < len(queue); h++ {
+			for _, u := range snap.Friends(queue[h]) {
+				if c.label[u] < 0 {
+					c.label[u] = k
+					queue = append(queue, u)
+				}
 			}
 		}
+		c.size = append(c.size, len(queue))
 	}
-	return len(queue)
+	return c
+}
+
+// reachable counts the people connected to the given ones by friendships
+// (themselves included): the people a shock from them can move.
+func (c *components) reachable(snap *graph.Snapshot, ids []graph.ID) int {
+	seen := map[int32]bool{}
+	r := 0
+	for _, id := range ids {
+		if v, ok := snap.Index(id); ok && !seen[c.label[v]] {
+			seen[c.label[v]] = true
+			r += c.size[c.label[v]]
+		}
+	}
+	return r
 }
 
 // shockCost is the estimate of a shock: the people it can move × the
 // steps reported and the total.
-func shockCost(snap *graph.Snapshot, req contagion.ShockRequest) (int64, string) {
+func (s *Server) shockCost(ctx context.Context, e *snapEntry, req contagion.ShockRequest) (int64, string, error) {
+	v, err := s.snaps.memo(ctx, e, "components", func(context.Context) (any, error) { return componentsOf(e.snap), nil })
+	if err != nil {
+		return 0, "", err
+	}
 	ids := make([]graph.ID, len(req.Changes))
 	for i, ch := range req.Changes {
 		ids[i] = ch.ID
@@ -126,8 +157,8 @@ func shockCost(snap *graph.Snapshot, req contagion.ShockRequest) (int64, string)
 	if steps == 0 {
 		steps = contagion.DefaultMaxSteps
 	}
-	r := reachable(snap, ids)
-	return admission.Mul(int64(r), int64(steps+1)), fmt.Sprintf("%d people reachable × %d steps", r, steps+1)
+	r := v.(*components).reachable(e.snap, ids)
+	return admission.Mul(int64(r), int64(steps+1)), fmt.Sprintf("%d people reachable × %d steps", r, steps+1), nil
 }
 
 // exportCost is the estimate of an export: the people written and the

@@ -374,7 +374,11 @@ func (s *Server) postShock(c *gin.Context) {
 	if req.MaxSteps != nil {
 		field = "max_steps"
 	}
-	cost, detail := shockCost(e.snap, sreq)
+	cost, detail, err := s.shockCost(ctx, e, sreq)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	if err := s.checkCost(ctx, admission.Shock, field, cost, detail); err != nil {
 		s.writeError(c, err)
 		return
@@ -384,26 +388,44 @@ func (s *Server) postShock(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	res, err := s.runShock(ctx, e, pol, sreq)
-	release()
+	body, err := s.shockBody(ctx, e, pol, sreq, fp)
+	release() // the body is encoded in the slot; a slow reader does not hold it
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	writeJSONBytes(c, http.StatusOK, body)
+}
+
+// shockBody runs the experiment, records the reads and encodes the answer:
+// the heavy part of a shock request, done holding a heavy slot.
+func (s *Server) shockBody(ctx context.Context, e *snapEntry, pol scoring.Policy, sreq contagion.ShockRequest, fp []byte) ([]byte, error) {
+	res, err := s.runShock(ctx, e, pol, sreq)
+	if err != nil {
+		return nil, err
 	}
 	page := &ShockPage{Offset: sreq.RowOffset, Rows: min(max(res.Rows-sreq.RowOffset, 0), sreq.RowLimit),
 		RowsTotal: res.Rows, Size: sreq.RowLimit}
 	if next := sreq.RowOffset + sreq.RowLimit; next < res.Rows {
 		page.NextCursor = s.cursor(next, fp)
 	}
+	var out any
 	if infoFrom(ctx).role == graph.RoleResearcher {
-		s.researcherShock(c, res, page, s.pageKey(fp)) // pseudonymised, no scores: nothing read
-		return
+		// Pseudonymised, no scores: nothing read.
+		if out, err = researcherShock(res, page, s.pageKey(fp)); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
+			return nil, err
+		}
+		out = ShockResponse{ShockResult: res, SnapshotAt: e.loadedAt.UTC(), Page: page}
 	}
-	if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
-		s.writeError(c, err)
-		return
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode shock: %w", err)
 	}
-	writeJSON(c, http.StatusOK, ShockResponse{ShockResult: res, SnapshotAt: e.loadedAt.UTC(), Page: page})
+	return body, nil
 }
 
 // runShock is the experiment itself, on one goroutine (a heavy slot is
