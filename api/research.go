@@ -107,7 +107,8 @@ func (s *Server) getNetwork(c *gin.Context) {
 	}
 	defer release()
 	view := s.runner.View()
-	eg, err := s.ego(e, view, id, depth, limit, "id")
+	var eg contagion.EgoNetwork
+	err = s.heavy.Run(func() (err error) { eg, err = s.ego(e, view, id, depth, limit, "id"); return err })
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -127,7 +128,7 @@ func (s *Server) getNetwork(c *gin.Context) {
 			return
 		}
 	}
-	if _, err := eg.AddCentralities(e.snap); err != nil {
+	if err := s.heavy.Run(func() error { _, err := eg.AddCentralities(e.snap); return err }); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -388,7 +389,8 @@ func (s *Server) postShock(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.shockBody(ctx, e, pol, sreq, fp)
+	var body []byte
+	err = s.heavy.Run(func() (err error) { body, err = s.shockBody(ctx, e, pol, sreq, fp); return err })
 	release() // the body is encoded in the slot; a slow reader does not hold it
 	if err != nil {
 		s.writeError(c, err)

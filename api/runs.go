@@ -242,7 +242,8 @@ func (s *Server) runJob(p scoring.Policy, key string) jobs.Func {
 			}
 		}
 		t0 := time.Now()
-		rep, err := s.runner.Run(ctx, p, opts)
+		var rep scoring.Report
+		err = s.heavy.Run(func() (err error) { rep, err = s.runner.Run(ctx, p, opts); return err })
 		elapsed := time.Since(t0)
 
 		status := JobSucceeded

@@ -143,9 +143,14 @@ func (s *Server) simulationJob(sw simulate.Sweep, key string) jobs.Func {
 			return nil, err
 		}
 		defer release()
-		return simulate.RunJob(ctx, sw, s.simulationNetwork, 1, func(done, total int) {
-			report(jobs.Progress{Fraction: float64(done) / float64(total)})
+		var sum *simulate.Summary
+		err = s.heavy.Run(func() (err error) {
+			sum, err = simulate.RunJob(ctx, sw, s.simulationNetwork, 1, func(done, total int) {
+				report(jobs.Progress{Fraction: float64(done) / float64(total)})
+			})
+			return err
 		})
+		return sum, err
 	}
 }
 

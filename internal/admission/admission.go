@@ -20,7 +20,9 @@
 //     slots are held and at most PerKeyWaiting requests wait; beyond that
 //     Acquire refuses at once (a *BusyError: the API's 429). Waiters are
 //     served round-robin across keys, so a key with many waiters does not
-//     starve a key with one.
+//     starve a key with one. Run runs the work on an OS thread of lower
+//     priority (nice), so that the kernel prefers the threads serving
+//     reads when both want a core.
 //
 // docs/architecture.md (Heavy work) says how the API uses it.
 package admission
@@ -81,6 +83,9 @@ type Config struct {
 	// RetryAfter is the wait suggested by refusals; 0 means
 	// DefaultRetryAfter.
 	RetryAfter time.Duration
+	// Nice is the niceness (1..19) of the OS threads Run runs heavy work
+	// on; 0 means DefaultNice, a negative value normal priority.
+	Nice int
 	// Hook, if set, is called under the pool's lock each time a slot is
 	// taken or given back, with the number of slots then held. Tests
 	// count the work in flight with it; it must not block.
@@ -118,6 +123,7 @@ type Pool struct {
 	heap                               func() uint64
 	retry                              time.Duration
 	hook                               func(int)
+	nice                               int
 
 	mu      sync.Mutex
 	held    int
@@ -170,6 +176,12 @@ func New(c Config) *Pool {
 	if p.retry == 0 {
 		p.retry = DefaultRetryAfter
 	}
+	switch {
+	case c.Nice == 0:
+		p.nice = DefaultNice
+	case c.Nice > 0:
+		p.nice = c.Nice
+	}
 	limit := c.MemoryLimit
 	if limit == 0 {
 		limit = debug.SetMemoryLimit(-1)
@@ -200,6 +212,9 @@ func (c Config) Validate() error {
 	}
 	if c.MemoryFraction < 0 || c.MemoryFraction > 1 || math.IsNaN(c.MemoryFraction) {
 		errs = append(errs, fmt.Errorf("memory fraction must be in (0, 1], got %g", c.MemoryFraction))
+	}
+	if c.Nice > 19 {
+		errs = append(errs, fmt.Errorf("nice must be at most 19, got %d", c.Nice))
 	}
 	if c.RetryAfter < 0 {
 		errs = append(errs, errors.New("retry-after must not be negative"))

@@ -211,3 +211,14 @@ func TestConfigValidate(t *testing.T) {
 	assert.Error(t, admission.Config{MemoryFraction: 2}.Validate())
 	assert.Error(t, admission.Config{MemoryLimit: -1}.Validate())
 }
+
+func TestRunReturnsAndPanicsThrough(t *testing.T) {
+	p := admission.New(admission.Config{Slots: 1})
+	want := errors.New("boom")
+	assert.ErrorIs(t, p.Run(func() error { return want }), want)
+	ran := false
+	require.NoError(t, p.Run(func() error { ran = true; return nil }))
+	assert.True(t, ran)
+	assert.PanicsWithValue(t, "oops", func() { _ = p.Run(func() error { panic("oops") }) })
+	assert.Error(t, admission.Config{Nice: 20}.Validate())
+}
