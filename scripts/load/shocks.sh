@@ -69,6 +69,13 @@ curl -s -o "$work/one.json" -w 'status %{http_code}, %{size_download} bytes, %{t
 	-H "Authorization: Bearer $reskey" -H 'Content-Type: application/json' -d "$body" "$url/v1/experiments/shock"
 if command -v jq >/dev/null; then jq -c '{people, iterations, moved: .total.moved, page}' "$work/one.json"; fi
 
+echo "== the shock of issue 13 (203 MB before pages): max_steps 200, list_limit 100000, operator"
+opkey=$(awk '$2 == "operator" {print $3}' "$work/keys.txt")
+curl -s -o "$work/big.json" -w 'status %{http_code}, %{size_download} bytes, %{time_total} s\n' \
+	-H "Authorization: Bearer $opkey" -H 'Content-Type: application/json' \
+	-d '{"changes":[{"id":42,"events":["default:5000"]}],"max_steps":200,"list_limit":100000}' "$url/v1/experiments/shock"
+if command -v jq >/dev/null; then jq -c '{iterations, moved: .total.moved, page}' "$work/big.json"; fi
+
 echo "== reads alone"
 reads | tee "$work/alone.txt"
 
