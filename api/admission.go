@@ -203,15 +203,20 @@ func centralityCost(eg *contagion.EgoNetwork) (int64, string) {
 }
 
 // storedPeople is the number of consenting people for cost estimates: the
-// cached snapshot's if one was read (however old), else the store's count
-// (which does not read the network).
-func (s *Server) storedPeople(ctx context.Context) (int, error) {
+// cached snapshot's if one was read (however old), else the last run's,
+// else the store's count (which does not read the network). An
+// unreachable store counts 0: the work then fails on its own, as before
+// there were estimates.
+func (s *Server) storedPeople(ctx context.Context) int {
 	if e := s.snaps.peek(); e != nil {
-		return e.snap.Len(), nil
+		return e.snap.Len()
+	}
+	if v := s.runner.View(); v != nil {
+		return v.Run.People
 	}
 	c, err := s.store.Counts(ctx)
 	if err != nil {
-		return 0, err
+		return 0
 	}
-	return c.Consenting, nil
+	return c.Consenting
 }

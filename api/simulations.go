@@ -168,9 +168,7 @@ func (s *Server) simulationCost(ctx context.Context, sw simulate.Sweep) (int64, 
 		people := p.Config.People
 		if people == 0 {
 			if stored < 0 {
-				if stored, err = s.storedPeople(ctx); err != nil {
-					return 0, "", err
-				}
+				stored = s.storedPeople(ctx)
 			}
 			people = stored
 		}
