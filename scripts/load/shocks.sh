@@ -69,11 +69,13 @@ curl -s -o "$work/one.json" -w 'status %{http_code}, %{size_download} bytes, %{t
 	-H "Authorization: Bearer $reskey" -H 'Content-Type: application/json' -d "$body" "$url/v1/experiments/shock"
 if command -v jq >/dev/null; then jq -c '{people, iterations, moved: .total.moved, page}' "$work/one.json"; fi
 
-echo "== the shock of issue 13 (203 MB before pages): max_steps 200, list_limit 100000, operator"
+echo "== a shock as large as issue 13's (203 MB before pages): 2,000 defaults, max_steps 200, list_limit 100000, operator"
 opkey=$(awk '$2 == "operator" {print $3}' "$work/keys.txt")
+changes=$(seq 1 2000 | awk '{printf "%s{\"id\":%d,\"events\":[\"default:5000\"]}", NR > 1 ? "," : "", $1}')
+printf '{"changes":[%s],"max_steps":200,"list_limit":100000}' "$changes" >"$work/big-request.json"
 curl -s -o "$work/big.json" -w 'status %{http_code}, %{size_download} bytes, %{time_total} s\n' \
 	-H "Authorization: Bearer $opkey" -H 'Content-Type: application/json' \
-	-d '{"changes":[{"id":42,"events":["default:5000"]}],"max_steps":200,"list_limit":100000}' "$url/v1/experiments/shock"
+	--data-binary @"$work/big-request.json" "$url/v1/experiments/shock"
 if command -v jq >/dev/null; then jq -c '{iterations, moved: .total.moved, page}' "$work/big.json"; fi
 
 echo "== reads alone"
