@@ -71,7 +71,7 @@ if command -v jq >/dev/null; then jq -c '{people, iterations, moved: .total.move
 
 echo "== a shock as large as issue 13's (203 MB before pages): 2,000 defaults, max_steps 200, list_limit 100000, operator"
 opkey=$(awk '$2 == "operator" {print $3}' "$work/keys.txt")
-changes=$(seq 1 2000 | awk '{printf "%s{\"id\":%d,\"events\":[\"default:5000\"]}", NR > 1 ? "," : "", $1}')
+changes=$(seq 1 2000 | awk '{printf "%s{\"id\":%d,\"events\":[\"default:5000\"]}", (NR > 1 ? "," : ""), $1}')
 printf '{"changes":[%s],"max_steps":200,"list_limit":100000}' "$changes" >"$work/big-request.json"
 curl -s -o "$work/big.json" -w 'status %{http_code}, %{size_download} bytes, %{time_total} s\n' \
 	-H "Authorization: Bearer $opkey" -H 'Content-Type: application/json' \
