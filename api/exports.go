@@ -133,6 +133,12 @@ func (s *Server) getExport(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	release, err := s.admitExport(ctx, e, kind, size, limit) // cost and a heavy slot (api/admission.go)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	defer release() // given back before writing, below; a second call is harmless
 	view := s.runner.View()
 	ps := export.Pseudonymizer{Key: s.exportKey, RealIDs: realIDs}
 	var g *export.Graph
@@ -179,6 +185,7 @@ func (s *Server) getExport(c *gin.Context) {
 			return
 		}
 	}
+	release()
 	h := c.Writer.Header()
 	h.Set("Content-Type", format.ContentType())
 	h.Set("Content-Disposition", `attachment; filename="socialscore-`+kind+format.Ext()+`"`)

@@ -122,7 +122,7 @@ func TestOpenAPIIsComplete(t *testing.T) {
 	types := comps["schemas"].(map[string]any)["Problem"].(map[string]any)["properties"].(map[string]any)["type"].(map[string]any)["enum"].([]any)
 	for _, typ := range []string{typeInvalidInput, typeMalformedJSON, typeUnauthorized, typeNotFound, typeMethodNotAllowed,
 		typeConflict, typeRunInProgress, typeTooLarge, typeUnsupportedMedia, typeUnavailable, typeInternal,
-		typeForbidden, typeQueueFull, typeRateLimited, typeOverloaded} {
+		typeForbidden, typeQueueFull, typeRateLimited, typeTooCostly, typeHeavyBusy, typeOverloaded} {
 		assert.Contains(t, types, typ)
 	}
 }

@@ -31,7 +31,7 @@ const (
 	typeForbidden        = problemBase + "forbidden"              // 403: allowed only by the server's configuration
 	typeQueueFull        = problemBase + "queue-full"             // 429: the simulation queue is full; retry later
 	typeRateLimited      = problemBase + "rate-limited"           // 429: over the key's (or address's) rate limit; see Retry-After
-	typeOverloaded       = problemBase + "overloaded"             // 503 from /readyz: too many open connections
+	typeOverloaded       = problemBase + "overloaded"             // 503: too many open connections (/readyz), or the heap near the memory limit (heavy work)
 	typeUnavailable      = problemBase + "unavailable"            // 503: store (or audit log) unavailable; retry
 	typeInternal         = problemBase + "internal"               // 500
 )

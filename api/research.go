@@ -1,12 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +19,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/scoring/community"
 	"github.com/socialscore/socialscore/scoring/contagion"
@@ -38,6 +45,12 @@ const (
 	DefaultShockListLimit = 1000
 	// MaxShockListLimit bounds list_limit.
 	MaxShockListLimit = 100_000
+	// DefaultShockPageSize is the number of people listed in one page of
+	// a shock's result, over all its lists, when the request does not say
+	// (page_size): about 0.7 MB of JSON.
+	DefaultShockPageSize = 10_000
+	// MaxShockPageSize bounds page_size.
+	MaxShockPageSize = 50_000
 )
 
 // NetworkResponse is the body of GET /v1/people/{id}/network: the ego
@@ -76,28 +89,50 @@ func (s *Server) getNetwork(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	e, err := s.snaps.get(c.Request.Context())
+	ctx := c.Request.Context()
+	if err := s.checkCost(ctx, admission.Network, "limit", admission.Mul(int64(limit), int64(depth)),
+		fmt.Sprintf("limit %d × depth %d", limit, depth)); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	e, err := s.snaps.get(ctx)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
+	release, err := s.heavySlot(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	defer release()
 	view := s.runner.View()
-	eg, err := s.ego(e, view, id, depth, limit, "id")
+	var eg contagion.EgoNetwork
+	err = s.heavy.Run(func() (err error) { eg, err = s.ego(e, view, id, depth, limit, "id"); return err })
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	if infoFrom(c.Request.Context()).role == graph.RoleResearcher {
+	if infoFrom(ctx).role == graph.RoleResearcher {
+		release()
 		s.researcherNetwork(c, eg) // pseudonymised and generalised
 		return
 	}
 	// Betweenness and closeness of everyone in the ego network's friendship
 	// graph (gonum; absent above scoring.MaxCentralityPeople people). Not
 	// for researchers: exact centralities are fingerprints (docs/architecture.md, Privacy).
-	if _, err := eg.AddCentralities(e.snap); err != nil {
+	if len(eg.People) <= scoring.MaxCentralityPeople {
+		cost, detail := centralityCost(&eg)
+		if err := s.checkCost(ctx, admission.Centrality, "limit", cost, detail); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	if err := s.heavy.Run(func() error { _, err := eg.AddCentralities(e.snap); return err }); err != nil {
 		s.writeError(c, err)
 		return
 	}
+	release()
 	var recs []AuditRecord
 	for _, p := range eg.People {
 		if p.Scored {
@@ -147,6 +182,8 @@ type shockRequest struct {
 	Policy    *string            `json:"policy"`     // default: the policy of the current scores
 	MaxSteps  *int               `json:"max_steps"`  // 0..contagion.MaxMaxSteps; 0 or absent: default
 	ListLimit *int               `json:"list_limit"` // 1..MaxShockListLimit
+	PageSize  *int               `json:"page_size"`  // 1..MaxShockPageSize; absent: DefaultShockPageSize
+	Cursor    *string            `json:"cursor"`     // next_cursor of the previous page; absent: the first
 }
 
 // shockChange is one change: a person and the events added to their
@@ -159,10 +196,35 @@ type shockChange struct {
 }
 
 // ShockResponse is the body of POST /v1/experiments/shock: the outcome of
-// the experiment (contagion.ShockResult) and when the network was read.
+// the experiment (contagion.ShockResult), when the network was read, and
+// which of the people listed this page holds.
 type ShockResponse struct {
 	contagion.ShockResult
-	SnapshotAt time.Time `json:"snapshot_at"`
+	SnapshotAt time.Time  `json:"snapshot_at"`
+	Page       *ShockPage `json:"page"`
+}
+
+// ShockPage says which rows of a shock's lists a response holds. The lists
+// of the steps, in step order, then the total's, form one sequence of
+// RowsTotal rows; a page holds rows Offset .. Offset+Rows−1 of it, in their
+// lists (the other lists are empty). Everything else in the response —
+// counts, sums, reach, changes — covers everyone on every page.
+// NextCursor, absent on the last page, asks for the next one: send the
+// same request with "cursor" set to it. Concatenating every page's lists,
+// list by list, gives the whole result.
+type ShockPage struct {
+	Offset     int    `json:"offset"`
+	Rows       int    `json:"rows"`
+	RowsTotal  int    `json:"rows_total"`
+	Size       int    `json:"size"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// researcherShockResponse is a researcher's shock: pseudonymised and
+// generalised (export.ShockExport) with its page.
+type researcherShockResponse struct {
+	export.ShockExport
+	Page *ShockPage `json:"page"`
 }
 
 // parseShock decodes and checks the request.
@@ -211,6 +273,13 @@ func (s *Server) parseShock(req *shockRequest, now time.Time) (contagion.ShockRe
 		}
 		out.ListLimit = *req.ListLimit
 	}
+	out.RowLimit = DefaultShockPageSize
+	if req.PageSize != nil {
+		if *req.PageSize < 1 || *req.PageSize > MaxShockPageSize {
+			return out, invalid("page_size", fmt.Sprintf("must be from 1 to %d", MaxShockPageSize))
+		}
+		out.RowLimit = *req.PageSize
+	}
 	out.Now = now
 	return out, nil
 }
@@ -258,6 +327,9 @@ func parseShockEvents(raw *[]json.RawMessage, field string, now time.Time) ([]gr
 
 // postShock is POST /v1/experiments/shock: a shock experiment on the
 // cached snapshot. It changes records on a copy only: nothing is stored.
+// Its cost (people reachable × steps) is checked against the role's
+// budget, it runs holding a heavy slot, and its lists come in pages
+// (ShockPage): each page is computed afresh and keeps only its own rows.
 func (s *Server) postShock(c *gin.Context) {
 	ctx := c.Request.Context()
 	var req shockRequest
@@ -271,8 +343,9 @@ func (s *Server) postShock(c *gin.Context) {
 		return
 	}
 	pol := s.cfg.Policy
-	if v := s.runner.View(); v != nil {
-		pol = v.Policy
+	view := s.runner.View()
+	if view != nil {
+		pol = view.Policy
 	}
 	if req.Policy != nil {
 		var ok bool
@@ -287,26 +360,160 @@ func (s *Server) postShock(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	fp, err := s.shockFingerprint(ctx, *req.Changes, &sreq, pol, e, view)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if req.Cursor != nil {
+		if sreq.RowOffset, err = s.parseCursor(*req.Cursor, fp); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	field := "changes"
+	if req.MaxSteps != nil {
+		field = "max_steps"
+	}
+	cost, detail, err := s.shockCost(ctx, e, sreq)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.checkCost(ctx, admission.Shock, field, cost, detail); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	release, err := s.heavySlot(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var body []byte
+	err = s.heavy.Run(func() (err error) { body, err = s.shockBody(ctx, e, pol, sreq, fp); return err })
+	release() // the body is encoded in the slot; a slow reader does not hold it
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	writeJSONBytes(c, http.StatusOK, body)
+}
+
+// shockBody runs the experiment, records the reads and encodes the answer:
+// the heavy part of a shock request, done holding a heavy slot.
+func (s *Server) shockBody(ctx context.Context, e *snapEntry, pol scoring.Policy, sreq contagion.ShockRequest, fp []byte) ([]byte, error) {
+	res, err := s.runShock(ctx, e, pol, sreq)
+	if err != nil {
+		return nil, err
+	}
+	page := &ShockPage{Offset: sreq.RowOffset, Rows: min(max(res.Rows-sreq.RowOffset, 0), sreq.RowLimit),
+		RowsTotal: res.Rows, Size: sreq.RowLimit}
+	if next := sreq.RowOffset + sreq.RowLimit; next < res.Rows {
+		page.NextCursor = s.cursor(next, fp)
+	}
+	var out any
+	if infoFrom(ctx).role == graph.RoleResearcher {
+		// Pseudonymised, no scores: nothing read.
+		if out, err = researcherShock(res, page, s.pageKey(fp)); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
+			return nil, err
+		}
+		out = ShockResponse{ShockResult: res, SnapshotAt: e.loadedAt.UTC(), Page: page}
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode shock: %w", err)
+	}
+	return body, nil
+}
+
+// runShock is the experiment itself, on one goroutine (a heavy slot is
+// held).
+func (s *Server) runShock(ctx context.Context, e *snapEntry, pol scoring.Policy, sreq contagion.ShockRequest) (contagion.ShockResult, error) {
 	base, err := s.baseline(ctx, e, pol)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return contagion.ShockResult{}, err
 	}
 	sreq.Baseline = base
-	res, err := contagion.Shock(ctx, e.snap, pol, sreq)
+	sreq.Workers = 1
+	return contagion.Shock(ctx, e.snap, pol, sreq)
+}
+
+// shockFingerprint identifies a shock's result across its pages: the
+// request (without its paging), the policy, the network and scores it
+// runs on and who asks (role and key), keyed with the server's secret.
+// A cursor carries it, and a researcher's pseudonyms are made with a key
+// derived from it (pageKey), so they are the same on every page of one
+// result and differ between results.
+func (s *Server) shockFingerprint(ctx context.Context, changes []json.RawMessage, r *contagion.ShockRequest, pol scoring.Policy, e *snapEntry, view *scoring.View) ([]byte, error) {
+	runID := ""
+	if view != nil {
+		runID = view.Run.ID
+	}
+	// The changes as sent (compacted): events given as shorthands are
+	// dated from the time of each request.
+	var raw bytes.Buffer
+	for _, ch := range changes {
+		if err := json.Compact(&raw, ch); err != nil {
+			return nil, invalid("changes", err.Error())
+		}
+		raw.WriteByte('\n')
+	}
+	key, role := heavyKey(ctx)
+	doc, err := json.Marshal(struct {
+		Changes   string
+		Policy    scoring.Policy
+		MaxSteps  int
+		ListLimit int
+		Snapshot  time.Time
+		Run       string
+		Key, Role string
+	}{raw.String(), pol, r.MaxSteps, r.ListLimit, e.loadedAt, runID, key, role})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return nil, fmt.Errorf("shock fingerprint: %w", err)
 	}
-	if infoFrom(ctx).role == graph.RoleResearcher {
-		s.researcherShock(c, res) // pseudonymised, no scores: nothing read
-		return
+	m := hmac.New(sha256.New, s.pages)
+	m.Write([]byte("shock\x00"))
+	m.Write(doc)
+	return m.Sum(nil), nil
+}
+
+// pageKey is the pseudonymisation key of a researcher's shock result.
+func (s *Server) pageKey(fp []byte) []byte {
+	m := hmac.New(sha256.New, s.pages)
+	m.Write([]byte("pseudonyms\x00"))
+	m.Write(fp)
+	return m.Sum(nil)
+}
+
+// cursorTag is how many bytes of the fingerprint a cursor carries.
+const cursorTag = 16
+
+// cursor encodes the offset of the next page with the result's
+// fingerprint.
+func (s *Server) cursor(offset int, fp []byte) string {
+	b := binary.BigEndian.AppendUint64(nil, uint64(offset))
+	return base64.RawURLEncoding.EncodeToString(append(b, fp[:cursorTag]...))
+}
+
+// parseCursor returns the offset a cursor asks for, or a 400 naming
+// "cursor" if it is not one of this result's.
+func (s *Server) parseCursor(c string, fp []byte) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) != 8+cursorTag {
+		return 0, invalid("cursor", "is not a cursor of this server: send next_cursor of the previous page as it came")
 	}
-	if err := s.recordReads(infoFrom(ctx), routeShock, shockAudit(res)...); err != nil {
-		s.writeError(c, err)
-		return
+	if !hmac.Equal(b[8:], fp[:cursorTag]) {
+		return 0, invalid("cursor", "belongs to another request, or the network or scores changed since the first page: ask again without a cursor")
 	}
-	writeJSON(c, http.StatusOK, ShockResponse{ShockResult: res, SnapshotAt: e.loadedAt.UTC()})
+	off := binary.BigEndian.Uint64(b[:8])
+	if off > math.MaxInt32 {
+		return 0, invalid("cursor", "is out of range")
+	}
+	return int(off), nil
 }
 
 // shockAudit lists everyone whose score a shock result shows, once.
@@ -343,7 +550,7 @@ func (s *Server) baseline(ctx context.Context, e *snapEntry, pol scoring.Policy)
 	}
 	sum := sha256.Sum256(spec)
 	v, err := s.snaps.memo(ctx, e, "baseline/"+hex.EncodeToString(sum[:]), func(ctx context.Context) (any, error) {
-		res, _, err := scoring.ScoreSnapshot(ctx, e.snap, pol, scoring.Options{})
+		res, _, err := scoring.ScoreSnapshot(ctx, e.snap, pol, scoring.Options{Workers: 1}) // in a heavy slot
 		return res, err
 	})
 	if err != nil {

@@ -41,16 +41,17 @@ func oneOffKey() []byte {
 	return k
 }
 
-// researcherShock answers POST /v1/experiments/shock for a researcher: the
-// result with pseudonyms of a key of this response only (the researcher
+// researcherShock is the answer of POST /v1/experiments/shock to a researcher: the
+// result with pseudonyms of a key of this result only (the researcher
 // chose the shocked people by real id: see researcherNetwork) and without
-// anyone's scores, only the changes the experiment caused.
-func (s *Server) researcherShock(c *gin.Context, res contagion.ShockResult) {
-	out, err := export.Shock(res, export.Pseudonymizer{Key: oneOffKey()})
+// anyone's scores, only the changes the experiment caused. The key is the
+// same on every page of one result (key: see Server.pageKey) and never
+// the exports' key.
+func researcherShock(res contagion.ShockResult, page *ShockPage, key []byte) (researcherShockResponse, error) {
+	out, err := export.Shock(res, export.Pseudonymizer{Key: key})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return researcherShockResponse{}, err
 	}
 	export.GeneraliseShock(&out)
-	writeJSON(c, http.StatusOK, out)
+	return researcherShockResponse{ShockExport: out, Page: page}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
 )
@@ -174,6 +175,10 @@ func (s *Server) postRun(c *gin.Context) {
 			return
 		}
 	}
+	if err := s.admitRun(c.Request.Context()); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	j, err := s.startRun(p)
 	if err != nil {
 		s.writeError(c, err)
@@ -201,7 +206,7 @@ func (s *Server) startRun(p scoring.Policy) (jobs.Job, error) {
 	if s.runner.Running() {
 		return jobs.Job{}, busy()
 	}
-	j, err := s.jobs.Submit(kindScoringRun, p.Name, s.runJob(p))
+	j, err := s.jobs.Submit(kindScoringRun, p.Name, s.runJob(p, "scoring-run"))
 	switch {
 	case errors.Is(err, jobs.ErrClosed):
 		return j, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
@@ -215,10 +220,20 @@ func (s *Server) startRun(p scoring.Policy) (jobs.Job, error) {
 
 // runJob is the work of a scoring-run job: the run, its metrics and its
 // log line. Its result is the scoring.Report.
-func (s *Server) runJob(p scoring.Policy) jobs.Func {
+func (s *Server) runJob(p scoring.Policy, key string) jobs.Func {
 	return func(ctx context.Context, report func(jobs.Progress)) (any, error) {
 		id := jobs.ID(ctx)
 		opts := s.cfg.RunOptions
+		// A run holds one heavy slot and runs on as many goroutines as the
+		// configuration says, one by default (api/admission.go).
+		release, err := s.heavy.AcquireQueued(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		if opts.Workers == 0 {
+			opts.Workers = 1
+		}
 		user := opts.Progress
 		opts.Progress = func(phase string, done, total int) {
 			report(jobs.Progress{Phase: phase})
@@ -227,7 +242,8 @@ func (s *Server) runJob(p scoring.Policy) jobs.Func {
 			}
 		}
 		t0 := time.Now()
-		rep, err := s.runner.Run(ctx, p, opts)
+		var rep scoring.Report
+		err = s.heavy.Run(func() (err error) { rep, err = s.runner.Run(ctx, p, opts); return err })
 		elapsed := time.Since(t0)
 
 		status := JobSucceeded
@@ -260,6 +276,16 @@ func (s *Server) runJob(p scoring.Policy) jobs.Func {
 			slog.String("policy", p.Name), slog.Int("people", rep.Run.People), slog.Duration("total", rep.Total))
 		return rep, nil
 	}
+}
+
+// admitRun checks the cost of a scoring run (the consenting people, see
+// storedPeople) and the memory limit.
+func (s *Server) admitRun(ctx context.Context) error {
+	people := s.storedPeople(ctx)
+	if err := s.checkCost(ctx, admission.ScoringRun, "", int64(people), fmt.Sprintf("%d people", people)); err != nil {
+		return err
+	}
+	return s.checkMemory()
 }
 
 // getRun is GET /v1/scoring-runs/{id}.

@@ -44,6 +44,7 @@ import (
 
 	"github.com/socialscore/socialscore/export"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/connlimit"
 	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring"
@@ -164,8 +165,8 @@ type Config struct {
 	LiveReconcile time.Duration
 
 	// SimulationWorkers is how many simulation jobs run at once (each
-	// spreads its runs over GOMAXPROCS/SimulationWorkers goroutines); 0
-	// means DefaultSimulationWorkers.
+	// on one goroutine, holding a slot of the heavy pool); 0 means
+	// DefaultSimulationWorkers.
 	SimulationWorkers int
 
 	// RateLimits are the per-key token buckets (ratelimit.go); the zero
@@ -175,6 +176,18 @@ type Config struct {
 	// served on: /readyz reports overload from it (503 at
 	// connlimit.OverloadedShare of the cap) and /metrics its counts.
 	Connections *connlimit.Limiter
+	// SimulationQueuePerKey is how many of the SimulationQueue places one
+	// key may hold (429 beyond); 0 means DefaultSimulationQueuePerKey.
+	SimulationQueuePerKey int
+
+	// HeavyBudgets are the largest costs each role may start (see
+	// admission.Budgets; 400 above); nil means admission.DefaultBudgets().
+	HeavyBudgets admission.Budgets
+	// Heavy configures the pool heavy work runs in: its share of
+	// GOMAXPROCS (half by default), the per-key limits and the memory
+	// limit heavy work is refused near (api/admission.go). Zero fields
+	// take admission's defaults.
+	Heavy admission.Config
 }
 
 // Validate checks the configuration after defaults were applied.
@@ -237,8 +250,11 @@ func (c *Config) Validate() error {
 	if err := c.RateLimits.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 {
-		errs = append(errs, errors.New("SimulationQueue and SimulationWorkers must not be negative"))
+	if c.SimulationQueue < 0 || c.SimulationWorkers < 0 || c.SimulationQueuePerKey < 0 {
+		errs = append(errs, errors.New("SimulationQueue, SimulationQueuePerKey and SimulationWorkers must not be negative"))
+	}
+	if err := c.Heavy.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("Heavy: %w", err))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("api: invalid config: %w", errors.Join(errs...))
@@ -277,6 +293,12 @@ func (c *Config) applyDefaults() {
 	if c.SimulationWorkers == 0 {
 		c.SimulationWorkers = DefaultSimulationWorkers
 	}
+	if c.SimulationQueuePerKey == 0 {
+		c.SimulationQueuePerKey = DefaultSimulationQueuePerKey
+	}
+	if c.HeavyBudgets == nil {
+		c.HeavyBudgets = admission.DefaultBudgets()
+	}
 }
 
 // Server is the HTTP API. Create it with New, serve Handler, and Close it
@@ -296,6 +318,10 @@ type Server struct {
 	expls   explCache // explanations of the current view's people
 	jobs    *jobs.Manager
 	limits  *limiter // nil when RateLimits.Off
+
+	heavy   *admission.Pool   // where heavy work runs (api/admission.go)
+	budgets admission.Budgets // the largest cost each role may start
+	pages   []byte            // secret of shock cursors and their pseudonyms
 
 	disputes openDisputes // open disputes per person, for score reads
 
@@ -363,6 +389,10 @@ func New(cfg Config) (*Server, error) {
 
 		exportKey: exportKey,
 		web:       web,
+
+		heavy:   admission.New(cfg.Heavy),
+		budgets: cfg.HeavyBudgets,
+		pages:   oneOffKey(),
 	}
 	s.storeUp.Store(true)
 	s.scores.disputes = &s.disputes
@@ -401,7 +431,8 @@ func New(cfg Config) (*Server, error) {
 	// A scoring run starts at once or is refused (409); simulations wait
 	// in a bounded queue.
 	s.jobs.Register(kindScoringRun, jobs.Limits{Workers: 1, Keep: cfg.MaxJobs})
-	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue})
+	s.jobs.Register(kindSimulation, jobs.Limits{Workers: cfg.SimulationWorkers, MaxQueued: cfg.SimulationQueue,
+		MaxQueuedPerOwner: cfg.SimulationQueuePerKey})
 	s.wg.Add(2)
 	go s.pingLoop()
 	go s.disputeLoop()

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/jobs"
 	"github.com/socialscore/socialscore/scoring/simulate"
 )
@@ -133,15 +133,60 @@ func simulationResponse(j jobs.Job) SimulationResponse {
 	}
 }
 
-// simulationJob is the work of a simulation job. Each job spreads its runs
-// over GOMAXPROCS / SimulationWorkers goroutines.
-func (s *Server) simulationJob(sw simulate.Sweep) jobs.Func {
-	workers := max(1, runtime.GOMAXPROCS(0)/s.cfg.SimulationWorkers)
+// simulationJob is the work of a simulation job: it waits for a slot of
+// the heavy pool (counted against the key that submitted it) and runs on
+// one goroutine.
+func (s *Server) simulationJob(sw simulate.Sweep, key string) jobs.Func {
 	return func(ctx context.Context, report func(jobs.Progress)) (any, error) {
-		return simulate.RunJob(ctx, sw, s.simulationNetwork, workers, func(done, total int) {
-			report(jobs.Progress{Fraction: float64(done) / float64(total)})
+		release, err := s.heavy.AcquireQueued(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		var sum *simulate.Summary
+		err = s.heavy.Run(func() (err error) {
+			sum, err = simulate.RunJob(ctx, sw, s.simulationNetwork, 1, func(done, total int) {
+				report(jobs.Progress{Fraction: float64(done) / float64(total)})
+			})
+			return err
 		})
+		return sum, err
 	}
+}
+
+// simulationCost is the estimate of a sweep: person-rounds over its runs
+// (people 0 stands for the stored network's people, see storedPeople).
+func (s *Server) simulationCost(ctx context.Context, sw simulate.Sweep) (int64, string, error) {
+	points, err := sw.Points()
+	if err != nil {
+		return 0, "", err
+	}
+	stored := -1
+	var total int64
+	uniform := true
+	for i, p := range points {
+		people := p.Config.People
+		if people == 0 {
+			if stored < 0 {
+				stored = s.storedPeople(ctx)
+			}
+			people = stored
+		}
+		if i > 0 && (p.Config.People != points[0].Config.People || p.Config.Rounds != points[0].Config.Rounds) {
+			uniform = false
+		}
+		total = admission.Add(total, admission.Mul(int64(people), int64(p.Config.Rounds), int64(sw.Replicates)))
+	}
+	runs := len(points) * sw.Replicates
+	detail := fmt.Sprintf("summed over %d runs", runs)
+	if uniform && len(points) > 0 {
+		people := points[0].Config.People
+		if people == 0 {
+			people = stored
+		}
+		detail = fmt.Sprintf("%d people × %d rounds × %d runs", people, points[0].Config.Rounds, runs)
+	}
+	return total, detail, nil
 }
 
 // postSimulation is POST /v1/simulations: 202 with the job, 429 if the
@@ -173,8 +218,29 @@ func (s *Server) postSimulation(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	j, err := s.jobs.Submit(kindSimulation, sw, s.simulationJob(sw))
+	ctx := c.Request.Context()
+	cost, detail, err := s.simulationCost(ctx, sw)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.checkCost(ctx, admission.Simulation, "base/people", cost, detail); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.checkMemory(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	key, _ := heavyKey(ctx)
+	j, err := s.jobs.SubmitAs(kindSimulation, key, sw, s.simulationJob(sw, key))
 	switch {
+	case errors.Is(err, jobs.ErrOwnerQueueFull):
+		s.writeError(c, &apiError{status: http.StatusTooManyRequests, typ: typeQueueFull, title: "Too many requests",
+			detail: fmt.Sprintf("this key already has %d simulations waiting, the most one key may queue (of %d places); retry later or cancel one",
+				s.cfg.SimulationQueuePerKey, s.cfg.SimulationQueue),
+			header: map[string]string{"Retry-After": retryAfterQueueFull}, cause: err})
+		return
 	case errors.Is(err, jobs.ErrQueueFull):
 		s.writeError(c, &apiError{status: http.StatusTooManyRequests, typ: typeQueueFull, title: "Too many requests",
 			detail: fmt.Sprintf("the simulation queue is full (%d waiting); retry later or cancel a job", s.cfg.SimulationQueue),

@@ -221,3 +221,11 @@ func (sc *snapCache) memo(ctx context.Context, e *snapEntry, key string, fn func
 		return nil, ctx.Err()
 	}
 }
+
+// peek returns the snapshot last read, however old, or nil: for estimates
+// that must not read the store.
+func (sc *snapCache) peek() *snapEntry {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.cur
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/connlimit"
 	"github.com/socialscore/socialscore/scoring"
 )
@@ -69,6 +70,11 @@ type Main struct {
 	ReadHeaderTimeout, ReadBodyTimeout, IdleTimeout time.Duration
 	RateLimits                                      api.RateLimits
 	conns                                           *connlimit.Limiter
+	// Heavy and HeavyBudgets configure heavy work (api.Config); MemoryLimit,
+	// when positive, is set as the process's soft memory limit by Serve.
+	Heavy        admission.Config
+	HeavyBudgets admission.Budgets
+	MemoryLimit  int64
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -154,6 +160,8 @@ func (m *Main) Open(ctx context.Context) error {
 		RateLimits:        m.RateLimits,
 		Connections:       m.conns,
 		LiveReconcile:     m.LiveReconcile,
+		Heavy:             m.Heavy,
+		HeavyBudgets:      m.HeavyBudgets,
 	})
 	if err != nil {
 		auditor.Close()
@@ -201,6 +209,11 @@ func (m *Main) Serve(ctx context.Context, stdout io.Writer) error {
 	}
 	header, body, idle := orDefault(m.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 		orDefault(m.ReadBodyTimeout, DefaultReadBodyTimeout), orDefault(m.IdleTimeout, DefaultIdleTimeout)
+	// The soft memory limit (--memory-limit, GOMEMLIMIT): the collector
+	// works harder near it, and heavy work is refused (api/admission.go).
+	if m.MemoryLimit > 0 {
+		debug.SetMemoryLimit(m.MemoryLimit)
+	}
 	m.srv = &http.Server{
 		Handler:           m.API.Handler(),
 		ReadHeaderTimeout: header,

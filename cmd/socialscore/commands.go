@@ -307,12 +307,13 @@ type serveConfig struct {
 	maxConns, maxConnsPerIP    int
 	readHeader, readBody, idle time.Duration
 	rateLimits                 string
+	heavy                      *heavyFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
-	c := &serveConfig{privacy: privacyFlags(fs), fs: fs}
+	c := &serveConfig{privacy: privacyFlags(fs), fs: fs, heavy: heavyFlagsOf(fs)}
 	fs.IntVar(&c.simQueue, "simulation-queue", 4, "simulations that may wait for a worker before POST /v1/simulations answers 429")
-	fs.IntVar(&c.simWorkers, "simulation-workers", 1, "simulations run at once (each uses every core)")
+	fs.IntVar(&c.simWorkers, "simulation-workers", 1, "simulations run at once (each on one core of the heavy share)")
 	fs.StringVar(&c.addr, "addr", envOr("SOCIALSCORE_ADDR", "127.0.0.1:8080"), "HTTP listen address (env SOCIALSCORE_ADDR)")
 	fs.StringVar(&c.policy, "policy", envOr("SOCIALSCORE_POLICY", "sesame"), "default policy for scoring runs: a preset name or a JSON/YAML file")
 	fs.StringVar(&c.apiKeys, "api-keys", os.Getenv("SOCIALSCORE_API_KEYS"), "refused: keys never go on a command line, which every user of the machine can read; set SOCIALSCORE_API_KEYS (name:key,name:key, operator role) or use --api-keys-file")
@@ -411,7 +412,14 @@ func (c *serveConfig) newMain(common *commonFlags, stderr io.Writer) (*Main, err
 	if c.maxConns < 0 || c.maxConnsPerIP < 0 || c.readHeader < 0 || c.readBody < 0 || c.idle < 0 {
 		return nil, usageError{errors.New("--max-conns, --max-conns-per-ip and the timeouts must not be negative")}
 	}
+	heavy, memLimit, err := c.heavy.config()
+	if err != nil {
+		return nil, err
+	}
 	return &Main{
+		Heavy:             heavy,
+		HeavyBudgets:      c.heavy.budgets,
+		MemoryLimit:       memLimit,
 		ExportKey:         ps.Key,
 		ExportRealIDs:     ps.RealIDs,
 		SimulationQueue:   c.simQueue,

@@ -73,6 +73,10 @@ type Limits struct {
 	// Keep is how many finished jobs are remembered; older ones are
 	// forgotten. 0 means DefaultKeep.
 	Keep int
+	// MaxQueuedPerOwner is how many jobs of one owner (SubmitAs) may wait
+	// for a worker, so that one owner cannot fill the queue for the
+	// others; 0 means no limit but MaxQueued.
+	MaxQueuedPerOwner int
 }
 
 // DefaultKeep is Limits.Keep when 0.
@@ -82,6 +86,7 @@ const DefaultKeep = 100
 type Job struct {
 	ID       string
 	Kind     string
+	Owner    string // who submitted it (SubmitAs); "" for Submit
 	Status   Status
 	Progress Progress
 	// Error says why a job failed or was cancelled.
@@ -99,6 +104,10 @@ var (
 	// ErrQueueFull is returned by Submit when every worker of the kind
 	// is busy and its queue is full.
 	ErrQueueFull = errors.New("jobs: queue full")
+	// ErrOwnerQueueFull is returned by SubmitAs when the owner already
+	// has Limits.MaxQueuedPerOwner jobs of the kind waiting. It wraps
+	// ErrQueueFull.
+	ErrOwnerQueueFull = fmt.Errorf("%w: this owner's share of the queue is used", ErrQueueFull)
 	// ErrClosed is returned by Submit after Close.
 	ErrClosed = errors.New("jobs: manager closed")
 )
@@ -145,7 +154,7 @@ func New(clock func() time.Time) *Manager {
 // Register adds a kind of job with its limits. It panics if the kind is
 // registered twice or a limit is negative: both are programming errors.
 func (m *Manager) Register(name string, l Limits) {
-	if l.Workers < 0 || l.MaxQueued < 0 || l.Keep < 0 {
+	if l.Workers < 0 || l.MaxQueued < 0 || l.Keep < 0 || l.MaxQueuedPerOwner < 0 {
 		panic(fmt.Sprintf("jobs: kind %q: negative limit %+v", name, l))
 	}
 	l.Workers = max(l.Workers, 1)
@@ -165,6 +174,13 @@ func (m *Manager) Register(name string, l Limits) {
 // the queue is full, ErrClosed after Close, and an error for a kind that
 // was never registered.
 func (m *Manager) Submit(kindName string, input any, fn Func) (Job, error) {
+	return m.SubmitAs(kindName, "", input, fn)
+}
+
+// SubmitAs is Submit for an owner (an API key's name): besides the
+// kind's queue, the owner's own share of it (Limits.MaxQueuedPerOwner)
+// must have room, or it returns ErrOwnerQueueFull.
+func (m *Manager) SubmitAs(kindName, owner string, input any, fn Func) (Job, error) {
 	id, err := newID()
 	if err != nil {
 		return Job{}, err
@@ -178,11 +194,24 @@ func (m *Manager) Submit(kindName string, input any, fn Func) (Job, error) {
 	if !ok {
 		return Job{}, fmt.Errorf("jobs: unknown kind %q", kindName)
 	}
-	if k.running >= k.limits.Workers && len(k.pending) >= k.limits.MaxQueued {
-		return Job{}, ErrQueueFull
+	if k.running >= k.limits.Workers {
+		if len(k.pending) >= k.limits.MaxQueued {
+			return Job{}, ErrQueueFull
+		}
+		if lim := k.limits.MaxQueuedPerOwner; lim > 0 {
+			n := 0
+			for _, p := range k.pending {
+				if p.job.Owner == owner {
+					n++
+				}
+			}
+			if n >= lim {
+				return Job{}, ErrOwnerQueueFull
+			}
+		}
 	}
 	m.seq++
-	e := &entry{seq: m.seq, fn: fn, job: Job{ID: id, Kind: kindName, Status: Queued, CreatedAt: m.clock(), Input: input}}
+	e := &entry{seq: m.seq, fn: fn, job: Job{ID: id, Kind: kindName, Owner: owner, Status: Queued, CreatedAt: m.clock(), Input: input}}
 	m.byID[id] = e
 	if k.running < k.limits.Workers {
 		m.start(k, e, e.job.CreatedAt)

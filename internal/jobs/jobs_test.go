@@ -228,3 +228,31 @@ func TestClose(t *testing.T) {
 	assert.ErrorIs(t, err, jobs.ErrClosed)
 	m.Close()
 }
+
+func TestOwnerShareOfTheQueue(t *testing.T) {
+	m := jobs.New(nil)
+	defer m.Close()
+	m.Register("sim", jobs.Limits{Workers: 1, MaxQueued: 4, MaxQueuedPerOwner: 2})
+	g := newGate()
+	run, err := m.SubmitAs("sim", "greedy", nil, g.fn(nil))
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Running, run.Status)
+	assert.Equal(t, "greedy", run.Owner)
+	<-g.started
+	for range 2 {
+		j, err := m.SubmitAs("sim", "greedy", nil, g.fn(nil))
+		require.NoError(t, err)
+		assert.Equal(t, jobs.Queued, j.Status)
+	}
+	_, err = m.SubmitAs("sim", "greedy", nil, g.fn(nil))
+	assert.ErrorIs(t, err, jobs.ErrOwnerQueueFull, "greedy has used its share")
+	assert.ErrorIs(t, err, jobs.ErrQueueFull, "and it is a kind of full queue")
+	for range 2 {
+		_, err := m.SubmitAs("sim", "other", nil, g.fn(nil))
+		require.NoError(t, err, "another owner still gets in")
+	}
+	_, err = m.SubmitAs("sim", "third", nil, g.fn(nil))
+	assert.ErrorIs(t, err, jobs.ErrQueueFull, "the whole queue is full")
+	assert.NotErrorIs(t, err, jobs.ErrOwnerQueueFull)
+	close(g.release)
+}

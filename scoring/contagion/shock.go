@@ -58,6 +58,15 @@ type ShockRequest struct {
 	// Workers bounds the parallelism of the baseline scoring run; 0 means
 	// GOMAXPROCS.
 	Workers int
+	// RowOffset and RowLimit page the people listed: the lists of the
+	// steps, in step order, then the total's list form one sequence of
+	// rows (ShockResult.Rows long), and only rows RowOffset ..
+	// RowOffset+RowLimit−1 of it are kept in the Deltas (the others are
+	// empty lists; counts, sums and Truncated still cover everyone).
+	// RowLimit 0 keeps every row from RowOffset on. Concatenating the
+	// Deltas of every page gives the lists of the unpaged result, and only
+	// one page of rows is kept in memory.
+	RowOffset, RowLimit int
 }
 
 // ShockResult is the outcome of a shock experiment. Points are score
@@ -84,6 +93,9 @@ type ShockResult struct {
 	Iterations int     `json:"iterations"`
 	Converged  bool    `json:"converged"`
 	ElapsedMS  float64 `json:"elapsed_ms"`
+	// Rows is the number of people listed over the steps and the total,
+	// before paging (ShockRequest.RowOffset, RowLimit).
+	Rows int `json:"-"`
 }
 
 // ChangedPerson is one person whose record the shock changed.
@@ -190,6 +202,7 @@ func Shock(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req Sh
 		return ShockResult{}, err
 	}
 	res.Total = sh.engine.total(ds)
+	res.Rows = sh.engine.rows
 	res.Changes = sh.changedPeople(ds)
 	res.ElapsedMS = float64(time.Since(t0).Microseconds()) / 1000
 	return res, nil
@@ -233,7 +246,8 @@ func prepare(ctx context.Context, snap *graph.Snapshot, pol scoring.Policy, req 
 	penBase, penNew := penaltiesAfter(snap, pol, changes)
 	hop, region, levelEnd := hopLevels(snap, isSource)
 
-	e := &engine{pol: pol, base: base, hop: hop, region: region, penNew: penNew, listLimit: req.ListLimit, maxHop: len(levelEnd) - 1}
+	e := &engine{pol: pol, base: base, hop: hop, region: region, penNew: penNew, listLimit: req.ListLimit, maxHop: len(levelEnd) - 1,
+		rowOffset: req.RowOffset, rowLimit: req.RowLimit}
 	e.rawBefore = make([]float64, snap.Len())
 	for _, u := range region {
 		e.rawBefore[u] = rawScore(base[u].Network, base[u].Percentile, penBase[u], pol.Centrality)
@@ -265,6 +279,9 @@ func checkRequest(snap *graph.Snapshot, pol scoring.Policy, req ShockRequest) (i
 	}
 	if req.ListLimit < 0 {
 		return 0, time.Time{}, graph.Invalid("list_limit", "must not be negative")
+	}
+	if req.RowOffset < 0 || req.RowLimit < 0 {
+		return 0, time.Time{}, graph.Invalid("row_offset", "the row window must not be negative")
 	}
 	now := req.Now
 	if now.IsZero() {
@@ -543,6 +560,9 @@ type engine struct {
 	rawBefore []float64
 	maxHop    int
 	listLimit int
+	// The row window (ShockRequest.RowOffset, RowLimit) and the rows
+	// listed so far.
+	rowOffset, rowLimit, rows int
 }
 
 // tally is the change of everyone for a change ds of the network values.
@@ -598,12 +618,25 @@ func (e *engine) raw(u int32, ds []float64) float64 {
 	return rawScore(b.Network+ds[u], b.Percentile, e.penNew[u], e.pol.Centrality)
 }
 
-// limit cuts a sorted list at the request's ListLimit.
+// limit cuts a sorted list at the request's ListLimit, then keeps the
+// part of it that falls into the row window (a copy, so that the rest can
+// be collected).
 func (e *engine) limit(d []Delta) ([]Delta, bool) {
+	cut := false
 	if e.listLimit > 0 && len(d) > e.listLimit {
-		return d[:e.listLimit:e.listLimit], true
+		d, cut = d[:e.listLimit:e.listLimit], true
 	}
-	return d, false
+	start := e.rows
+	e.rows += len(d)
+	if e.rowOffset == 0 && e.rowLimit == 0 {
+		return d, cut
+	}
+	lo := min(max(e.rowOffset-start, 0), len(d))
+	hi := len(d)
+	if e.rowLimit > 0 {
+		hi = min(max(e.rowOffset+e.rowLimit-start, 0), len(d))
+	}
+	return append([]Delta{}, d[lo:max(lo, hi)]...), cut
 }
 
 func (e *engine) step(k int, ds []float64, lim int) Step {

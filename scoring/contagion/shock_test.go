@@ -506,3 +506,58 @@ func TestShockJSON(t *testing.T) {
 	// Step 0 moves nobody under tencent (no friend-default penalty).
 	assert.Equal(t, float64(0), steps[0].(map[string]any)["moved"])
 }
+
+// TestShockRowWindow pages the listed rows with every page size from 1 to
+// past the end and checks that the pages, concatenated list by list, are
+// the lists of the unpaged result, and that everything else is equal.
+func TestShockRowWindow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	s := randomSnapshot(t, rng, 200, 700, false)
+	pol, _ := scoring.Preset(scoring.PolicyTencent)
+	ctx := context.Background()
+	ev, _ := ParseEvent("default:5000", testNow)
+	req := ShockRequest{Changes: []Change{{ID: s.IDs[0], Events: []graph.Event{ev}}, {ID: s.IDs[7], Events: []graph.Event{ev}}},
+		Now: testNow, ListLimit: 40, MaxSteps: 6}
+	full, err := Shock(ctx, s, pol, req)
+	require.NoError(t, err)
+	want := 0
+	for _, st := range full.Steps {
+		want += len(st.Deltas)
+	}
+	want += len(full.Total.Deltas)
+	require.Equal(t, want, full.Rows)
+	require.Greater(t, full.Rows, 50, "enough rows to page")
+
+	for _, size := range []int{1, 7, 40, full.Rows - 1, full.Rows, full.Rows + 5} {
+		got := make([][]Delta, len(full.Steps)+1)
+		for off := 0; off < full.Rows; off += size {
+			r := req
+			r.RowOffset, r.RowLimit = off, size
+			page, err := Shock(ctx, s, pol, r)
+			require.NoError(t, err)
+			rows := 0
+			for i, st := range page.Steps {
+				got[i] = append(got[i], st.Deltas...)
+				rows += len(st.Deltas)
+				page.Steps[i].Deltas = full.Steps[i].Deltas
+			}
+			got[len(full.Steps)] = append(got[len(full.Steps)], page.Total.Deltas...)
+			rows += len(page.Total.Deltas)
+			assert.Equal(t, min(size, full.Rows-off), rows, "page at %d of size %d", off, size)
+			page.Total.Deltas = full.Total.Deltas
+			page.ElapsedMS = full.ElapsedMS
+			assert.Equal(t, full, page, "apart from the lists, a page is the whole result")
+		}
+		for i, st := range full.Steps {
+			assert.Equal(t, len(st.Deltas), len(got[i]), "size %d step %d", size, i)
+			if len(st.Deltas) > 0 {
+				assert.Equal(t, st.Deltas, got[i], "size %d step %d", size, i)
+			}
+		}
+		assert.Equal(t, full.Total.Deltas, got[len(full.Steps)], "size %d total", size)
+	}
+	r := req
+	r.RowOffset = -1
+	_, err = Shock(ctx, s, pol, r)
+	assert.ErrorIs(t, err, graph.ErrInvalid)
+}

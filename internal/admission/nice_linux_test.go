@@ -1,0 +1,38 @@
+package admission_test
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/socialscore/socialscore/internal/admission"
+)
+
+// TestRunLowersTheThreadsPriority: Linux's getpriority(2) system call
+// returns 20 − nice, so heavy work at nice 10 sees 10 less than the test's
+// own thread (nice 0 unless the test runs niced).
+func TestRunLowersTheThreadsPriority(t *testing.T) {
+	outside, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	require.NoError(t, err)
+	var inside int
+	p := admission.New(admission.Config{Slots: 1, Nice: 10})
+	require.NoError(t, p.Run(func() error {
+		var err error
+		inside, err = syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+		return err
+	}))
+	if outside > 10 { // the test itself runs below nice 10
+		assert.Equal(t, 10, inside, "nice 10")
+	} else {
+		assert.Equal(t, outside, inside, "already at or below nice 10: unchanged")
+	}
+	var normal int
+	require.NoError(t, admission.New(admission.Config{Slots: 1, Nice: -1}).Run(func() error {
+		var err error
+		normal, err = syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+		return err
+	}))
+	assert.Equal(t, outside, normal, "Nice < 0: normal priority")
+}
