@@ -66,6 +66,7 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Disputes", o.testDisputes)
 	t.Run("Keys", o.testKeys)
 	t.Run("RunStarts", o.testRunStarts)
+	t.Run("PseudonymKey", o.testPseudonymKey)
 }
 
 // opener opens stores for the subtests.
