@@ -365,6 +365,22 @@ func TestNetworkMetrics(t *testing.T) {
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &raw))
 	assert.Contains(t, raw, "score_assortativity")
 	assert.Contains(t, raw, "degree_histogram")
+	// By hand: triangle 1-2-3 with 4 on 3 and 5 alone: one triangle, 1+1+3
+	// connected triples, T = 3/5; degrees 0,1,2,2,3: Σ|x_i−x_j| over
+	// ordered pairs is 28, so Gini = 28 / (2·5²·1.6) = 0.35.
+	require.NotNil(t, m.Transitivity)
+	assert.InDelta(t, 0.6, *m.Transitivity, 1e-12)
+	require.NotNil(t, m.DegreeGini)
+	assert.InDelta(t, 0.35, *m.DegreeGini, 1e-12)
+	assert.NotNil(t, m.DegreeAssortativity)
+	require.NotNil(t, m.ScoreGini)
+	assert.Positive(t, *m.ScoreGini)
+	for _, k := range []string{"transitivity", "degree_assortativity", "degree_gini", "score_gini"} {
+		assert.Contains(t, raw, k)
+	}
+	for _, c := range raw["communities"].([]any) {
+		assert.Contains(t, c, "single_community")
+	}
 
 	assertProblem(t, e.get("/v1/network/metrics?top=3"), 400, "invalid-input", "top", "takes none")
 }
