@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,11 +24,23 @@ const (
 	DefaultExportSeed  = 1
 )
 
-// newExportKey returns the configured pseudonymisation key, or a random
-// one (pseudonyms then stay stable only until the process restarts).
+// newExportKey returns the configured pseudonymisation key; else the
+// store's own key (graph.PseudonymKeyStore: created once and kept in the
+// store, so a person has one pseudonym in every export, format and restart);
+// else, for a store without one, a random key (pseudonyms then stay stable
+// only until the process restarts), reporting true.
 func newExportKey(cfg *Config) ([]byte, bool, error) {
 	if len(cfg.ExportKey) > 0 {
 		return append([]byte(nil), cfg.ExportKey...), false, nil
+	}
+	if ks, ok := cfg.Store.(graph.PseudonymKeyStore); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		key, err := ks.PseudonymKey(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("api: the store's pseudonymisation key: %w", err)
+		}
+		return key, false, nil
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -38,11 +52,14 @@ func newExportKey(cfg *Config) ([]byte, bool, error) {
 // getExport is GET /v1/exports: the ego network of a person (ego, depth,
 // limit), a sample (sample, seed, method) or the whole consenting network,
 // as JSON, GEXF or GraphML, served as an attachment. Ids are pseudonymised
-// with the server's key unless real_ids=true, which Config.ExportRealIDs
-// must allow (403 otherwise). An export with real ids is a read of every
+// with the server's key (by default the store's: newExportKey) unless
+// real_ids=true, which Config.ExportRealIDs must allow (403 otherwise).
+// Recruitments are written as undirected edges of kind "recruited" unless
+// undirected_recruitments=false (see export.DirectedRecruitments): a file
+// with both directed and undirected edges is refused by NetworkX. An export with real ids is a read of every
 // score in it and is audited; a pseudonymised one names nobody and is not.
 func (s *Server) getExport(c *gin.Context) {
-	q, err := queryParams(c, "format", "ego", "depth", "limit", "sample", "seed", "method", "real_ids")
+	q, err := queryParams(c, "format", "ego", "depth", "limit", "sample", "seed", "method", "real_ids", "undirected_recruitments")
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -58,6 +75,17 @@ func (s *Server) getExport(c *gin.Context) {
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	undirected := true
+	if q.Has("undirected_recruitments") {
+		if undirected, err = boolParam(q, "undirected_recruitments"); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	var opts []export.WriteOption
+	if !undirected {
+		opts = append(opts, export.DirectedRecruitments())
 	}
 	if realIDs && !s.cfg.ExportRealIDs {
 		s.writeError(c, &apiError{status: http.StatusForbidden, typ: typeForbidden, title: "Forbidden",
@@ -191,7 +219,7 @@ func (s *Server) getExport(c *gin.Context) {
 	h.Set("Content-Disposition", `attachment; filename="socialscore-`+kind+format.Ext()+`"`)
 	h["Cache-Control"] = noStore
 	c.Status(http.StatusOK)
-	if err := export.Write(c.Writer, format, g); err != nil {
+	if err := export.Write(c.Writer, format, g, opts...); err != nil {
 		// The status is sent: all that is left is to stop. Most likely the
 		// client went away.
 		s.log.LogAttrs(ctx, slog.LevelWarn, "api: export cut short", slog.String("request_id", requestID(c)),

@@ -365,6 +365,22 @@ func TestNetworkMetrics(t *testing.T) {
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &raw))
 	assert.Contains(t, raw, "score_assortativity")
 	assert.Contains(t, raw, "degree_histogram")
+	// By hand: triangle 1-2-3 with 4 on 3 and 5 alone: one triangle, 1+1+3
+	// connected triples, T = 3/5; degrees 0,1,2,2,3: Σ|x_i−x_j| over
+	// ordered pairs is 28, so Gini = 28 / (2·5²·1.6) = 0.35.
+	require.NotNil(t, m.Transitivity)
+	assert.InDelta(t, 0.6, *m.Transitivity, 1e-12)
+	require.NotNil(t, m.DegreeGini)
+	assert.InDelta(t, 0.35, *m.DegreeGini, 1e-12)
+	assert.NotNil(t, m.DegreeAssortativity)
+	require.NotNil(t, m.ScoreGini)
+	assert.Positive(t, *m.ScoreGini)
+	for _, k := range []string{"transitivity", "degree_assortativity", "degree_gini", "score_gini"} {
+		assert.Contains(t, raw, k)
+	}
+	for _, c := range raw["communities"].([]any) {
+		assert.Contains(t, c, "single_community")
+	}
 
 	assertProblem(t, e.get("/v1/network/metrics?top=3"), 400, "invalid-input", "top", "takes none")
 }
@@ -413,6 +429,22 @@ func TestExports(t *testing.T) {
 		root, nodes := xmlNodes(t, w.Body.String())
 		assert.Equal(t, tc.ns, root.Space)
 		assert.ElementsMatch(t, []string{ps.ID(1), ps.ID(2), ps.ID(3), ps.ID(4), ps.ID(5)}, nodes)
+	}
+
+	// Recruitments: undirected by default (NetworkX and igraph read the
+	// file), directed on request; the kind says which edge is which.
+	w = e.get("/v1/exports?format=graphml")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.NotContains(t, w.Body.String(), `directed="true"`, "no directed edge by default")
+	assert.Equal(t, 1, strings.Count(w.Body.String(), `<data key="kind">recruited</data>`), "the recruitment, undirected")
+	for _, format := range []string{"graphml", "gexf"} {
+		marker := map[string]string{"graphml": `directed="true"`, "gexf": `type="directed"`}[format]
+		w = e.get("/v1/exports?format=" + format + "&undirected_recruitments=true")
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.NotContains(t, w.Body.String(), marker, format)
+		w = e.get("/v1/exports?format=" + format + "&undirected_recruitments=false")
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, 1, strings.Count(w.Body.String(), marker), "%s: the recruitment directed on request", format)
 	}
 
 	// A sample.
@@ -484,14 +516,20 @@ func TestExportRealIDs(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []graph.ID{1, 2, 3, 4}, audited, "an export with real ids is a read of every score in it")
 
-	// Without a configured key, pseudonyms come from a random one.
+	// Without a configured key, pseudonyms come from the store's own key
+	// (api/storetest checks them on both stores and across restarts).
 	w = e.get("/v1/exports?ego=3")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	decode(t, w, &g)
 	assert.True(t, g.Meta.Pseudonymised)
+	key, err := e.store.(graph.PseudonymKeyStore).PseudonymKey(t.Context())
+	require.NoError(t, err)
+	ids = ids[:0]
 	for _, n := range g.Nodes {
-		assert.Len(t, n.ID, 16)
+		ids = append(ids, n.ID)
 	}
+	ps := export.Pseudonymizer{Key: key}
+	assert.ElementsMatch(t, []string{ps.ID(1), ps.ID(2), ps.ID(3), ps.ID(4)}, ids)
 }
 
 func TestExportsBadInput(t *testing.T) {
@@ -516,6 +554,8 @@ func TestExportsBadInput(t *testing.T) {
 		{"sample=3&seed=-1", "invalid-input", "seed", "non-negative", 400},
 		{"sample=3&method=random", "invalid-input", "method", "snowball or uniform", 400},
 		{"real_ids=yes", "invalid-input", "real_ids", `"true" or "false"`, 400},
+		{"undirected_recruitments=no", "invalid-input", "undirected_recruitments", `"true" or "false"`, 400},
+		{"undirected_recruitments=", "invalid-input", "undirected_recruitments", `"true" or "false"`, 400},
 		{"shock=1", "invalid-input", "shock", "unknown query parameter", 400},
 		{"ego=999", "not-found", "ego", "no person 999", 404},
 		{"ego=6", "not-found", "ego", "no person 6", 404},

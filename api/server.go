@@ -139,9 +139,11 @@ type Config struct {
 	SnapshotMaxAge time.Duration
 
 	// ExportKey is the secret key that pseudonymises person ids in
-	// exports (HMAC-SHA256, at least export.MinKeyLen bytes). nil means a
-	// random key per process: pseudonyms are then stable only until the
-	// server restarts, and a warning is logged.
+	// exports (HMAC-SHA256, at least export.MinKeyLen bytes). nil means
+	// the store's own key (graph.PseudonymKeyStore, made once and kept in
+	// the store), so pseudonyms stay the same across exports and
+	// restarts; for a store without one, a random key per process (stable
+	// only until the server restarts; a warning is logged).
 	ExportKey []byte
 	// ExportRealIDs allows GET /v1/exports?real_ids=true, which writes
 	// real person ids (such an export is personal data and is audited).
@@ -417,7 +419,7 @@ func New(cfg Config) (*Server, error) {
 		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")
 	}
 	if randomKey {
-		s.log.Warn("api: no export key configured: exported ids are pseudonymised with a random key and change when the server restarts")
+		s.log.Warn("api: no export key configured and the store keeps none: exported ids are pseudonymised with a random key and change when the server restarts")
 	}
 	s.engine = e
 	s.routes()

@@ -189,7 +189,7 @@ func induced(snap *graph.Snapshot, sc contagion.Scores, members []int32, kind st
 	for _, v := range members {
 		for k := snap.Offsets[v]; k < snap.Offsets[v+1]; k++ {
 			if u := snap.Targets[k]; u > v && in[u] {
-				g.Links = append(g.Links, Link{Source: ids[v], Target: ids[u], Kind: contagion.KindFriend, Weight: snap.Weight(k)})
+				g.Links = append(g.Links, Link{Source: ids[v], Target: ids[u], Kind: contagion.KindFriend, Weight: snap.ExactWeight(k)})
 			}
 		}
 	}

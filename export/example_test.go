@@ -28,7 +28,7 @@ func ExampleWriteJSON() {
 		panic(err)
 	}
 	// Output:
-	// {"meta":{"kind":"snapshot","pseudonymised":true},"nodes":[
+	// {"directed":false,"multigraph":true,"meta":{"kind":"snapshot","pseudonymised":true},"nodes":[
 	// {"id":"ed780e0b491cfbc0","scored":false},
 	// {"id":"40eda734069608d7","scored":false}
 	// ],"links":[

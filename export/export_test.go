@@ -237,9 +237,10 @@ func TestXMLRoundTripDatasets(t *testing.T) {
 	}
 }
 
-// TestRecruitedEdgesDirected: recruitments are directed edges in both XML
-// formats, friendships undirected, and a recruit who is also a friend
-// keeps both edges.
+// TestRecruitedEdgesDirected: with DirectedRecruitments, recruitments are
+// directed edges in both XML formats, friendships undirected, and a
+// recruit who is also a friend keeps both edges; by default (and with
+// UndirectedRecruitments) no edge is directed and the kinds are kept.
 func TestRecruitedEdgesDirected(t *testing.T) {
 	s := seeded(t, 300)
 	sc := scores(t, s, scoring.PolicyLenddo)
@@ -249,7 +250,9 @@ func TestRecruitedEdgesDirected(t *testing.T) {
 	require.Positive(t, recruits)
 	require.Len(t, g.Links, s.Friendships()+recruits)
 
-	gx := parseGEXF(t, render(t, FormatGEXF, g))
+	var mixed bytes.Buffer
+	require.NoError(t, Write(&mixed, FormatGEXF, g, DirectedRecruitments()))
+	gx := parseGEXF(t, mixed.Bytes())
 	directed := 0
 	for _, e := range gx.Graph.Edges.Edge {
 		if e.Type == "directed" {
@@ -260,7 +263,9 @@ func TestRecruitedEdgesDirected(t *testing.T) {
 		}
 	}
 	assert.Equal(t, recruits, directed)
-	gm := parseGraphML(t, render(t, FormatGraphML, g))
+	mixed.Reset()
+	require.NoError(t, Write(&mixed, FormatGraphML, g, DirectedRecruitments()))
+	gm := parseGraphML(t, mixed.Bytes())
 	directed = 0
 	for _, e := range gm.Graph.Edges {
 		if e.Directed == "true" {
@@ -270,23 +275,30 @@ func TestRecruitedEdgesDirected(t *testing.T) {
 	assert.Equal(t, recruits, directed)
 	assert.Len(t, gm.Graph.Edges, s.Friendships()+recruits)
 
-	// For tools without mixed graphs: no directed edge, kinds kept.
-	var buf bytes.Buffer
-	require.NoError(t, Write(&buf, FormatGEXF, g, UndirectedRecruitments()))
-	gx = parseGEXF(t, buf.Bytes())
-	kinds := map[string]int{}
-	for _, e := range gx.Graph.Edges.Edge {
-		assert.Empty(t, e.Type)
-		kinds[e.Kind]++
+	// The default, and UndirectedRecruitments (which undoes
+	// DirectedRecruitments): no directed edge, kinds kept, so NetworkX and
+	// igraph read it (scripts/check_exports.py).
+	for name, opts := range map[string][]WriteOption{
+		"default":    nil,
+		"undirected": {DirectedRecruitments(), UndirectedRecruitments()},
+	} {
+		var buf bytes.Buffer
+		require.NoError(t, Write(&buf, FormatGEXF, g, opts...))
+		gx = parseGEXF(t, buf.Bytes())
+		kinds := map[string]int{}
+		for _, e := range gx.Graph.Edges.Edge {
+			assert.Empty(t, e.Type, name)
+			kinds[e.Kind]++
+		}
+		assert.Equal(t, map[string]int{"friend": s.Friendships(), "recruited": recruits}, kinds, name)
+		buf.Reset()
+		require.NoError(t, Write(&buf, FormatGraphML, g, opts...))
+		gm = parseGraphML(t, buf.Bytes())
+		for _, e := range gm.Graph.Edges {
+			assert.Empty(t, e.Directed, name)
+		}
+		assert.Len(t, gm.Graph.Edges, s.Friendships()+recruits, name)
 	}
-	assert.Equal(t, map[string]int{"friend": s.Friendships(), "recruited": recruits}, kinds)
-	buf.Reset()
-	require.NoError(t, Write(&buf, FormatGraphML, g, UndirectedRecruitments()))
-	gm = parseGraphML(t, buf.Bytes())
-	for _, e := range gm.Graph.Edges {
-		assert.Empty(t, e.Directed)
-	}
-	assert.Len(t, gm.Graph.Edges, s.Friendships()+recruits)
 }
 
 // TestGEXFDynamicShock: with a shock attached the GEXF is dynamic, score is
@@ -622,4 +634,77 @@ func TestShockExport(t *testing.T) {
 	real, err := Shock(res, Pseudonymizer{RealIDs: true})
 	require.NoError(t, err)
 	assert.Equal(t, s.IDs[0].String(), real.Changes[0].ID)
+}
+
+// TestWeightsKeepFloat64: a friendship weight that is not a float32 (0.1,
+// 1/3) leaves through every format and every builder (snapshot, sample,
+// ego) as the same float64, not its float32 rounding.
+func TestWeightsKeepFloat64(t *testing.T) {
+	third := 1.0 / 3
+	require.NotEqual(t, third, float64(float32(third)), "1/3 is not a float32: the test can fail")
+	b := graph.Batch{
+		People: []graph.Person{{ID: 1, Consent: true}, {ID: 2, Consent: true}, {ID: 3, Consent: true}},
+		Ties: []graph.Tie{{Kind: graph.Friend, From: 1, To: 2, Weight: 0.1}, {Kind: graph.Friend, From: 2, To: 3, Weight: third},
+			{Kind: graph.Recruited, From: 1, To: 3}},
+	}
+	snap, err := graph.SnapshotOf(b, testNow)
+	require.NoError(t, err)
+	want := map[[2]string]float64{{"1", "2"}: 0.1, {"2", "3"}: third}
+	ps := Pseudonymizer{RealIDs: true}
+	whole, err := FromSnapshot(snap, contagion.Scores{}, ps)
+	require.NoError(t, err)
+	sample, err := Sample(snap, contagion.Scores{}, 3, 1, ps)
+	require.NoError(t, err)
+	eg, err := contagion.Ego(snap, contagion.Scores{}, 2, 1, contagion.MaxEgoLimit)
+	require.NoError(t, err)
+	ego, err := FromEgo(eg, ps)
+	require.NoError(t, err)
+	for name, g := range map[string]*Graph{"snapshot": whole, "sample": sample, "ego": ego} {
+		got := map[[2]string]float64{}
+		for _, l := range g.Links {
+			if l.Kind == contagion.KindFriend {
+				got[[2]string{min(l.Source, l.Target), max(l.Source, l.Target)}] = l.Weight
+			}
+		}
+		assert.Equal(t, want, got, "%s: links", name)
+
+		gx := parseGEXF(t, render(t, FormatGEXF, g))
+		gm := parseGraphML(t, render(t, FormatGraphML, g))
+		var js struct {
+			Links []Link `json:"links"`
+		}
+		require.NoError(t, json.Unmarshal(render(t, FormatJSON, g), &js))
+		fromXML := map[[2]string]float64{}
+		for _, e := range gx.Graph.Edges.Edge {
+			if e.Kind == contagion.KindFriend {
+				fromXML[[2]string{"gexf:" + min(e.Source, e.Target), max(e.Source, e.Target)}] = e.Weight
+			}
+		}
+		for _, e := range gm.Graph.Edges {
+			var kind, w string
+			for _, d := range e.Data {
+				switch d.Key {
+				case "kind":
+					kind = d.Value
+				case "weight":
+					w = d.Value
+				}
+			}
+			if kind == contagion.KindFriend {
+				x, err := strconv.ParseFloat(w, 64)
+				require.NoError(t, err)
+				fromXML[[2]string{"graphml:" + min(e.Source, e.Target), max(e.Source, e.Target)}] = x
+			}
+		}
+		for _, l := range js.Links {
+			if l.Kind == contagion.KindFriend {
+				fromXML[[2]string{"json:" + min(l.Source, l.Target), max(l.Source, l.Target)}] = l.Weight
+			}
+		}
+		for k, w := range want {
+			for _, f := range []string{"gexf:", "graphml:", "json:"} {
+				assert.Equal(t, w, fromXML[[2]string{f + k[0], k[1]}], "%s %s %v", name, f, k)
+			}
+		}
+	}
 }

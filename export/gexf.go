@@ -66,11 +66,12 @@ type gexfEdge struct {
 // <attributes class="node">, with ids equal to their names (score,
 // individual, band, pagerank, percentile, purchase, info, bills, credit,
 // recruitment, scored; hop for ego networks; shocked, shock_hop and delta
-// with an experiment). Friendships are undirected edges (the default edge
-// type) and recruitments edges of type "directed" (see
-// UndirectedRecruitments); the edge's kind attribute (GEXF 1.3, for
-// parallel edges) is "friend" or "recruited", so a friend who is also
-// one's recruit keeps both edges.
+// with an experiment). Every edge is undirected (the default edge type),
+// recruitments too, with the recruiter as source, unless
+// DirectedRecruitments makes them of type "directed"; the edge's kind
+// attribute (GEXF 1.3, for parallel edges) is "friend" or "recruited", so
+// a friend who is also one's recruit keeps both edges. Weights are written
+// as the shortest decimal that reads back to the same float64.
 //
 // Without an experiment the graph is static and score is a static
 // attribute. With one (Graph.AttachShock) the graph is
@@ -144,7 +145,7 @@ func WriteGEXF(w io.Writer, g *Graph, opts ...WriteOption) error {
 	x.start("edges", "count", strconv.Itoa(len(g.Links)))
 	for i, l := range g.Links {
 		e := gexfEdge{ID: strconv.Itoa(i), Source: l.Source, Target: l.Target, Kind: l.Kind, Weight: ftoa(l.Weight)}
-		if l.Directed() && !cfg.undirectedRecruitments {
+		if l.Directed() && cfg.directedRecruitments {
 			e.Type = "directed"
 		}
 		x.element(e)

@@ -44,10 +44,11 @@ type graphmlEdge struct {
 // http://graphml.graphdrawing.org/xmlns). Every attribute is declared by
 // a <key> whose id is its name: the node attributes of WriteGEXF, with
 // score static, and with an experiment one more key per step,
-// score_step_K (score at step K; the last is the converged state). Edges
-// default to undirected (friendships); recruitments carry
-// directed="true" (see UndirectedRecruitments). Edges have the keys kind
-// ("friend" or "recruited") and weight.
+// score_step_K (score at step K; the last is the converged state). Every
+// edge is undirected (edgedefault), recruitments too, with the recruiter
+// as source, unless DirectedRecruitments gives them directed="true". Edges
+// have the keys kind ("friend" or "recruited") and weight (a double,
+// written as the shortest decimal that reads back to the same float64).
 func WriteGraphML(w io.Writer, g *Graph, opts ...WriteOption) error {
 	cfg := configOf(opts)
 	x := newXMLWriter(w)
@@ -84,7 +85,7 @@ func WriteGraphML(w io.Writer, g *Graph, opts ...WriteOption) error {
 	for i, l := range g.Links {
 		e := graphmlEdge{ID: "e" + strconv.Itoa(i), Source: l.Source, Target: l.Target,
 			Data: []graphmlData{{Key: "kind", Value: l.Kind}, {Key: "weight", Value: ftoa(l.Weight)}}}
-		if l.Directed() && !cfg.undirectedRecruitments {
+		if l.Directed() && cfg.directedRecruitments {
 			e.Directed = "true"
 		}
 		x.element(e)

@@ -11,10 +11,14 @@ import (
 
 // WriteJSON writes the graph as one JSON object,
 //
-//	{"meta": {...}, "steps": [...], "nodes": [{"id": ..., ...}], "links": [{"source": ..., "target": ..., "kind": ..., "weight": ...}]}
+//	{"directed": false, "multigraph": true, "meta": {...}, "steps": [...], "nodes": [{"id": ..., ...}], "links": [{"source": ..., "target": ..., "kind": ..., "weight": ...}]}
 //
-// the node-link layout d3-force reads (links name nodes by id) and that
-// sigma.js / graphology import after renaming links to edges. Nodes and
+// the node-link layout d3-force reads (links name nodes by id), that
+// sigma.js / graphology import after renaming links to edges, and that
+// NetworkX reads with json_graph.node_link_graph(data, edges="links"):
+// "directed" and "multigraph" tell it to build an undirected MultiGraph
+// (a friend who is also one's recruit keeps both links; a recruitment's
+// source is the recruiter, and its kind says it is one). Nodes and
 // links are encoded one at a time, so memory stays flat for a whole
 // snapshot. "steps" is present only with an experiment attached.
 func WriteJSON(w io.Writer, g *Graph) error {
@@ -28,7 +32,7 @@ func WriteJSON(w io.Writer, g *Graph) error {
 		bw.Write(b)
 		return nil
 	}
-	put(`{"meta":`)
+	put(`{"directed":false,"multigraph":true,"meta":`)
 	if err := enc(g.Meta); err != nil {
 		return err
 	}
@@ -69,17 +73,28 @@ func writeLines[T any](items []T, put func(string), enc func(any) error) error {
 type WriteOption func(*writeConfig)
 
 type writeConfig struct {
-	undirectedRecruitments bool
+	directedRecruitments bool
+}
+
+// DirectedRecruitments writes recruitments as directed edges (type
+// "directed" in GEXF, directed="true" in GraphML) beside the undirected
+// friendships: a "mixed" graph, which Gephi, yEd and Cytoscape read but
+// NetworkX's read_gexf and read_graphml refuse and igraph reads as
+// undirected (it takes the direction of the whole graph, ignoring each
+// edge's). Off by default.
+func DirectedRecruitments() WriteOption {
+	return func(c *writeConfig) { c.directedRecruitments = true }
 }
 
 // UndirectedRecruitments writes recruitments as undirected edges in GEXF
-// and GraphML, keeping their kind ("recruited") and the recruiter as
-// source, for tools that cannot read a graph with both directed and
-// undirected edges (NetworkX's read_gexf and read_graphml refuse such
-// "mixed" graphs; igraph ignores per-edge direction). Gephi, yEd and
-// Cytoscape read mixed graphs, so it is off by default.
+// and GraphML, keeping their kind ("recruited") and the recruiter as the
+// edge's source. It is the default (it undoes DirectedRecruitments): every
+// edge of the file is then undirected, and NetworkX (read_gexf,
+// read_graphml: a MultiGraph when a friend is also one's recruit) and
+// igraph (Graph.Read_GraphML) read the same graph, with the node and edge
+// counts of the export; the kind attribute tells recruitments apart.
 func UndirectedRecruitments() WriteOption {
-	return func(c *writeConfig) { c.undirectedRecruitments = true }
+	return func(c *writeConfig) { c.directedRecruitments = false }
 }
 
 func configOf(opts []WriteOption) writeConfig {

@@ -18,8 +18,14 @@ type Snapshot struct {
 	Offsets []int32 // len N+1
 	Targets []int32 // len 2*friendships
 	// Weights holds the friendship weight parallel to Targets, or is nil
-	// when every weight is 1.
+	// when every weight is 1. It is rounded to float32 (half the memory of
+	// the largest array but Targets); scoring reads it.
 	Weights []float32
+	// ExactWeights holds the same weights in full (float64) precision,
+	// parallel to Targets, or is nil when every weight is exactly a
+	// float32 (then Weights is exact). Exports read it (ExactWeight), so a
+	// weight leaves the system as it came in.
+	ExactWeights []float64
 
 	RecruitOffsets []int32 // len N+1
 	RecruitTargets []int32 // recruiter -> recruits
@@ -58,6 +64,38 @@ func (s *Snapshot) Weight(k int32) float64 {
 	return float64(s.Weights[k])
 }
 
+// ExactWeight returns the weight of the k-th entry of Targets in full
+// precision: the stored float64, where Weight gives the float32 that
+// scoring uses.
+func (s *Snapshot) ExactWeight(k int32) float64 {
+	if s.ExactWeights != nil {
+		return s.ExactWeights[k]
+	}
+	return s.Weight(k)
+}
+
+// setWeights sets Weights (nil when every weight is 1) and ExactWeights
+// (nil when every weight is a float32) from full-precision weights
+// parallel to Targets.
+func (s *Snapshot) setWeights(exact []float64) {
+	s.Weights, s.ExactWeights = nil, nil
+	ones, narrow := true, true
+	for _, w := range exact {
+		ones = ones && w == 1
+		narrow = narrow && float64(float32(w)) == w
+	}
+	if ones {
+		return
+	}
+	s.Weights = make([]float32, len(exact))
+	for k, w := range exact {
+		s.Weights[k] = float32(w)
+	}
+	if !narrow {
+		s.ExactWeights = exact
+	}
+}
+
 // Index returns the index of the person with the id (see Position).
 func (s *Snapshot) Index(id ID) (int32, bool) {
 	i, ok := Position(s.IDs, id)
@@ -80,7 +118,7 @@ type SnapshotBuilder struct {
 
 type tieRow struct {
 	a, b ID
-	w    float32
+	w    float64
 }
 
 // AddPerson adds a person; people who have not consented are ignored.
@@ -101,7 +139,7 @@ func (b *SnapshotBuilder) AddTie(t Tie) {
 		if t.Weight != 1 {
 			b.weighted = true
 		}
-		b.friends = append(b.friends, tieRow{t.From, t.To, float32(t.Weight)})
+		b.friends = append(b.friends, tieRow{t.From, t.To, t.Weight})
 	case Recruited:
 		b.recruits = append(b.recruits, tieRow{t.From, t.To, 1})
 	}
@@ -135,12 +173,7 @@ func (b *SnapshotBuilder) Build(takenAt time.Time) (*Snapshot, error) {
 	offs, targets, weights := buildCSR(s, b.friends, true, b.weighted)
 	s.Offsets, s.Targets = offs, targets
 	// Weights stay nil unless a tie that was kept has a weight other than 1.
-	for _, w := range weights {
-		if w != 1 {
-			s.Weights = weights
-			break
-		}
-	}
+	s.setWeights(weights)
 	b.friends = nil
 	s.RecruitOffsets, s.RecruitTargets, _ = buildCSR(s, b.recruits, false, false)
 	b.recruits = nil
@@ -151,11 +184,11 @@ func (b *SnapshotBuilder) Build(takenAt time.Time) (*Snapshot, error) {
 // buildCSR turns rows of id pairs into CSR arrays over s's indices, both
 // directions when undirected, dropping rows that name someone absent and
 // duplicate pairs.
-func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, []int32, []float32) {
+func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, []int32, []float64) {
 	n := len(s.IDs)
 	type pair struct {
 		u, v int32
-		w    float32
+		w    float64
 	}
 	pairs := make([]pair, 0, len(rows))
 	for _, r := range rows {
@@ -180,11 +213,11 @@ func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, [
 	next := make([]int32, n)
 	copy(next, offs[:n])
 	targets := make([]int32, offs[n])
-	var weights []float32
+	var weights []float64
 	if weighted {
-		weights = make([]float32, offs[n])
+		weights = make([]float64, offs[n])
 	}
-	put := func(u, v int32, w float32) {
+	put := func(u, v int32, w float64) {
 		k := next[u]
 		targets[k] = v
 		if weighted {
@@ -204,7 +237,7 @@ func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, [
 	for i := 0; i < n; i++ {
 		end := offs[i+1]
 		seg := targets[start:end]
-		var wseg []float32
+		var wseg []float64
 		if weighted {
 			wseg = weights[start:end]
 			sort.Sort(byTarget{seg, wseg})
@@ -235,7 +268,7 @@ func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, [
 
 type byTarget struct {
 	t []int32
-	w []float32
+	w []float64
 }
 
 func (b byTarget) Len() int           { return len(b.t) }

@@ -52,8 +52,7 @@ func SnapshotOf(b Batch, takenAt time.Time) (*Snapshot, error) {
 	// Friendships: p.Friends is already in adjacency order.
 	s.Offsets = make([]int32, n+1)
 	s.Targets = make([]int32, 0, len(p.Friends))
-	weights := make([]float32, 0, len(p.Friends))
-	weighted := false
+	weights := make([]float64, 0, len(p.Friends))
 	for _, a := range p.Friends {
 		u, v := at(a.From), at(a.To)
 		if u < 0 || v < 0 {
@@ -61,17 +60,13 @@ func SnapshotOf(b Batch, takenAt time.Time) (*Snapshot, error) {
 		}
 		s.Offsets[u+1]++
 		s.Targets = append(s.Targets, v)
-		w := float32(a.Weight)
-		weights = append(weights, w)
-		weighted = weighted || w != 1
+		weights = append(weights, a.Weight)
 	}
 	for i := 1; i <= n; i++ {
 		s.Offsets[i] += s.Offsets[i-1]
 	}
 	s.Targets = slices.Clip(s.Targets)
-	if weighted {
-		s.Weights = slices.Clip(weights)
-	}
+	s.setWeights(slices.Clip(weights))
 
 	// Recruitments, by recruiter then recruit.
 	type pair struct{ u, v int32 }

@@ -76,6 +76,7 @@ func commands() []command {
 		{"simulate", "simulate friend-dropping under a scoring policy (runs and sweeps)", cmdSimulate},
 		{"export", "write the network, an ego network or a sample as JSON, GEXF or GraphML", cmdExport},
 		{"experiment", "run a research experiment (shock) without changing the store", cmdExperiment},
+		{"metrics", "print the network's metrics: assortativity, clustering, Gini, communities", cmdMetrics},
 		{"keys", "create, list and revoke API keys (each holds one role)", cmdKeys},
 		{"audit", "verify the audit log's hash chain", cmdAudit},
 	}

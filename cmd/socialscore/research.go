@@ -34,7 +34,7 @@ type privacy struct {
 func privacyFlags(fs *flag.FlagSet) *privacy {
 	p := &privacy{}
 	fs.BoolVar(&p.realIDs, "real-ids", false, "write real person ids instead of pseudonyms (the output is then personal data)")
-	fs.StringVar(&p.keyFile, "key-file", "", "file holding the secret key that pseudonymises ids (default: env "+exportKeyEnv+", else a one-off random key)")
+	fs.StringVar(&p.keyFile, "key-file", "", "file holding the secret key that pseudonymises ids (default: env "+exportKeyEnv+", else the store's own key, made once and kept in the store)")
 	return p
 }
 
@@ -43,20 +43,22 @@ type undirected struct{ on bool }
 
 func undirectedFlag(fs *flag.FlagSet) *undirected {
 	u := &undirected{}
-	fs.BoolVar(&u.on, "undirected-recruitments", false, "write recruitments as undirected edges in GEXF/GraphML (kind stays \"recruited\"), for NetworkX and igraph, which cannot read mixed graphs")
+	fs.BoolVar(&u.on, "undirected-recruitments", true, "write recruitments as undirected edges in GEXF/GraphML (kind stays \"recruited\", the recruiter is the source), so NetworkX and igraph read the file; =false writes them directed beside undirected friendships (a mixed graph, for Gephi, yEd, Cytoscape; NetworkX refuses it)")
 	return u
 }
 
 func (u *undirected) options() []export.WriteOption {
-	if u.on {
-		return []export.WriteOption{export.UndirectedRecruitments()}
+	if !u.on {
+		return []export.WriteOption{export.DirectedRecruitments()}
 	}
 	return nil
 }
 
-// pseudonymizer returns the id mapping the flags ask for: real ids, the
-// key from --key-file or the environment, or a one-off random key (ids
-// stable within this output only), saying which on stderr.
+// pseudonymizer returns the id mapping the flags ask for: real ids, or the
+// key from --key-file or the environment. Without either the key is left
+// empty, for the store's own key (withStoreKey; a server takes it from the
+// store itself), so that a person has one pseudonym across exports,
+// formats and restarts.
 func (p *privacy) pseudonymizer(stderr io.Writer) (export.Pseudonymizer, error) {
 	if p.realIDs {
 		fmt.Fprintln(stderr, "note: writing real ids (--real-ids): treat the output as personal data")
@@ -73,16 +75,36 @@ func (p *privacy) pseudonymizer(stderr io.Writer) (export.Pseudonymizer, error) 
 	case os.Getenv(exportKeyEnv) != "":
 		key = []byte(os.Getenv(exportKeyEnv))
 	default:
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return export.Pseudonymizer{}, err
-		}
-		fmt.Fprintf(stderr, "note: ids pseudonymised with a one-off key; set --key-file or %s to link exports\n", exportKeyEnv)
+		return export.Pseudonymizer{}, nil // the store's key: withStoreKey
 	}
 	ps := export.Pseudonymizer{Key: key}
 	if err := ps.Validate(); err != nil {
 		return export.Pseudonymizer{}, usageError{err}
 	}
+	return ps, nil
+}
+
+// withStoreKey fills in the store's pseudonymisation key
+// (graph.PseudonymKeyStore, made on first use and kept in the store) when
+// ps has neither a key nor real ids; a store without one gets a one-off
+// random key, with a note on stderr.
+func withStoreKey(ctx context.Context, store graph.Store, ps export.Pseudonymizer, stderr io.Writer) (export.Pseudonymizer, error) {
+	if ps.RealIDs || len(ps.Key) > 0 {
+		return ps, nil
+	}
+	if ks, ok := store.(graph.PseudonymKeyStore); ok {
+		key, err := ks.PseudonymKey(ctx)
+		if err != nil {
+			return ps, err
+		}
+		ps.Key = key
+		return ps, nil
+	}
+	ps.Key = make([]byte, 32)
+	if _, err := rand.Read(ps.Key); err != nil {
+		return ps, err
+	}
+	fmt.Fprintf(stderr, "note: ids pseudonymised with a one-off key; set --key-file or %s to link exports\n", exportKeyEnv)
 	return ps, nil
 }
 
@@ -216,6 +238,9 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer store.Close()
+	if ps, err = withStoreKey(ctx, store, ps, stderr); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
 	bar.phase("reading the scores")
 	sc, err := loadScores(ctx, store, snap, *policyArg, stderr)
 	if err != nil {
@@ -346,6 +371,9 @@ func cmdShock(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
+	if ps, err = withStoreKey(ctx, store, ps, stderr); err != nil {
+		return fmt.Errorf("experiment shock: %w", err)
+	}
 	base, _, err := scoring.ScoreSnapshot(ctx, snap, pol, scoring.Options{})
 	if err != nil {
 		return err
@@ -414,10 +442,20 @@ func printShock(w io.Writer, res contagion.ShockResult, events []string, ps expo
 		people = "person"
 	}
 	fmt.Fprintf(w, "shock under %q (α = %.2f) on %d people: %s for %d %s\n", res.Policy, res.Alpha, res.People, strings.Join(events, " + "), len(res.Changes), people)
+	// The people changed are the ones named on the command line: they are
+	// shown by their id, with the pseudonym that the files written carry.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "person\tindividual before\tafter\tscore before\tafter\t")
+	head := "person\tindividual before\tafter\tscore before\tafter\t"
+	if !ps.RealIDs {
+		head += "pseudonym\t"
+	}
+	fmt.Fprintln(tw, head)
 	for _, c := range res.Changes {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", ps.ID(c.ID), c.IndividualBefore, c.IndividualAfter, c.ScoreBefore, c.ScoreAfter)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t", c.ID, c.IndividualBefore, c.IndividualAfter, c.ScoreBefore, c.ScoreAfter)
+		if !ps.RealIDs {
+			fmt.Fprintf(tw, "%s\t", ps.ID(c.ID))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nsteps (people moved by ≥ %g point against the baseline):\n", res.MinMove)
@@ -448,8 +486,16 @@ func printShock(w io.Writer, res contagion.ShockResult, events []string, ps expo
 		fmt.Fprintln(w, "\nlargest moves:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "person\thop\tbefore\tafter\tdelta\t")
+		named := map[graph.ID]bool{}
+		for _, c := range res.Changes {
+			named[c.ID] = true
+		}
 		for _, d := range t.Deltas[:min(top, len(t.Deltas))] {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%+.1f\t\n", ps.ID(d.ID), d.Hop, d.Before, d.After, d.Delta)
+			who := ps.ID(d.ID)
+			if named[d.ID] {
+				who = d.ID.String() // named on the command line
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%+.1f\t\n", who, d.Hop, d.Before, d.After, d.Delta)
 		}
 		tw.Flush()
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,13 +66,13 @@ func TestExportCommand(t *testing.T) {
 	require.NoError(t, err, errOut)
 	data, err = os.ReadFile(full)
 	require.NoError(t, err)
-	assert.True(t, bytes.Contains(data, []byte(`directed="true"`)), "recruitments are directed")
-	_, errOut, err = runResearch(t, cmdExport, "--store", url, "--out", full, "--key-file", key, "--undirected-recruitments")
+	assert.False(t, bytes.Contains(data, []byte(`directed="true"`)), "recruitments are undirected by default")
+	assert.True(t, bytes.Contains(data, []byte(`>recruited<`)), "kinds kept")
+	_, errOut, err = runResearch(t, cmdExport, "--store", url, "--out", full, "--key-file", key, "--undirected-recruitments=false")
 	require.NoError(t, err, errOut)
 	data, err = os.ReadFile(full)
 	require.NoError(t, err)
-	assert.False(t, bytes.Contains(data, []byte(`directed="true"`)), "--undirected-recruitments")
-	assert.True(t, bytes.Contains(data, []byte(`>recruited<`)), "kinds kept")
+	assert.True(t, bytes.Contains(data, []byte(`directed="true"`)), "--undirected-recruitments=false: recruitments directed")
 
 	// A JSON sample to standard output, same key: stable pseudonyms.
 	out, _, err = runResearch(t, cmdExport, "--store", url, "--out", "-", "--sample", "50", "--seed", "3", "--key-file", key)
@@ -179,4 +180,89 @@ func TestExperimentShockCommand(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"experiment", "shock", "-h"}, &help, io.Discard))
 	assert.Contains(t, help.String(), "experiment shock")
 	assert.Contains(t, help.String(), "default[:AMOUNT]")
+}
+
+// TestExportsShareTheStoreKey: without --key-file, exports in every format
+// and a shock's files use the store's own key, made once and kept in the
+// store, so person 7 has one pseudonym in all of them, also after the
+// store is closed and opened again; the shock table names the people
+// changed by their id, beside that pseudonym.
+func TestExportsShareTheStoreKey(t *testing.T) {
+	t.Setenv(exportKeyEnv, "")
+	dir := t.TempDir()
+	url := "embedded://" + filepath.Join(dir, "s.db")
+	runCmd(t, "seed", "--store", url, "--people", "300", "--seed", "5")
+	runCmd(t, "score", "--store", url, "--policy", "sesame")
+
+	egoIDs := func(format string) map[string]bool {
+		path := filepath.Join(dir, "ego."+format)
+		_, errOut, err := runResearch(t, cmdExport, "--store", url, "--out", path, "--ego", "7", "--depth", "1")
+		require.NoError(t, err, errOut)
+		assert.NotContains(t, errOut, "one-off", "the store's key, not a one-off one")
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		ids := map[string]bool{}
+		switch format {
+		case "json":
+			var js struct {
+				Meta  struct{ Center string }
+				Nodes []struct{ ID string }
+			}
+			require.NoError(t, json.Unmarshal(data, &js))
+			for _, n := range js.Nodes {
+				ids[n.ID] = true
+			}
+			ids["center="+js.Meta.Center] = true
+		default:
+			var doc struct {
+				Nodes []struct {
+					ID string `xml:"id,attr"`
+				} `xml:"graph>nodes>node"`
+				GraphMLNodes []struct {
+					ID string `xml:"id,attr"`
+				} `xml:"graph>node"`
+			}
+			require.NoError(t, xml.Unmarshal(data, &doc))
+			for _, n := range append(doc.Nodes, doc.GraphMLNodes...) {
+				ids[n.ID] = true
+			}
+		}
+		return ids
+	}
+	js := egoIDs("json")
+	center := ""
+	for id := range js {
+		if c, ok := strings.CutPrefix(id, "center="); ok {
+			center = c
+			delete(js, id)
+		}
+	}
+	require.Len(t, center, 16)
+	assert.Equal(t, js, egoIDs("gexf"), "GEXF: the same pseudonyms as JSON")
+	assert.Equal(t, js, egoIDs("graphml"), "GraphML: the same pseudonyms as JSON")
+	again := egoIDs("json")
+	assert.True(t, again["center="+center], "a second run: the same centre")
+	delete(again, "center="+center)
+	assert.Equal(t, js, again, "a second run: the same pseudonyms")
+
+	out, errOut, err := runResearch(t, cmdExperiment, "shock", "--store", url, "--ids", "7", "--event", "default:5000",
+		"--policy", "tencent", "--out", filepath.Join(dir, "shock.json"))
+	require.NoError(t, err, errOut)
+	var row string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "7" {
+			row = l
+			break
+		}
+	}
+	require.NotEmpty(t, row, "the shock table names person 7 by id:\n%s", out)
+	assert.Contains(t, row, center, "beside its pseudonym")
+	data, err := os.ReadFile(filepath.Join(dir, "shock.json"))
+	require.NoError(t, err)
+	var res struct {
+		Changes []struct{ ID string } `json:"changes"`
+	}
+	require.NoError(t, json.Unmarshal(data, &res))
+	require.Len(t, res.Changes, 1)
+	assert.Equal(t, center, res.Changes[0].ID, "the shock file: the same pseudonym")
 }

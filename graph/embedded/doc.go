@@ -30,6 +30,10 @@
 //	            "people", "consenting", "friendships", "recruitments"
 //	                           -> uint64 counters, updated in every write
 //	                              transaction (so Counts is one small read)
+//	            "pseudonym_key" -> the 32 random bytes that pseudonymise
+//	                              ids in exports (graph.PseudonymKeyStore),
+//	                              written by the first PseudonymKey call; a
+//	                              file without it needs no migration
 //	people      id             -> person, hand-rolled binary (see below)
 //	friends     a|b            -> weight; stored in BOTH directions (a|b and
 //	                              b|a), so a person's friendships are the

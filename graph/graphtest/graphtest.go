@@ -67,6 +67,7 @@ func RunStore(t *testing.T, open func(t *testing.T) graph.Store) {
 	t.Run("Keys", o.testKeys)
 	t.Run("RunStarts", o.testRunStarts)
 	t.Run("TieLog", o.testTieLog)
+	t.Run("PseudonymKey", o.testPseudonymKey)
 }
 
 // opener opens stores for the subtests.

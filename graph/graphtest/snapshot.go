@@ -62,6 +62,29 @@ func (o opener) testSnapshot(t *testing.T) {
 		checkModel(t, s, m)
 	})
 
+	t.Run("WeightsKeepFullPrecision", func(t *testing.T) {
+		// Weights that are not float32 values (0.1, 1/3) come back from
+		// ExactWeight as stored, bit for bit; Weight is their float32
+		// rounding, which scoring uses. Exports read ExactWeight.
+		s := o.store(t)
+		requireStored(t, s, people(true, 1, 2, 3, 4)...)
+		third := 1.0 / 3
+		requireTies(t, s, friend(1, 2, 0.1), friend(2, 3, third), friend(3, 4, 2.5))
+		snap, err := s.Snapshot(t.Context())
+		require.NoError(t, err)
+		want := map[[2]graph.ID]float64{{1, 2}: 0.1, {2, 3}: third, {3, 4}: 2.5}
+		for i := range snap.Len() {
+			for k := snap.Offsets[i]; k < snap.Offsets[i+1]; k++ {
+				a, b := snap.IDs[i], snap.IDs[snap.Targets[k]]
+				w, ok := want[[2]graph.ID{min(a, b), max(a, b)}]
+				require.True(t, ok, "tie %d-%d", a, b)
+				assert.Equal(t, w, snap.ExactWeight(k), "exact weight of %d-%d", a, b)
+				assert.Equal(t, float64(float32(w)), snap.Weight(k), "scoring weight of %d-%d", a, b)
+			}
+		}
+		assert.NotEqual(t, 0.1, float64(float32(0.1)), "0.1 is not a float32: the test can fail")
+	})
+
 	t.Run("UnweightedHasNilWeights", func(t *testing.T) {
 		s := o.store(t)
 		requireStored(t, s, people(true, 1, 2, 3)...)

@@ -63,6 +63,7 @@
 //	              bill_days_late, credit_on_time, credit_late,
 //	              credit_days_late, defaults, raise, lower, raising, lowering})
 //	(:ScoreMeta {name: 'scores', seq})
+//	(:PseudonymKey {name: 'exports', key, created_at})
 //
 // A scoring run's results are packed in chunks: each :ScoreChunk holds up
 // to Config.ChunkSize results of one run as parallel list properties (ids

@@ -230,6 +230,7 @@ var schema = []string{
 	`CREATE CONSTRAINT score_meta_name IF NOT EXISTS FOR (m:ScoreMeta) REQUIRE m.name IS UNIQUE`,
 	`CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:APIKey) REQUIRE k.name IS UNIQUE`,
 	`CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:APIKey) REQUIRE k.hash IS UNIQUE`,
+	`CREATE CONSTRAINT pseudonym_key_name IF NOT EXISTS FOR (k:PseudonymKey) REQUIRE k.name IS UNIQUE`,
 }
 
 func (s *Store) ensureSchema(ctx context.Context) error {

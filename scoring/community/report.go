@@ -61,8 +61,27 @@ type NetworkReport struct {
 	IndividualAssortativity *float64 `json:"individual_assortativity"`
 	// AverageClustering is the mean local clustering coefficient (Watts &
 	// Strogatz 1998; people with fewer than two friends count 0).
-	AverageClustering *float64       `json:"average_clustering"`
-	Components        ComponentStats `json:"components"`
+	AverageClustering *float64 `json:"average_clustering"`
+	// Transitivity is the global clustering coefficient: the share of
+	// connected triples (two friends of one person) that are closed
+	// (the two are friends too), 3·triangles / triples (netstat.Transitivity,
+	// NetworkX's transitivity). Null without any triple.
+	Transitivity *float64 `json:"transitivity"`
+	// DegreeAssortativity is Newman's assortativity of the numbers of
+	// friends over friendships (netstat.DegreeAssortativity, NetworkX's
+	// degree_assortativity_coefficient): positive when people with many
+	// friends befriend each other. Null without friendships or variance.
+	DegreeAssortativity *float64 `json:"degree_assortativity"`
+	// DegreeGini is the Gini coefficient of the numbers of friends
+	// (netstat.Gini): 0 when everyone has as many friends, towards 1 when
+	// a few hold most friendships. Null for an empty network.
+	DegreeGini *float64 `json:"degree_gini"`
+	// ScoreGini is the Gini coefficient of the final scores of the scored
+	// people: how unequal the scores are (on the 350–950 scale it stays
+	// small; compare it between runs and policies). Null when nobody is
+	// scored.
+	ScoreGini  *float64       `json:"score_gini"`
+	Components ComponentStats `json:"components"`
 	// DegreeHistogram counts people by number of friends in bins
 	// [0,0], [1,1], [2,3], [4,7], … [2^k, 2^(k+1)−1]; empty bins are
 	// omitted.
@@ -101,6 +120,14 @@ type Communities struct {
 	Seed       uint64  `json:"seed,omitempty"`
 	// Singletons is the number of communities of one person.
 	Singletons int `json:"singletons"`
+	// SingleCommunity is true when the method put everyone with a friend
+	// into one community (exactly one community of two or more people):
+	// the partition says nothing about the network's groups. Label
+	// propagation (CDLP) does this on small, dense graphs such as the
+	// karate club, where one label floods everything. Note then says so
+	// in words.
+	SingleCommunity bool   `json:"single_community"`
+	Note            string `json:"note,omitempty"`
 	// Top lists the largest communities, largest first.
 	Top []Community `json:"top"`
 }
@@ -195,6 +222,24 @@ func Report(ctx context.Context, snap *graph.Snapshot, results []graph.Result, o
 	}
 	rep.ScoreAssortativity = finite(netstat.Assortativity(so, st, score))
 	rep.IndividualAssortativity = finite(netstat.Assortativity(so, st, indiv))
+	rep.Transitivity = finite(netstat.Transitivity(offsets, snap.Targets))
+	rep.DegreeAssortativity = finite(netstat.DegreeAssortativity(offsets, snap.Targets))
+	if n > 0 {
+		deg := make([]float64, n)
+		for v := range deg {
+			deg[v] = float64(offsets[v+1] - offsets[v])
+		}
+		rep.DegreeGini = finite(netstat.Gini(deg))
+	}
+	if rep.Scored > 0 {
+		scores := make([]float64, 0, rep.Scored)
+		for v, ok := range scored {
+			if ok {
+				scores = append(scores, score[v])
+			}
+		}
+		rep.ScoreGini = finite(netstat.Gini(scores))
+	}
 	rep.Elapsed.Metrics = ms(time.Since(t0))
 
 	// CDLP, labels starting from the ids.
@@ -322,6 +367,13 @@ func summarise(method string, labels []int32, n int, scored []bool, score, indiv
 	}
 	// Largest first; labels are in order of lowest member, so ties keep it.
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
+	if k-out.Singletons == 1 {
+		out.SingleCommunity = true
+		out.Note = fmt.Sprintf("%s put everyone with a friend into one community", method)
+		if method == "cdlp" {
+			out.Note += " (label propagation floods small, dense networks with one label); see the Louvain communities"
+		}
+	}
 	for r, c := range order[:min(top, k)] {
 		cm := Community{Rank: r + 1, Size: size[c], Share: float64(size[c]) / float64(n), Scored: nScored[c]}
 		if nScored[c] > 0 {

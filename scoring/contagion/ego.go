@@ -262,7 +262,7 @@ func tiesAmong(snap *graph.Snapshot, members []int32, in map[int32]bool) []Tie {
 	for _, v := range sorted {
 		for k := snap.Offsets[v]; k < snap.Offsets[v+1]; k++ {
 			if u := snap.Targets[k]; u > v && in[u] {
-				ties = append(ties, Tie{Kind: KindFriend, From: snap.IDs[v], To: snap.IDs[u], Weight: snap.Weight(k)})
+				ties = append(ties, Tie{Kind: KindFriend, From: snap.IDs[v], To: snap.IDs[u], Weight: snap.ExactWeight(k)})
 			}
 		}
 	}

@@ -162,6 +162,60 @@ func LocalClustering(offsets, targets []int32) []float64 {
 		return []float64{}
 	}
 	c := make([]float64, n)
+	triangleLinks(offsets, targets, func(v, d, links int) {
+		c[v] = float64(links) / float64(d*(d-1))
+	})
+	return c
+}
+
+// Transitivity returns the global clustering coefficient of the graph
+// (Newman, "The structure and function of complex networks", SIAM Review
+// 45, 2003, eq. 3): the share of connected triples that are closed,
+//
+//	T = 3·(number of triangles) / (number of connected triples)
+//	  = Σ_v 2·t(v) / Σ_v d(v)·(d(v)−1)
+//
+// with t(v) the triangles through v and d(v) as in LocalClustering. Unlike
+// AverageClustering it weights every vertex by its number of triples, so
+// hubs count more. It equals NetworkX's transitivity(G) for a simple graph,
+// is 0 when the graph has triples but no triangle, and NaN when it has no
+// connected triple (no vertex of degree 2 or more).
+func Transitivity(offsets, targets []int32) float64 {
+	var closed, triples float64
+	triangleLinks(offsets, targets, func(_, d, links int) {
+		closed += float64(links)
+		triples += float64(d) * float64(d-1)
+	})
+	if triples == 0 {
+		return math.NaN()
+	}
+	return closed / triples
+}
+
+// DegreeAssortativity returns Newman's degree assortativity [New03]: the
+// Assortativity of the vertices' degrees (their numbers of CSR entries).
+// Over a symmetric CSR it equals NetworkX's
+// degree_assortativity_coefficient(G) for a simple undirected graph.
+// Negative values mean hubs befriend people with few friends (common in
+// technological networks), positive values that hubs befriend hubs
+// (common in social ones). NaN when there are no edges or every vertex at
+// the end of an edge has the same degree.
+func DegreeAssortativity(offsets, targets []int32) float64 {
+	d := make([]float64, max(len(offsets)-1, 0))
+	for v := range d {
+		d[v] = float64(offsets[v+1] - offsets[v])
+	}
+	return Assortativity(offsets, targets, d)
+}
+
+// triangleLinks calls fn for every vertex v with d(v) ≥ 2 distinct
+// neighbours other than itself, with links = the number of ordered pairs
+// (u,w) of distinct neighbours of v that are adjacent (2·t(v)).
+func triangleLinks(offsets, targets []int32, fn func(v, d, links int)) {
+	n := len(offsets) - 1
+	if n <= 0 {
+		return
+	}
 	// inN[x] == v+1 iff x ∈ N(v). seen[w] == k iff w was already counted
 	// during the k-th (v,u) visit. Both are stamps, never cleared.
 	inN := make([]int32, n)
@@ -199,9 +253,8 @@ func LocalClustering(offsets, targets []int32) []float64 {
 				}
 			}
 		}
-		c[v] = float64(links) / float64(d*(d-1))
+		fn(v, d, links)
 	}
-	return c
 }
 
 // AverageClustering returns the mean of LocalClustering over all vertices,

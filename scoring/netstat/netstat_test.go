@@ -382,3 +382,19 @@ func TestGroupMeans(t *testing.T) {
 	mean, _ = netstat.GroupMeans(nil, 2, nil)
 	assert.True(t, math.IsNaN(mean[0]))
 }
+
+// TestTransitivityByHand: a triangle 0-1-2 with a pendant 3 on 2 has one
+// triangle and 1+1+3 = 5 connected triples (pairs of friends of one
+// person), so T = 3·1/5 = 0.6; a single edge has no triple (NaN); a star
+// has triples but no triangle (0).
+func TestTransitivityByHand(t *testing.T) {
+	off, tgt := buildCSR(4, [][2]int32{{0, 1}, {1, 2}, {0, 2}, {2, 3}}, true)
+	assert.InDelta(t, 0.6, netstat.Transitivity(off, tgt), 1e-15)
+	off, tgt = buildCSR(2, [][2]int32{{0, 1}}, true)
+	assert.True(t, math.IsNaN(netstat.Transitivity(off, tgt)))
+	off, tgt = buildCSR(4, [][2]int32{{0, 1}, {0, 2}, {0, 3}}, true)
+	assert.Equal(t, 0.0, netstat.Transitivity(off, tgt))
+	// The star is perfectly disassortative: the hub's friends all have
+	// one friend (NetworkX gives −1 for a star).
+	assert.InDelta(t, -1, netstat.DegreeAssortativity(off, tgt), 1e-15)
+}
