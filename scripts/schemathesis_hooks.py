@@ -1,0 +1,127 @@
+"""Schemathesis hooks for scripts/schemathesis.sh (loaded through SCHEMATHESIS_HOOKS).
+
+The OpenAPI document states every rule the server enforces that OpenAPI can
+express. A few rules cannot be expressed there, because they tie two
+parameters together or depend on the clock; the document states them in
+words (the parameter's description) and the Go tests in api/ check them.
+These hooks keep schemathesis from offering such requests as *valid* ones
+(positive data): a positive case that breaks one of the rules below is
+dropped. Negative cases are left alone, so the server is still checked to
+refuse them. Nothing else is filtered.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import schemathesis
+from schemathesis import GenerationMode
+
+# Path parameter pairs that must differ (no self-ties).
+_DISTINCT = {
+    "/v1/friendships/{a}/{b}": ("a", "b"),
+    "/v1/recruitments/{recruiter}/{recruit}": ("recruiter", "recruit"),
+}
+
+# A shock changes each person at most once (uniqueItems cannot look at
+# one property of the items).
+# Query parameters allowed only together with another (GET /v1/exports).
+_NEEDS = {"/v1/exports": {"depth": "ego", "limit": "ego", "seed": "sample", "method": "sample"}}
+
+# A profile's verified fields must be among its provided ones (JSON Schema
+# could say it with if/contains per field name, which schemathesis cannot
+# generate from). A simulation's policy object must have weights that sum
+# to 1, which no JSON Schema keyword says: positive simulation requests
+# name a preset instead, and have no sweep axes (an axis names a config or
+# policy field and its values must fit that field's rules). Event fields must not be in the future (a minute of
+# skew is allowed).
+_NOT_FUTURE = ("at", "paid")
+
+
+def _positive(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+
+
+def _parse_time(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _future_event(body):
+    """Whether an event anywhere in the body is dated in the future."""
+    limit = datetime.now(timezone.utc) + timedelta(minutes=1)
+    stack = [body]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k in _NOT_FUTURE:
+                    t = _parse_time(x)
+                    if t is not None:
+                        if t.tzinfo is None:
+                            t = t.replace(tzinfo=timezone.utc)
+                        if t > limit:
+                            return True
+                stack.append(x)
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def _unprovided_verified(body):
+    """Whether a profile anywhere in the body verifies a field it does not provide."""
+    stack = [body]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            verified = v.get("verified")
+            if isinstance(verified, list) and verified:
+                provided = v.get("provided") if isinstance(v.get("provided"), list) else []
+                if any(f not in provided for f in verified):
+                    return True
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def breaks_unexpressible_rule(case):
+    path = case.operation.path
+    pp = case.path_parameters or {}
+    pair = _DISTINCT.get(path)
+    if pair and str(pp.get(pair[0])) == str(pp.get(pair[1])):
+        return True
+    needs = _NEEDS.get(path)
+    if needs:
+        q = case.query or {}
+        if any(name in q and need not in q for name, need in needs.items()):
+            return True
+        if "ego" in q and "sample" in q:
+            return True
+    if path == "/v1/simulations" and isinstance(case.body, dict):
+        base = case.body.get("base")
+        if isinstance(base, dict) and isinstance(base.get("policy"), dict):
+            return True
+        if case.body.get("axes"):
+            return True
+    if path == "/v1/experiments/shock" and isinstance(case.body, dict):
+        ids = [c.get("id") for c in case.body.get("changes") or [] if isinstance(c, dict)]
+        if len(ids) != len(set(map(str, ids))):
+            return True
+    if path == "/v1/disputes":
+        q = case.query or {}
+        if str(q.get("overdue")).lower() == "true" and q.get("status") not in (None, "open"):
+            return True
+    if isinstance(case.body, (dict, list)) and (_future_event(case.body) or _unprovided_verified(case.body)):
+        return True
+    return False
+
+
+@schemathesis.hook
+def filter_case(ctx, case):
+    return not (_positive(case) and breaks_unexpressible_rule(case))
