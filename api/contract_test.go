@@ -108,3 +108,24 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// Event dates are refused before the year 1900, the document's pattern.
+// Before, 0001-01-01 (Go's zero time) was read as no date at all ("is
+// required"), which the document gave no hint of.
+func TestEventDatesStartIn1900(t *testing.T) {
+	e := newTestServer(t, openTestStore(t))
+	e.seed()
+	before := e.state(fixtureIDs...)
+	for _, tc := range []struct{ event, field string }{
+		{`{"type": "default", "amount": 1, "at": "0001-01-01"}`, "events/0/at"},
+		{`{"type": "purchase", "amount": 1, "at": "1899-12-31T23:59:59Z"}`, "events/0/at"},
+		{`{"type": "bill_payment", "amount": 1, "due": "0999-01-01", "paid": "2024-01-01"}`, "events/0/due"},
+	} {
+		assertProblem(t, e.do(request{method: http.MethodPost, path: "/v1/people/1/events", body: `{"events": [` + tc.event + `]}`}),
+			http.StatusBadRequest, "invalid-input", tc.field, "1900 or later")
+	}
+	assert.Equal(t, before, e.state(fixtureIDs...), "a refused request changes nothing")
+	w := e.do(request{method: http.MethodPost, path: "/v1/people/1/events",
+		body: `{"events": [{"type": "purchase", "amount": 1, "at": "1900-01-01"}, {"type": "bill_payment", "amount": 1, "due": "1900-01-01T00:00:00+01:00", "paid": "1900-02-01"}]}`})
+	assert.Less(t, w.Code, 300, w.Body.String())
+}
