@@ -139,7 +139,7 @@ for role in $ROLES; do
   [ "$role" = operator ] && n=$OPERATOR_EXAMPLES
   echo "== schemathesis as $role (max $n examples per operation and phase, seed $SEED)"
   set +e
-  (cd "$dir" && PYTHONPATH="$repo/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks "$st" --config-file "$repo/scripts/schemathesis.toml" run "http://$addr/openapi.json" --url "http://$addr" \
+  (cd "$dir" && PYTHONPATH="$repo/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks SCHEMATHESIS_ROLE="$role" "$st" --config-file "$repo/scripts/schemathesis.toml" run "http://$addr/openapi.json" --url "http://$addr" \
     -H "Authorization: Bearer $key" -H "X-API-Key: $key" \
     --checks all --mode all --max-examples "$n" --seed "$SEED" \
     --workers 2 --generation-database none --no-color \

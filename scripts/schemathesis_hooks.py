@@ -1,38 +1,41 @@
 """Schemathesis hooks for scripts/schemathesis.sh (loaded through SCHEMATHESIS_HOOKS).
 
 The OpenAPI document states every rule the server enforces that OpenAPI can
-express. A few rules cannot be expressed there, because they tie two
-parameters together or depend on the clock; the document states them in
-words (the parameter's description) and the Go tests in api/ check them.
-These hooks keep schemathesis from offering such requests as *valid* ones
-(positive data): a positive case that breaks one of the rules below is
-dropped. Negative cases are left alone, so the server is still checked to
-refuse them. Nothing else is filtered.
+express. The rules below it cannot: they tie two values together, depend on
+the clock, on the caller's role or on what is stored. The document states
+them in words (descriptions) and Go tests in api/ check them. These hooks
+keep schemathesis from offering a request that breaks one of them as a
+*valid* one (positive data): such a positive case is dropped. Negative
+cases are never dropped, so the server is still checked to refuse them.
+
+  - a friendship or recruitment joins two different people (no self-ties);
+  - GET /v1/exports: depth and limit only with ego, seed and method only
+    with sample, ego and sample exclude each other;
+  - GET /v1/disputes: overdue=true only with no status or status=open;
+  - event dates (at, paid) are not in the future (a minute of skew);
+  - a profile verifies only fields it provides (verified within provided;
+    if/contains per field name says it, which schemathesis cannot generate);
+  - a shock changes each person at most once (uniqueItems cannot look at
+    one property of the items);
+  - a simulation's policy object has weights that sum to 1 and a sweep
+    axis's values fit the field it names: positive simulation requests
+    name a preset and have no axes;
+  - an operator changing an existing person's consent gives ?reason=;
+  - an app says why it reads a score (?purpose=, "Required of apps").
 """
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import schemathesis
 from schemathesis import GenerationMode
 
-# Path parameter pairs that must differ (no self-ties).
 _DISTINCT = {
     "/v1/friendships/{a}/{b}": ("a", "b"),
     "/v1/recruitments/{recruiter}/{recruit}": ("recruiter", "recruit"),
 }
-
-# A shock changes each person at most once (uniqueItems cannot look at
-# one property of the items).
-# Query parameters allowed only together with another (GET /v1/exports).
 _NEEDS = {"/v1/exports": {"depth": "ego", "limit": "ego", "seed": "sample", "method": "sample"}}
-
-# A profile's verified fields must be among its provided ones (JSON Schema
-# could say it with if/contains per field name, which schemathesis cannot
-# generate from). A simulation's policy object must have weights that sum
-# to 1, which no JSON Schema keyword says: positive simulation requests
-# name a preset instead, and have no sweep axes (an axis names a config or
-# policy field and its values must fit that field's rules). Event fields must not be in the future (a minute of
-# skew is allowed).
+_PURPOSE = ("/v1/people/{id}/score", "/v1/scores/batch", "/v1/reports/low-scores")
 _NOT_FUTURE = ("at", "paid")
 
 
@@ -113,6 +116,11 @@ def breaks_unexpressible_rule(case):
         ids = [c.get("id") for c in case.body.get("changes") or [] if isinstance(c, dict)]
         if len(ids) != len(set(map(str, ids))):
             return True
+    if path == "/v1/people/{id}" and case.method.upper() == "PUT" and os.environ.get("SCHEMATHESIS_ROLE") == "operator":
+        if not (case.query or {}).get("reason"):
+            return True
+    if os.environ.get("SCHEMATHESIS_ROLE") == "app" and path in _PURPOSE and not (case.query or {}).get("purpose"):
+        return True
     if path == "/v1/disputes":
         q = case.query or {}
         if str(q.get("overdue")).lower() == "true" and q.get("status") not in (None, "open"):
