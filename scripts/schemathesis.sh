@@ -130,6 +130,8 @@ serve_fresh() {
 
 summary=()
 failed=0
+runs_passed=0
+runs_failed=0
 for role in $ROLES; do
   dir="$work/$role"
   serve_fresh "$dir"
@@ -172,10 +174,14 @@ EOF
     sed -n '/= FAILURES =/,$p' "$dir/schemathesis.out" | cut -c1-600 | head -400
     sed -n '/= ERRORS =/,/= FAILURES =/p' "$dir/schemathesis.out" | cut -c1-600 | head -80
   fi
+  role_failed=0
+  if [ "$rc" -ne 0 ] || [ "$errors5xx" -ne 0 ]; then role_failed=1; fi
   if [ "$role" = operator ] && [ "$served" -lt "$MIN_OPERATOR_REQUESTS" ]; then
     failed=1
+    role_failed=1
     echo "operator: $served requests, fewer than $MIN_OPERATOR_REQUESTS; raise OPERATOR_EXAMPLES"
   fi
+  if [ "$role_failed" -eq 0 ]; then runs_passed=$((runs_passed + 1)); else runs_failed=$((runs_failed + 1)); fi
 done
 
 echo
@@ -184,6 +190,8 @@ printf '%s\n' "${summary[@]}"
 if [ "$failed" -ne 0 ]; then
   KEEP=1
   echo "FAILED (reports and logs in $work)"
+  echo "schemathesis: $runs_passed passed, $runs_failed failed"
   exit 1
 fi
-echo "passed: 0 failures, 0 errors, 0 server errors for every role"
+echo "0 failures, 0 errors, 0 server errors for every role"
+echo "schemathesis: $runs_passed passed, $runs_failed failed"
