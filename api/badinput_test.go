@@ -71,7 +71,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 		// Missing required fields.
 		{"missing consent", put("/v1/people/1", `{"profile":{"provided":["name"]}}`), 400, "invalid-input", "consent", "is required"},
-		{"null consent", put("/v1/people/99", `{"consent":null}`), 400, "invalid-input", "consent", "is required"},
+		{"null consent", put("/v1/people/99", `{"consent":null}`), 400, "invalid-input", "consent", "not null"},
 		{"missing events", post("/v1/people/1/events", `{}`), 400, "invalid-input", "events", "is required"},
 		{"missing amount", post("/v1/people/1/events", ev(`{"type":"purchase","at":"2024-01-01"}`)), 400, "invalid-input", "events/0/amount", "is required"},
 		{"missing type", post("/v1/people/1/events", ev(purchase, `{"amount":1,"at":"2024-01-01"}`)), 400, "invalid-input", "events/1/type", "is required"},

@@ -131,13 +131,24 @@ func malformedJSON(err error) error {
 
 // parseWireTime parses a timestamp on the wire: RFC 3339
 // ("2024-05-01T12:00:00Z") or a calendar date ("2024-05-01", taken as
-// midnight UTC). field names it in the error.
+// midnight UTC), written with a year from MinWireYear on (the OpenAPI
+// document's pattern). field names it in the error.
 func parseWireTime(field, s string) (time.Time, error) {
-	if v, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return v, nil
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		if v, err = time.Parse(time.DateOnly, s); err != nil {
+			return time.Time{}, invalid(field, fmt.Sprintf("%q is not an RFC 3339 timestamp or a YYYY-MM-DD date", s))
+		}
 	}
-	if v, err := time.Parse(time.DateOnly, s); err == nil {
-		return v, nil
+	// Both forms start with the four digits of the year. Year 1 at
+	// midnight is Go's zero time, which the record model reads as "no
+	// date": no date before MinWireYear is taken, as the document says.
+	if s[:4] < MinWireYear {
+		return time.Time{}, invalid(field, fmt.Sprintf("%q: the year must be %s or later", s, MinWireYear))
 	}
-	return time.Time{}, invalid(field, fmt.Sprintf("%q is not an RFC 3339 timestamp or a YYYY-MM-DD date", s))
+	return v, nil
 }
+
+// MinWireYear is the earliest year of a date on the wire, as the OpenAPI
+// document's date pattern states it.
+const MinWireYear = "1900"

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -284,6 +285,22 @@ func (s *Server) parseShock(req *shockRequest, now time.Time) (contagion.ShockRe
 	return out, nil
 }
 
+// ShorthandPattern is the form of an event shorthand in a shock request,
+// as the OpenAPI document states it (ShockChange.events): the kinds of
+// contagion.ParseEvent in lower case, an AMOUNT a plain decimal number
+// from 0 to 1e9 and DAYS a whole number from 0 to 1e9. ParseEvent alone
+// is more lenient (spaces, upper case, exponents), as suits the command
+// line; the API takes only what its document says.
+const ShorthandPattern = `^(default(:AMOUNT)?|purchase:AMOUNT|(missed_bill|late_bill|late_credit|missed_credit)(:DAYS)?|paid_bill|paid_credit)$`
+
+const (
+	shorthandAmount = `((0|[1-9][0-9]{0,8})(\.[0-9]{1,9})?|1000000000(\.0{1,9})?)`
+	shorthandDays   = `(0|[1-9][0-9]{0,8}|1000000000)`
+)
+
+// shorthandPattern is ShorthandPattern compiled, AMOUNT and DAYS spelled out.
+var shorthandPattern = regexp.MustCompile(strings.NewReplacer("AMOUNT", shorthandAmount, "DAYS", shorthandDays).Replace(ShorthandPattern))
+
 // parseShockEvents decodes the events of one change: shorthand strings or
 // event objects, 1..MaxEvents of them.
 func parseShockEvents(raw *[]json.RawMessage, field string, now time.Time) ([]graph.Event, error) {
@@ -309,6 +326,10 @@ func parseShockEvents(raw *[]json.RawMessage, field string, now time.Time) ([]gr
 					reason = ve.Reason
 				}
 				return nil, invalid(prefix, fmt.Sprintf("%s (shorthands: %s)", reason, strings.Join(contagion.EventKinds(), ", ")))
+			}
+			if !shorthandPattern.MatchString(spec) {
+				return nil, invalid(prefix, fmt.Sprintf("%q is not written as the API takes a shorthand: lower case, no spaces, plain decimal numbers (pattern %s)",
+					spec, ShorthandPattern))
 			}
 			out[i] = e
 			continue

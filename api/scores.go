@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/internal/strictjson"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -386,7 +387,13 @@ func parseJSONID(m json.RawMessage) (graph.ID, error) {
 	if len(m) == 0 || m[0] < '0' || m[0] > '9' {
 		return 0, fmt.Errorf("not a positive integer")
 	}
-	return graph.ParseID(string(m))
+	// A whole number written with a fraction or an exponent (126.0) is an
+	// integer in JSON Schema, and so in the OpenAPI document.
+	v, ok := strictjson.WholeInt64(string(m))
+	if !ok || v <= 0 {
+		return 0, fmt.Errorf("%s is not a positive integer id", m)
+	}
+	return graph.ID(v), nil
 }
 
 // lookupAll finds every id's result, and its position, in one view. A run

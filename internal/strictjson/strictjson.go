@@ -7,7 +7,10 @@
 //
 //   - an object key that is not exactly (case included) the JSON name of a
 //     field of the target struct, or that repeats;
-//   - a value of the wrong JSON type;
+//   - a value of the wrong JSON type, null included: null is refused
+//     wherever a type is expected (leave the key out instead), and is
+//     left only to values that decode themselves, json.RawMessage and
+//     interface values;
 //   - anything after the value but white space.
 //
 // A rule broken by the content is a *graph.ValidationError whose Field is
@@ -17,6 +20,10 @@
 // wrap graph.ErrInvalid, so callers that only need "bad input" test for
 // that; an HTTP API tells them apart to answer invalid-input or
 // malformed-json.
+//
+// An integer field takes any JSON number whose value is a whole number in
+// its range, as JSON Schema's "integer" does: 126, 126.0 and 1.26e2 are
+// all 126 (encoding/json alone refuses the last two).
 //
 // Values whose type decodes itself (json.Unmarshaler, json.RawMessage)
 // check their own content: their keys are not walked here, and an error
@@ -32,6 +39,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
@@ -74,7 +83,8 @@ func (e *SyntaxError) Unwrap() error { return graph.ErrInvalid }
 // path of data inside a larger document ("events/3"), "" for a whole one;
 // it is prepended to the field of every error.
 func Decode(data []byte, v any, prefix string) error {
-	if err := CheckKeys(data, reflect.TypeOf(v), prefix); err != nil {
+	data, err := check(data, reflect.TypeOf(v), prefix)
+	if err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -150,13 +160,45 @@ func JSONKind(k reflect.Kind) string {
 // duplicate keys and does not say where an unknown field was. Syntax
 // errors are not reported here: Decode reports them with their offset.
 func CheckKeys(data []byte, t reflect.Type, prefix string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	_, err := check(data, t, prefix)
+	return err
+}
+
+// check is CheckKeys, and returns data with every whole number written
+// with a fraction or an exponent for an integer field (126.0, 1.26e2)
+// rewritten as the plain integer, which encoding/json decodes. data
+// itself is never modified.
+func check(data []byte, t reflect.Type, prefix string) ([]byte, error) {
+	w := &walker{dec: json.NewDecoder(bytes.NewReader(data))}
+	w.dec.UseNumber()
 	var ve *graph.ValidationError
-	if err := walkValue(dec, t, prefix); errors.As(err, &ve) {
-		return ve
+	if err := w.value(t, prefix); errors.As(err, &ve) {
+		return nil, ve
 	}
-	return nil
+	if len(w.ints) == 0 {
+		return data, nil
+	}
+	out := make([]byte, 0, len(data))
+	last := int64(0)
+	for _, r := range w.ints {
+		out = append(out, data[last:r.start]...)
+		out = append(out, r.text...)
+		last = r.end
+	}
+	return append(out, data[last:]...), nil
+}
+
+// walker walks a document with its decoder, collecting the whole numbers
+// to rewrite for integer fields.
+type walker struct {
+	dec  *json.Decoder
+	ints []rewrite
+}
+
+// rewrite replaces data[start:end] with text.
+type rewrite struct {
+	start, end int64
+	text       string
 }
 
 var (
@@ -164,8 +206,9 @@ var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// walkValue reads one value from dec, checking object keys against t.
-func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
+// value reads one value from the decoder, checking object keys against t.
+func (w *walker) value(t reflect.Type, path string) error {
+	dec := w.dec
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -183,6 +226,12 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	if want, got := typeMismatch(tok, t); want != "" {
 		return graph.Invalid(path, "must be %s, not %s", want, got)
+	}
+	if n, ok := tok.(json.Number); ok && t != nil {
+		if whole := wholeNumber(n, t.Kind()); whole != "" && whole != n.String() {
+			end := dec.InputOffset()
+			w.ints = append(w.ints, rewrite{start: end - int64(len(n)), end: end, text: whole})
+		}
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -207,7 +256,7 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 				return graph.Invalid(field, "duplicate field")
 			}
 			seen[key] = true
-			if err := walkValue(dec, ft, field); err != nil {
+			if err := w.value(ft, field); err != nil {
 				return err
 			}
 		}
@@ -215,7 +264,7 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 		return err
 	case d == '[' && t != nil && t.Kind() == reflect.Slice && t != rawMessageType && t.Elem() != rawMessageType:
 		for i := 0; dec.More(); i++ {
-			if err := walkValue(dec, t.Elem(), graph.JoinPath(path, strconv.Itoa(i))); err != nil {
+			if err := w.value(t.Elem(), graph.JoinPath(path, strconv.Itoa(i))); err != nil {
 				return err
 			}
 		}
@@ -226,13 +275,18 @@ func walkValue(dec *json.Decoder, t reflect.Type, path string) error {
 }
 
 // typeMismatch reports what t needs and what tok is when tok cannot be
-// decoded into t (both "" when it can). null fits anything.
+// decoded into t (both "" when it can). null fits only a value that
+// decodes itself, a json.RawMessage or an interface (the caller checks the
+// first); anywhere else the key is to be left out.
 func typeMismatch(tok json.Token, t reflect.Type) (want, got string) {
-	if tok == nil || t == nil || t == rawMessageType || t.Kind() == reflect.Interface {
+	if t == nil || t == rawMessageType || t.Kind() == reflect.Interface {
 		return "", ""
 	}
 	k := t.Kind()
 	switch v := tok.(type) {
+	case nil:
+		got = "null"
+
 	case bool:
 		if k == reflect.Bool {
 			return "", ""
@@ -248,11 +302,11 @@ func typeMismatch(tok json.Token, t reflect.Type) (want, got string) {
 		case reflect.Float32, reflect.Float64:
 			return "", ""
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			if _, err := v.Int64(); err == nil {
+			if wholeNumber(v, k) != "" {
 				return "", ""
 			}
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			if _, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+			if wholeNumber(v, k) != "" {
 				return "", ""
 			}
 			return "a non-negative integer", "the number " + v.String()
@@ -273,6 +327,60 @@ func typeMismatch(tok json.Token, t reflect.Type) (want, got string) {
 		return "", ""
 	}
 	return JSONKind(k), got
+}
+
+// WholeInt64 reads a JSON number literal that is a whole number within
+// int64, written plainly or not (126, 126.0, 1.26e2), as Decode reads one
+// into an integer field; ok is false for anything else. It serves values
+// that decode themselves (ids kept as json.RawMessage).
+func WholeInt64(literal string) (v int64, ok bool) {
+	if !json.Valid([]byte(literal)) {
+		return 0, false
+	}
+	whole := wholeNumber(json.Number(literal), reflect.Int64)
+	if whole == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(whole, 10, 64)
+	return v, err == nil
+}
+
+// wholeNumber returns n as a plain integer ("126" for 126.0 or 1.26e2)
+// when k is an integer kind and n is a whole number that fits 64 bits of
+// that signedness, else "". The field's own range is the decoder's
+// business, as for any integer.
+func wholeNumber(n json.Number, k reflect.Kind) string {
+	signed := false
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		signed = true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return ""
+	}
+	s := n.String()
+	if signed {
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return s
+		}
+	} else if _, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return s
+	}
+	// Only a short literal whose value is within 64 bits goes on to exact
+	// arithmetic, so no exponent makes big.Rat work hard.
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || len(s) > 64 || math.Abs(f) > 1<<64 || f != math.Trunc(f) {
+		return ""
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || !r.IsInt() {
+		return ""
+	}
+	i := r.Num()
+	if (signed && !i.IsInt64()) || (!signed && (i.Sign() < 0 || !i.IsUint64())) {
+		return ""
+	}
+	return i.String()
 }
 
 // skipRest consumes the rest of an object or array whose opening

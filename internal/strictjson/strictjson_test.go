@@ -126,3 +126,66 @@ func TestDecodeKeyErrorFirst(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "idd", ve.Field)
 }
+
+// null is refused wherever a typed value is expected (the OpenAPI
+// document allows null nowhere in a request body), and left to raw values
+// and values that decode themselves.
+func TestDecodeRefusesNull(t *testing.T) {
+	for _, tc := range []struct{ body, field string }{
+		{`{"id": null}`, "id"},
+		{`{"items": null}`, "items"},
+		{`{"items": [null]}`, "items/0"},
+		{`{"items": [{"name": null}]}`, "items/0/name"},
+		{`{"items": [{"amount": null}]}`, "items/0/amount"}, // a pointer too: leave the key out
+		{`{"inner": null}`, "inner"},
+		{`null`, ""},
+	} {
+		var d doc
+		err := strictjson.Decode([]byte(tc.body), &d, "")
+		var ve *graph.ValidationError
+		require.ErrorAs(t, err, &ve, tc.body)
+		assert.Equal(t, tc.field, ve.Field, tc.body)
+		assert.Contains(t, ve.Reason, "not null", tc.body)
+	}
+	var d doc
+	require.NoError(t, strictjson.Decode([]byte(`{"raw": null, "named": null}`), &d, ""))
+	assert.Equal(t, "null", string(d.Raw), "a raw value keeps its null")
+	var anything struct {
+		V any `json:"v"`
+	}
+	require.NoError(t, strictjson.Decode([]byte(`{"v": null}`), &anything, ""))
+}
+
+// An integer field takes every JSON number whose value is a whole number
+// (JSON Schema 2020-12, section 6.1.1 of the validation vocabulary: "1.0"
+// is an integer), and nothing else.
+func TestDecodeWholeNumbers(t *testing.T) {
+	type ints struct {
+		I  int64   `json:"i"`
+		U  uint64  `json:"u"`
+		Is []int64 `json:"is"`
+		S  string  `json:"s"`
+	}
+	var v ints
+	require.NoError(t, strictjson.Decode([]byte(`{"s": "1.0", "i": -126.0, "u": 1.26e2, "is": [1, 2.000, 3e0, 40E-1, -0.0]}`), &v, ""))
+	assert.Equal(t, ints{I: -126, U: 126, Is: []int64{1, 2, 3, 4, 0}, S: "1.0"}, v)
+	require.NoError(t, strictjson.Decode([]byte(`{"i": 9223372036854775807.0, "u": 18446744073709551615.0}`), &v, ""))
+	assert.Equal(t, int64(9223372036854775807), v.I)
+	assert.Equal(t, uint64(18446744073709551615), v.U)
+
+	for _, tc := range []struct{ body, field string }{
+		{`{"i": 1.5}`, "i"},
+		{`{"i": 1.0000000000000000001}`, "i"},         // a float64 rounds it to 1; it is not whole
+		{`{"i": 9223372036854775808.0}`, "i"},         // past int64
+		{`{"u": -1.0}`, "u"},                          // negative for an unsigned field
+		{`{"i": 1e400}`, "i"},                         // beyond any float
+		{`{"is": [1, 2.5]}`, "is/1"},                  // placed in an array
+		{`{"i": 1e-99999999999999999999999999}`, "i"}, // no big arithmetic on a tiny value
+	} {
+		var v ints
+		err := strictjson.Decode([]byte(tc.body), &v, "")
+		var ve *graph.ValidationError
+		require.ErrorAs(t, err, &ve, tc.body)
+		assert.Equal(t, tc.field, ve.Field, tc.body)
+	}
+}
