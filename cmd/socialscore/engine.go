@@ -17,6 +17,7 @@ type engineConfig struct {
 	name, master, submit, dir string
 	partitions, checkpoint    int
 	conf                      string
+	verbose                   bool
 }
 
 // engineFlags registers --engine and the Spark engine's flags.
@@ -29,6 +30,7 @@ func engineFlags(fs *flag.FlagSet) *engineConfig {
 	fs.IntVar(&e.partitions, "spark-partitions", 0, "hash partitions of the ties and the state (default 4; a cluster wants 2-4 per executor core)")
 	fs.IntVar(&e.checkpoint, "spark-checkpoint", 0, "steps between checkpoints that cut the iteration's lineage (default 10)")
 	fs.StringVar(&e.conf, "spark-conf", "", "extra Spark settings, KEY=VALUE separated by commas")
+	fs.BoolVar(&e.verbose, "spark-log", false, "show spark-submit's output (the job's steps and Spark's log) on stderr")
 	return e
 }
 
@@ -53,11 +55,15 @@ func (e *engineConfig) engine(stderr io.Writer) (scoring.GraphEngine, error) {
 				conf = append(conf, c)
 			}
 		}
+		var log io.Writer
+		if e.verbose {
+			log = stderr
+		}
 		if e.partitions < 0 || e.checkpoint < 0 {
 			return nil, usageError{errors.New("--spark-partitions and --spark-checkpoint must not be negative")}
 		}
 		return &spark.Engine{Master: e.master, Submit: e.submit, Dir: e.dir, Partitions: e.partitions,
-			Checkpoint: e.checkpoint, Conf: conf, Log: nil}, nil
+			Checkpoint: e.checkpoint, Conf: conf, Log: log}, nil
 	default:
 		return nil, usageError{fmt.Errorf("--engine: unknown engine %q (go or spark)", e.name)}
 	}

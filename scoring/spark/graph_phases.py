@@ -23,9 +23,11 @@ Both iterations share one join per step: the ties, partitioned by the
 neighbour's index, joined with the state (s and PR by index), summed by
 the row's index. Partitioning is explicit: the ties are hash-partitioned by
 neighbour index into --partitions parts and cached; the state is
-hash-partitioned by index into the same number. Every --checkpoint steps
-the state is checkpointed (to --checkpoint-dir), which cuts its lineage so
-that the plan of step 40 is as small as that of step 1.
+hash-partitioned by index into the same number. The state appears twice in
+a step's plan, so every step cuts its lineage (localCheckpoint, to the
+executors' storage) and every --checkpoint steps it is also checkpointed to
+reliable storage (--checkpoint-dir): the plan of step 40 is as small as that
+of step 1.
 
 Input (--in DIR): people/ (idx int32 0..N-1, id int64, b double, the five
 pillars, consent bool) and ties/ (src int32, dst int32, w double), each tie
@@ -156,10 +158,15 @@ def main(argv):
                        new_pr.alias("pr"), F.col("pr").alias("prp"),
                        F.abs(new_s - F.col("s")).alias("ds"), F.abs(new_pr - F.col("pr")).alias("dpr"))
         nxt = nxt.repartition(P, "idx")
+        # The state appears twice in a step's plan (its neighbours' values
+        # and its own row), so an uncut plan doubles with every step: each
+        # step is truncated, to the executors' storage (localCheckpoint),
+        # and every --checkpoint steps to reliable storage as well, so a lost
+        # executor costs at most that many steps.
         if a.checkpoint_dir and step % a.checkpoint == 0:
-            nxt = nxt.checkpoint(eager=True)  # cuts the lineage
+            nxt = nxt.checkpoint(eager=True)
         else:
-            nxt = nxt.cache()
+            nxt = nxt.localCheckpoint(eager=True)
         agg = nxt.agg(F.max("ds").alias("ds"), F.sum("dpr").alias("dpr")).first()
         print(f"socialscore: step {step}: max |change of s| {agg['ds']:.3g}, L1 change of PageRank {agg['dpr']:.3g}",
               file=sys.stderr, flush=True)
