@@ -52,6 +52,15 @@ A store that already holds people is refused unless --merge is given: then peopl
 			"socialscore import --merge --friends more-edges.txt",
 		},
 	},
+	"metrics": {
+		usage: "metrics [--policy NAME|FILE] [--json] [flags]",
+		about: `Report the statistics of the stored network under the store's latest run: degree assortativity, transitivity (the share of closed triples) and average clustering, the Gini coefficient of the numbers of friends and of the scores, components, and the communities found by label propagation (CDLP) and Louvain; a method that puts everyone with a friend into one community says so. --json prints the body of GET /v1/network/metrics. The store must exist.`,
+		examples: []string{
+			"socialscore metrics",
+			"socialscore metrics --json --store bolt://127.0.0.1:7687",
+			"socialscore metrics --policy tencent --louvain-max 0",
+		},
+	},
 	"score": {
 		usage: "score [--policy NAME|FILE] [flags]",
 		about: `Run a full scoring run of the stored network under a policy (a preset: sesame, tencent, facebook-lending, lenddo, baseline; or a JSON/YAML file) and save it. It ends with a summary: people scored, the mean score, how many people are in each band, and the people whose scores moved most since the previous run. The store must exist.

@@ -67,6 +67,7 @@ func TestConnectionCaps(t *testing.T) {
 	const providerKey = "provider-key-0123456789"
 	m := &Main{
 		StoreURL:          "embedded://" + filepath.Join(dir, "s.db"),
+		CreateStore:       true,
 		Addr:              "127.0.0.1:0",
 		Policy:            mustPreset(t, "sesame"),
 		APIKeys:           map[string]string{"0123456789abcdef-test": "ops"},
@@ -163,6 +164,7 @@ func TestSlowBodyCut(t *testing.T) {
 			dir := t.TempDir()
 			m := &Main{
 				StoreURL:          "embedded://" + filepath.Join(dir, "s.db"),
+				CreateStore:       true,
 				Addr:              "127.0.0.1:0",
 				Policy:            mustPreset(t, "sesame"),
 				Keys:              map[string]api.KeyHolder{providerKey: {Name: "provider", Role: graph.RoleProvider}},
