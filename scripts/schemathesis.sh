@@ -141,9 +141,13 @@ for role in $ROLES; do
   [ "$role" = operator ] && n=$OPERATOR_EXAMPLES
   echo "== schemathesis as $role (max $n examples per operation and phase, seed $SEED)"
   set +e
+  # filter_too_much is Hypothesis's complaint that the hooks drop many of
+  # an operation's generated cases (a role that may not call an operation
+  # still gets its positive cases filtered); it is about generation, not the
+  # API, and it came and went between runs of the same seed.
   (cd "$dir" && PYTHONPATH="$repo/scripts" SCHEMATHESIS_HOOKS=schemathesis_hooks SCHEMATHESIS_ROLE="$role" "$st" --config-file "$repo/scripts/schemathesis.toml" run "http://$addr/openapi.json" --url "http://$addr" \
     -H "Authorization: Bearer $key" -H "X-API-Key: $key" \
-    --checks all --mode all --max-examples "$n" --seed "$SEED" \
+    --checks all --mode all --max-examples "$n" --seed "$SEED" --suppress-health-check=filter_too_much \
     --workers 2 --generation-database none --no-color \
     --report json --report-json-path "$dir/report.json" \
     >"$dir/schemathesis.out" 2>&1)
