@@ -313,21 +313,7 @@ func has(b *bolt.Bucket, key []byte) bool {
 // update runs fn in a write transaction, committed (and fsynced) if fn
 // returns nil and rolled back otherwise.
 func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
-	if err := s.ready(ctx); err != nil {
-		return err
-	}
-	err := s.db.Update(func(btx *bolt.Tx) error {
-		// Waiting for the writer lock may have outlasted the context.
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		t := newTx(ctx, btx)
-		if err := fn(t); err != nil {
-			return err
-		}
-		return t.flushCounts()
-	})
-	return mapErr(err)
+	return s.write(ctx, s.db.Update, fn)
 }
 
 // batch is update for the small writes that come many at once (a tie put
@@ -340,10 +326,17 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 // alone): it must set, never accumulate, what it leaves outside the
 // transaction.
 func (s *Store) batch(ctx context.Context, fn func(*tx) error) error {
+	return s.write(ctx, s.db.Batch, fn)
+}
+
+// write runs fn in a write transaction of commit (bolt's Update or Batch)
+// and flushes the counts it changed.
+func (s *Store) write(ctx context.Context, commit func(func(*bolt.Tx) error) error, fn func(*tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
-	err := s.db.Batch(func(btx *bolt.Tx) error {
+	err := commit(func(btx *bolt.Tx) error {
+		// Waiting for the writer lock may have outlasted the context.
 		if err := ctx.Err(); err != nil {
 			return err
 		}
