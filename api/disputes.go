@@ -113,6 +113,7 @@ func (s *Server) postDispute(c *gin.Context) {
 		return
 	}
 	s.disputes.refresh(context.WithoutCancel(ctx), s.store)
+	s.liveDispute(context.WithoutCancel(ctx), id) // api/live.go
 	c.Header("Location", "/v1/disputes/"+d.ID.String())
 	writeJSON(c, http.StatusCreated, disputeResponse(d, s.clock()))
 }
@@ -262,6 +263,7 @@ func (s *Server) postResolution(c *gin.Context) {
 		return
 	}
 	s.disputes.refresh(context.WithoutCancel(ctx), s.store)
+	s.liveDispute(context.WithoutCancel(ctx), d.Person) // api/live.go
 	writeJSON(c, http.StatusOK, disputeResponse(d, s.clock()))
 }
 

@@ -323,6 +323,16 @@ func (s *Server) livePerson(ctx context.Context, p graph.Person, gone bool) {
 	if err != nil || eng == nil {
 		return
 	}
+	// A scoring run leaves out events under an open dispute
+	// (graph.DeriveRecord); so does the live view.
+	if s.disputes.open(p.ID) > 0 {
+		evs, err := s.store.Events(ctx, p.ID)
+		if err != nil { // cannot tell the record: rebuild on the next read
+			s.live.cur.Store(nil)
+			return
+		}
+		p.Record = graph.DeriveRecord(evs, true)
+	}
 	if _, ok := eng.Result(p.ID); ok {
 		s.liveApply(ctx, live.Change{Kind: live.RecordSet, A: p.ID, Record: &p.Record, Profile: &p.Profile})
 		return
@@ -344,6 +354,26 @@ func (s *Server) livePerson(ctx context.Context, p graph.Person, gone bool) {
 		}
 	}
 	s.liveApply(ctx, c)
+}
+
+// liveDispute is the hook of opening and resolving a dispute about one
+// of the person's events: the record a scoring run uses leaves out events
+// under an open dispute and removed ones, so the person's live record is
+// derived again from their events. s.disputes must already hold the
+// counts after the write.
+func (s *Server) liveDispute(ctx context.Context, id graph.ID) {
+	if !s.cfg.Live {
+		return
+	}
+	p, err := s.store.Person(ctx, id)
+	if err != nil {
+		if errors.Is(err, graph.ErrNotFound) {
+			return
+		}
+		s.live.cur.Store(nil) // rebuilt from the store on the next read
+		return
+	}
+	s.livePerson(ctx, p, false)
 }
 
 // errNoLive is the 404 of what-if and advice without a live view.

@@ -212,3 +212,70 @@ func TestWhatIfNeedsLive(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.NotContains(t, w.Body.String(), `"live"`)
 }
+
+// TestLiveDisputeIsReflected: a scoring run leaves out events under an
+// open dispute (graph.DeriveRecord), so opening a dispute moves the live
+// score at once, a rejection moves it back and an upheld dispute removes
+// the event; after each step the live score is within a point of a full
+// run on the same data (the reference), on both stores.
+func TestLiveDisputeIsReflected(t *testing.T) {
+	for _, st := range liveStores() {
+		t.Run(st.name, func(t *testing.T) {
+			e := newTestServer(t, st.open(t), func(c *Config) { c.Live = true })
+			e.seed()
+			e.score("sesame")
+			const id = "3"
+			before := e.liveScore(id)
+
+			w := e.do(request{method: http.MethodPost, path: "/v1/people/" + id + "/events", body: `{"events":[{"type":"default","amount":9000,"at":"2024-03-01T00:00:00Z"}]}`})
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			var posted struct {
+				EventIDs []graph.EventID `json:"event_ids"`
+			}
+			decode(t, w, &posted)
+			require.Len(t, posted.EventIDs, 1)
+			lowered := e.liveScore(id)
+			require.Less(t, lowered.Score, before.Score, "the default lowers the live score")
+
+			// fullRun checks the live score against a full run on the
+			// same data, then reads the live view the run rebuilt.
+			fullRun := func(live LiveScoreResponse, step string) {
+				t.Helper()
+				e.score("sesame")
+				full, _, ok := e.runner.Lookup(live.ID)
+				require.True(t, ok)
+				assert.LessOrEqual(t, abs(full.Score-live.Score), 1, "%s: live %d, full run %d", step, live.Score, full.Score)
+			}
+
+			open := func() DisputeResponse {
+				w := e.do(request{method: http.MethodPost, path: "/v1/people/" + id + "/disputes",
+					body: `{"event":` + posted.EventIDs[0].String() + `,"reason":"not my loan"}`})
+				require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+				var d DisputeResponse
+				decode(t, w, &d)
+				return d
+			}
+			resolve := func(d DisputeResponse, outcome string) {
+				w := e.do(request{method: http.MethodPost, path: "/v1/disputes/" + d.ID.String() + "/resolution", body: `{"outcome":"` + outcome + `"}`})
+				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			}
+
+			d := open()
+			disputed := e.liveScore(id)
+			assert.Greater(t, disputed.Score, lowered.Score, "a disputed default no longer counts")
+			assert.LessOrEqual(t, abs(disputed.Score-before.Score), 1)
+			fullRun(disputed, "opened")
+
+			resolve(d, "rejected")
+			rejected := e.liveScore(id)
+			assert.Less(t, rejected.Score, disputed.Score, "a rejected dispute counts the default again")
+			fullRun(rejected, "rejected")
+
+			d = open()
+			resolve(d, "upheld")
+			upheld := e.liveScore(id)
+			assert.Greater(t, upheld.Score, rejected.Score, "an upheld dispute removes the default")
+			fullRun(upheld, "upheld")
+		})
+	}
+}
