@@ -370,8 +370,7 @@ func getRecord(b []byte, r *Record) error {
 // (ValidateSnapshot), is an error wrapping ErrImageInvalid; an error of
 // r itself is returned wrapped as it is.
 func ReadImage(r io.Reader) (*Snapshot, uint64, error) {
-	s, gen, _, err := readImage(r)
-	return s, gen, err
+	return readImage(r)
 }
 
 func invalid(format string, args ...any) error {
@@ -487,11 +486,11 @@ func readFixed[T any](ir *imageReader, what string, xs []T, size int, get func([
 	}
 }
 
-func readImage(r io.Reader) (*Snapshot, uint64, imageLayout, error) {
+func readImage(r io.Reader) (*Snapshot, uint64, error) {
 	var h [imageHeaderSize]byte
 	l, gen, taken, err := readHeader(r, &h)
 	if err != nil {
-		return nil, 0, l, err
+		return nil, 0, err
 	}
 	ir := &imageReader{r: r, crc: crc32.Checksum(h[:], crcTable)}
 	le := binary.LittleEndian
@@ -513,19 +512,19 @@ func readImage(r io.Reader) (*Snapshot, uint64, imageLayout, error) {
 		return getRecord(b[16:], &d.Record)
 	})
 	if ir.err != nil {
-		return nil, 0, l, ir.err
+		return nil, 0, ir.err
 	}
 	var tr [4]byte
 	if _, err := io.ReadFull(r, tr[:]); err != nil {
-		return nil, 0, l, readErr("checksum", err)
+		return nil, 0, readErr("checksum", err)
 	}
 	if le.Uint32(tr[:]) != ir.crc {
-		return nil, 0, l, invalid("checksum mismatch")
+		return nil, 0, invalid("checksum mismatch")
 	}
 	if err := ValidateSnapshot(s); err != nil {
-		return nil, 0, l, fmt.Errorf("%w: %w", ErrImageInvalid, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrImageInvalid, err)
 	}
-	return s, gen, l, nil
+	return s, gen, nil
 }
 
 // SaveImageFile writes the image of s stamped with gen to path
@@ -594,6 +593,25 @@ func syncDir(dir string) error {
 	return err
 }
 
+// ImageFileGeneration reads only the header of the image at path and
+// returns the generation it is stamped with, so that a store can tell a
+// stale image without reading it: an error wrapping os.ErrNotExist when
+// there is none, ErrImageInvalid when the header is damaged or of another
+// version. The rest of the image is not checked (LoadImageFile does).
+func ImageFileGeneration(path string) (uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot image: load: %w", err)
+	}
+	defer f.Close()
+	var h [imageHeaderSize]byte
+	_, gen, _, err := readHeader(f, &h)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot image: load %s: %w", path, err)
+	}
+	return gen, nil
+}
+
 // LoadImageFile reads the image at path: an error wrapping os.ErrNotExist
 // when there is none, ErrImageInvalid when it is torn, corrupt, of another
 // format version or of another size than its header says.
@@ -620,7 +638,7 @@ func LoadImageFile(path string) (*Snapshot, uint64, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, 0, fmt.Errorf("snapshot image: load %s: %w", path, err)
 	}
-	s, gen, _, err := readImage(f)
+	s, gen, err := readImage(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("snapshot image: load %s: %w", path, err)
 	}

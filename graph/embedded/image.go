@@ -118,9 +118,20 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	return snap, nil
 }
 
-// currentImage loads the image and reports whether it is current.
+// currentImage loads the image and reports whether it is current. It
+// looks at the header first, so a stale image is not read.
 func (s *Store) currentImage(ctx context.Context) (*graph.Snapshot, bool, error) {
 	path := ImagePath(s.Path())
+	stamp, err := graph.ImageFileGeneration(path)
+	if err == nil {
+		cur, err := s.generation(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("embedded: snapshot: %w", err)
+		}
+		if stamp != cur {
+			return nil, false, nil
+		}
+	}
 	snap, gen, err := graph.LoadImageFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
