@@ -90,10 +90,12 @@ func (s *Store) openImage(created bool) {
 // returned. A snapshot from the image has TakenAt of when the image was
 // read from the records.
 //
-// One rebuild runs at a time: calls that find the image stale while
-// another call rebuilds it wait for that call and then read its image
-// (if no write came between), so concurrent scoring runs do not read the
-// records twice.
+// The image is saved in the background, while the caller already works
+// on the snapshot (which it must not change: a Snapshot is read-only);
+// Close waits for the save. One rebuild runs at a time, its save
+// included: calls that find the image stale meanwhile wait for it and
+// then read its image (if no write came between), so concurrent scoring
+// runs do not read the records twice.
 func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	if s.noImage {
 		return s.FreshSnapshot(ctx)
@@ -106,17 +108,35 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("embedded: snapshot: %w", ctx.Err())
 	}
-	defer func() { <-s.imageSem }()
+	release := func() { <-s.imageSem }
 	if snap, ok, err := s.currentImage(ctx); err != nil || ok {
+		release()
 		return snap, err
 	}
 	snap, gen, err := s.freshSnapshot(ctx)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	s.saveImage(snap, gen)
+	s.imageMu.Lock()
+	if s.closed.Load() { // Close is waiting for saves already: skip this one
+		s.imageMu.Unlock()
+		release()
+		return snap, nil
+	}
+	s.saving.Add(1)
+	s.imageMu.Unlock()
+	go func() {
+		defer s.saving.Done()
+		defer release()
+		s.saveImage(snap, gen)
+	}()
 	return snap, nil
 }
+
+// WaitImage waits until no snapshot image is being saved in the
+// background (Close waits too).
+func (s *Store) WaitImage() { s.saving.Wait() }
 
 // currentImage loads the image and reports whether it is current. It
 // looks at the header first, so a stale image is not read.

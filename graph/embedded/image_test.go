@@ -114,6 +114,7 @@ func TestSnapshotImageUsed(t *testing.T) {
 	seedSmall(t, s, 50)
 	first, err := s.Snapshot(ctx)
 	require.NoError(t, err)
+	s.WaitImage() // saved in the background
 	_, gen, err := graph.LoadImageFile(embedded.ImagePath(path))
 	require.NoError(t, err, "Snapshot saved the image")
 	cur, err := embedded.Generation(ctx, s)
@@ -154,6 +155,7 @@ func TestSnapshotImageCorrupt(t *testing.T) {
 	seedSmall(t, s, 80)
 	want, err := s.Snapshot(ctx)
 	require.NoError(t, err)
+	s.WaitImage()
 	img, err := os.ReadFile(embedded.ImagePath(path))
 	require.NoError(t, err)
 	for i, damage := range []func([]byte) []byte{
@@ -170,6 +172,7 @@ func TestSnapshotImageCorrupt(t *testing.T) {
 		graphtest.RequireSameSnapshot(t, want, got, "damage %d", i)
 		require.True(t, got.TakenAt.After(want.TakenAt), "damage %d: read from the records", i)
 		require.Contains(t, logs.String(), "snapshot image unreadable", "damage %d: logged", i)
+		s.WaitImage()
 		_, _, err = graph.LoadImageFile(embedded.ImagePath(path))
 		require.NoError(t, err, "damage %d: a good image replaced the damaged one", i)
 	}
@@ -191,6 +194,7 @@ func TestSnapshotImageUnsaved(t *testing.T) {
 		require.NoError(t, err)
 		graphtest.RequireSameSnapshot(t, fresh, got, "read %d", i)
 	}
+	s.WaitImage()
 	require.Contains(t, logs.String(), "snapshot image not saved")
 	tmps, _ := filepath.Glob(embedded.ImagePath(path) + ".tmp-*")
 	require.Empty(t, tmps, "a failed save leaves no temporary file")
@@ -289,4 +293,30 @@ func TestSnapshotImageConcurrent(t *testing.T) {
 	fresh, err := s.FreshSnapshot(ctx)
 	require.NoError(t, err)
 	graphtest.RequireSameSnapshot(t, fresh, got)
+}
+
+// TestSnapshotImageCloseWaits: Close waits for the image Snapshot saves in
+// the background, so a process that scores and exits leaves a current
+// image for the next one.
+func TestSnapshotImageCloseWaits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	for i := range 3 {
+		s, err := embedded.Open(path)
+		require.NoError(t, err)
+		if i == 0 {
+			seedSmall(t, s, 3000)
+		} else {
+			_, err = s.UpdateRecord(t.Context(), graph.ID(i), func(r *graph.Record) error { r.Defaults++; return nil })
+			require.NoError(t, err)
+		}
+		want, err := s.Snapshot(t.Context())
+		require.NoError(t, err)
+		gen, err := embedded.Generation(t.Context(), s)
+		require.NoError(t, err)
+		require.NoError(t, s.Close()) // no WaitImage
+		got, stamp, err := graph.LoadImageFile(embedded.ImagePath(path))
+		require.NoError(t, err, "round %d: the image was saved before Close returned", i)
+		require.Equal(t, gen, stamp, "round %d", i)
+		graphtest.RequireSameSnapshot(t, want, got, "round %d", i)
+	}
 }

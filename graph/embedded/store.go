@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +73,10 @@ type Store struct {
 	// (image.go): one fresh read at a time, the others wait and then
 	// find the image it saved.
 	imageSem chan struct{}
+	// saving counts the images being saved in the background; imageMu
+	// orders its Add before Close's Wait.
+	saving  sync.WaitGroup
+	imageMu sync.Mutex
 	// noImage turns the snapshot image off (WithoutImage).
 	noImage bool
 }
@@ -237,13 +242,17 @@ func OpenURL(u string, opts ...Option) (*Store, error) {
 // Path returns the file the store is kept in (also after Close).
 func (s *Store) Path() string { return s.path }
 
-// Close releases the file. It waits for running transactions to finish.
-// Calling it again returns nil; every other method returns an error
-// wrapping graph.ErrUnavailable afterwards.
+// Close releases the file. It waits for running transactions to finish,
+// and for a snapshot image being saved in the background. Calling it
+// again returns nil; every other method returns an error wrapping
+// graph.ErrUnavailable afterwards.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.imageMu.Lock() // a Snapshot past this point sees closed and starts no save
+	s.imageMu.Unlock()
+	s.saving.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("embedded: close: %w", err)
 	}
