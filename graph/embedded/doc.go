@@ -117,9 +117,10 @@
 // little-endian arrays, CRC-32C checksummed), when it is valid and
 // stamped with the generation the file has after the image was loaded;
 // reading it is a few sequential reads and no per-record decoding. Else
-// it reads the records (FreshSnapshot) and saves their image, stamped
-// with the generation read in the same read transaction; one such
-// rebuild runs at a time and concurrent callers then read its image. So
+// it reads the records (FreshSnapshot) and saves their image in the
+// background (Close waits for it), stamped with the generation read in
+// the same read transaction; one such rebuild runs at a time, its save
+// included, and concurrent callers then read its image. So
 // Snapshot never returns a network older than the last write
 // acknowledged before it was called. A bulk loader that holds the network
 // it has just loaded saves its image with SaveImage, without reading the

@@ -135,7 +135,8 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 }
 
 // WaitImage waits until no snapshot image is being saved in the
-// background (Close waits too).
+// background (Close waits too). Call it while no Snapshot is running
+// (tests and tools that read the image file next).
 func (s *Store) WaitImage() { s.saving.Wait() }
 
 // currentImage loads the image and reports whether it is current. It
