@@ -16,7 +16,10 @@ import (
 	"github.com/socialscore/socialscore/graph"
 )
 
-var _ graph.Store = (*Store)(nil)
+var (
+	_ graph.Store               = (*Store)(nil)
+	_ graph.FreshSnapshotReader = (*Store)(nil)
+)
 
 // schemaVersion is the version of the key layout described in the package
 // documentation, stored under meta/version. Version 2 added record facts
