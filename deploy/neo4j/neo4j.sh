@@ -438,7 +438,8 @@ cmd_status() {
 # server is started again if it was running, on the same port. Pass the database first
 # (default neo4j), then the importer's options as --name=value (a file list option such as
 # --nodes takes every word after it, a database name after it too). Prints NEO4J_STOP_SECONDS=,
-# NEO4J_IMPORT_SECONDS= and NEO4J_START_SECONDS= on stdout, then start's lines.
+# NEO4J_IMPORT_SECONDS=, NEO4J_IMPORT_CPU_SECONDS= (the importer's user + system time) and
+# NEO4J_START_SECONDS= on stdout, with start's lines.
 cmd_import() {
   local dir=""
   while [[ $# -gt 0 ]]; do
@@ -485,14 +486,22 @@ cmd_import() {
 
   log "importing into database $db of $dir: neo4j-admin database import full ${args[*]}"
   t=$EPOCHREALTIME
-  local rc=0
-  (
-    cd "$dir"
-    NEO4J_HOME="$dir" NEO4J_CONF="$dir/conf" exec "$java" "-Xmx${NEO4J_ADMIN_HEAP:-1g}" \
-      -XX:+UseG1GC --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
-      -cp "$LIB_DIR/*" org.neo4j.cli.AdminTool database import full "${args[@]}"
-  ) >&2 || rc=$?
+  local rc=0 timefile="$dir/logs/import.time"
+  # bash's time keyword gives the importer's CPU seconds (user, system), which vary far less
+  # than its wall-clock time when other work shares the machine.
+  {
+    TIMEFORMAT='%3U %3S'
+    time {
+      (
+        cd "$dir"
+        NEO4J_HOME="$dir" NEO4J_CONF="$dir/conf" exec "$java" "-Xmx${NEO4J_ADMIN_HEAP:-1g}" \
+          -XX:+UseG1GC --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+          -cp "$LIB_DIR/*" org.neo4j.cli.AdminTool database import full "${args[@]}"
+      ) >&4 2>&4
+    }
+  } 4>&2 2>"$timefile" || rc=$?
   echo "NEO4J_IMPORT_SECONDS=$(elapsed "$t")"
+  echo "NEO4J_IMPORT_CPU_SECONDS=$(awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$timefile")"
   if [[ $rc -ne 0 ]]; then
     log "the import failed (exit $rc)"
     # With --overwrite-destination the importer deleted the database before it failed and
