@@ -120,6 +120,31 @@
 // rows, Config.Writers at a time (people first, then ties), and undone on
 // failure; see ApplyBatch.
 //
+// # Bulk first load
+//
+// BulkLoad makes a network's first load into an empty database with
+// Neo4j's offline importer (neo4j-admin database import full) instead of
+// UNWIND statements (bulk.go). BulkWriter streams people and ties into
+// the importer's CSV files with this graph model exactly: the :Person
+// properties with the types ApplyBatch gives them (INTEGER, FLOAT,
+// BOOLEAN, ZONED DATETIME in zone UTC; last_event_at absent without an
+// event; created_at and updated_at the load's time), FRIEND from the
+// smaller id to the larger with weight only when it is not 1, RECRUITED
+// from recruiter to recruit, and nothing else (the meta nodes appear with
+// later writes, as after ApplyBatch). The importer cannot create the
+// schema in the Community edition's record format ("Record format batch
+// import does not support schema changes"), so Open creates it after the
+// import. The writer keeps 8 bytes a person and 8 a friendship to check
+// what the importer would not (people in ascending id order, ties naming
+// people loaded, no friendship or recruit twice); the files are written as
+// the network streams in. The importer replaces the database whole, so
+// BulkLoad refuses a database holding any node (ErrNotEmpty) before
+// writing anything; the importer runs through a command (BulkConfig.Admin:
+// deploy/neo4j/neo4j.sh import, which stops the server around it), and
+// the store then checks it holds the counts written. Later writes take
+// the UNWIND path. TestBulkLoad compares a bulk-loaded database with one
+// ApplyBatch wrote, node by node, property type by property type.
+//
 // Snapshot reads the consenting people in pages of 5,000 in id order, each
 // page and the ties starting in it packed into one record (collect), all
 // in one read transaction, into a graph.SnapshotBuilder: one record per
