@@ -209,10 +209,6 @@ func sameStores(t *testing.T, ctx context.Context, a, b *Store, every int) {
 		 RETURN k, v.timezone AS z, count(*) AS c ORDER BY k, z`,
 		// every relationship, its direction and properties
 		`MATCH (x)-[r]->(y) RETURN x.id AS x, type(r) AS t, y.id AS y, properties(r) AS p ORDER BY x, t, y`,
-		// the schema (LOOKUP indexes are the database's own)
-		`SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint WHERE type <> 'LOOKUP'
-		 RETURN name, type, labelsOrTypes, properties, owningConstraint ORDER BY name`,
-		`SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN * ORDER BY name`,
 	}
 	for _, q := range queries {
 		ra, err := rows(ctx, a, q)
@@ -223,7 +219,7 @@ func sameStores(t *testing.T, ctx context.Context, a, b *Store, every int) {
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		if len(ra) == 0 {
+		if len(ra) == 0 && !strings.Contains(q, "NOT n:Person") {
 			t.Fatalf("%s: no rows", q)
 		}
 		if !reflect.DeepEqual(ra, rb) {
@@ -233,6 +229,38 @@ func sameStores(t *testing.T, ctx context.Context, a, b *Store, every int) {
 				}
 			}
 			t.Fatalf("%s: %d rows through ApplyBatch, %d after the bulk load", q, len(ra), len(rb))
+		}
+	}
+
+	// The schema: the bulk-loaded database has every index and constraint
+	// Open creates, each as in the other database. (The shared server's
+	// schema may hold more: the schema outlives a wipe, and other tests'
+	// stores may have made theirs.)
+	for _, q := range []string{
+		`SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint WHERE type <> 'LOOKUP'
+		 RETURN name, type, labelsOrTypes, properties, owningConstraint ORDER BY name`,
+		`SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN * ORDER BY name`,
+	} {
+		ra, err := rows(ctx, a, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, err := rows(ctx, b, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, r := range rb {
+			names[asString(r[0])] = true
+			if !slices.ContainsFunc(ra, func(x []any) bool { return reflect.DeepEqual(x, r) }) {
+				t.Fatalf("%s: %v after the bulk load, not so in the other database", q, r)
+			}
+		}
+		for _, stmt := range schema {
+			f := strings.Fields(stmt) // CREATE CONSTRAINT|INDEX name ...
+			if kind := f[1]; (kind == "CONSTRAINT") == strings.Contains(q, "CONSTRAINTS") && !names[f[2]] {
+				t.Fatalf("the bulk-loaded database lacks %s %s", kind, f[2])
+			}
 		}
 	}
 
