@@ -168,14 +168,16 @@
 // Before the changes below, ApplyBatch/seed took 17 s (31,000
 // relationships/s, 38 ms of server CPU per 1,000).
 //
-// BulkLoad (BenchmarkBulkLoad and `seed --bulk`, same machine, load average
-// near 10 from other work; importer with 2 threads, 2 GiB off-heap, heap
-// 1 GiB): 1,000,000 people with 5,299,384 relationships in 73.5 s end to
-// end, 72,000 relationships/s (CSV 4.2 s, the importer's JVM 37.2 s, of
-// which its phases: nodes 9.0 s, relationships 5.1 s, linking 6.0 s, post
-// processing 6.7 s; server start 16.2 s; schema 11.9 s), the importer
-// alone 142,000 relationships/s; 100,000 people in 50 s, 10,700/s (the
-// importer 28 s: 15 s of CPU, mostly fixed costs).
+// BulkLoad (BenchmarkBulkLoad and `seed --bulk`, same machine; importer
+// with 2 threads, 2 GiB off-heap, heap 1 GiB), 1,000,000 people with
+// 5,299,384 relationships: 38.5 s end to end on a quiet machine, 137,800
+// relationships/s (CSV 1.7 s, the importer's JVM 24.6 s and 43 s of its
+// CPU, stop and start 7.4 s, schema 4.1 s), the importer alone 215,800/s;
+// 73.5 s, 72,000/s, with the load average near 10 (the importer 37.2 s,
+// its phases: nodes 9.0 s, relationships 5.1 s, linking 6.0 s, post
+// processing 6.7 s; start 16.2 s; schema 11.9 s). 100,000 people: 6,300
+// to 10,700 relationships/s end to end, the importer 19,000/s (15-19 s of
+// its CPU, mostly fixed costs).
 //
 // ApplyBatch is bound by the server's CPU, and most of it is Neo4j's own
 // per-relationship work at commit (commands, locks, store updates). What
