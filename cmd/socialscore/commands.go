@@ -26,12 +26,19 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	people := fs.Int("people", 10000, "number of people to generate (ids 1..N)")
 	seedVal := fs.Uint64("seed", 1, "random seed: the same seed gives the same network")
 	spread := fs.Bool("spread-bands", false, "draw weaker, more varied records so every score band is well populated (as demo does)")
+	bulk := addBulkFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	// A bad size is refused before a store is created.
 	if err := (seed.Config{People: *people, Seed: *seedVal}).Validate(); err != nil {
 		return usageError{err}
+	}
+	if err := bulk.prepare(common.store, false); err != nil {
+		return err
+	}
+	if bulk.bulk {
+		return bulkSeed(ctx, common, bulk, seed.Config{People: *people, Seed: *seedVal, SpreadBands: *spread}, stdout, stderr)
 	}
 	store, err := createStore(ctx, common.store, common.neo4j)
 	if err != nil {
@@ -70,11 +77,15 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	friends := fs.String("friends", "", "SNAP edge list of friendships (whitespace-separated id pairs, # comments) (required)")
 	peopleFile := fs.String("people", "", "optional CSV of people and their records (see seed.ReadPeopleCSV)")
 	merge := fs.Bool("merge", false, "add to a store that already holds people: new people and their ties are added, stored people keep their records, ties between stored people are added where new")
+	bulk := addBulkFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *friends == "" {
 		return usageError{errors.New("import: --friends FILE is required")}
+	}
+	if err := bulk.prepare(common.store, *merge); err != nil {
+		return err
 	}
 	ef, err := os.Open(*friends)
 	if err != nil {
@@ -99,6 +110,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if stats.Friendships == 0 {
 		return fmt.Errorf("import: %s holds no friendships (%d lines: %d comments, %d blank, %d self-loops): nothing imported",
 			*friends, stats.Lines, stats.Comments, stats.Blank, stats.SelfLoops)
+	}
+	if bulk.bulk {
+		return bulkLoad(ctx, common, bulk, batch, "import", stdout, stderr)
 	}
 	store, err := createStore(ctx, common.store, common.neo4j)
 	if err != nil {

@@ -39,6 +39,7 @@ Run it again on the same store and it keeps the network and the keys.`,
 		examples: []string{
 			"socialscore seed --people 100000 --seed 7",
 			"socialscore seed --people 10000 --store bolt://127.0.0.1:7687",
+			"socialscore seed --people 1000000 --store bolt://127.0.0.1:7687 --bulk --neo4j-dir data/neo4j-dev   # first load through neo4j-admin import",
 		},
 	},
 	"import": {
@@ -50,6 +51,7 @@ A store that already holds people is refused unless --merge is given: then peopl
 			"socialscore import --friends facebook_combined.txt",
 			"socialscore import --friends edges.txt --people people.csv --store embedded://data/real.db",
 			"socialscore import --merge --friends more-edges.txt",
+			"socialscore import --friends edges.txt --store bolt://127.0.0.1:7687 --bulk --neo4j-dir data/neo4j-dev",
 		},
 	},
 	"metrics": {

@@ -5,6 +5,8 @@
 #   neo4j.sh stop   [--dir DIR] [--purge] SIGTERM the recorded PID (SIGKILL after 60 s)
 #   neo4j.sh status [--dir DIR]           is the recorded server running?
 #   neo4j.sh fetch                        only download the jars into .neo4j/lib
+#   neo4j.sh import --dir DIR [-- DB OPTIONS]  stop DIR's server, run `neo4j-admin database import
+#                                         full DB OPTIONS` on its data, start it again (same port)
 #
 # `start` prints KEY=VALUE lines on stdout and, as the very last line, the bolt URI:
 #   NEO4J_USER=neo4j
@@ -22,6 +24,8 @@
 #   NEO4J_PAGECACHE      server.memory.pagecache.size (default 512m)
 #   NEO4J_START_TIMEOUT  seconds to wait for RETURN 1 (default 180)
 #   NEO4J_JAVA           java binary to use (must be Java 17 or 21)
+#   NEO4J_ADMIN_HEAP     JVM -Xmx of the importer (default 1g)
+#   NEO4J_IMPORT_MEMORY  the importer's --max-off-heap-memory unless ARGS set it (default 2g)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -327,6 +331,8 @@ cmd_start() {
     pid=$!
     echo "$pid" >"$dir/neo4j.pid"
     echo "bolt://127.0.0.1:$port" >"$dir/bolt_uri"
+    # Which script manages this dir: `socialscore ... --bulk --neo4j-dir DIR` runs its `import`.
+    echo "$SCRIPT_DIR/neo4j.sh" >"$dir/script"
     # Only a start without --dir moves .neo4j/current: callers that pass --dir (tests running
     # concurrently) keep their dir themselves, so a bare `stop` never hits their server.
     if [[ "$set_current" == true ]]; then ln -sfn "$dir" "$CURRENT_LINK"; fi
@@ -426,6 +432,100 @@ cmd_status() {
   return 3
 }
 
+# import --dir DIR [-- ARGS...]: the offline importer needs the database offline, and the
+# Community edition cannot stop one database, so the server is stopped, the importer runs
+# in its own JVM on the dir's configuration (data directories from conf/neo4j.conf), and the
+# server is started again if it was running, on the same port. Pass the database first
+# (default neo4j), then the importer's options as --name=value (a file list option such as
+# --nodes takes every word after it, a database name after it too). Prints NEO4J_STOP_SECONDS=,
+# NEO4J_IMPORT_SECONDS=, NEO4J_IMPORT_CPU_SECONDS= (the importer's user + system time) and
+# NEO4J_START_SECONDS= on stdout, with start's lines.
+cmd_import() {
+  local dir=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --dir) [[ $# -ge 2 ]] || die "--dir needs a value"; dir="$2"; shift 2 ;;
+      --dir=*) dir="${1#--dir=}"; shift ;;
+      --) shift; break ;;
+      *) die "import: unknown argument $1 (the importer's arguments go after --)" ;;
+    esac
+  done
+  [[ -n "$dir" ]] || die "import: --dir DIR is required (the runtime dir of the server to import into)"
+  dir="$(resolve_dir "$dir")"
+  [[ -f "$dir/conf/neo4j.conf" ]] || die "import: $dir is not a neo4j.sh runtime dir (no conf/neo4j.conf): start a server there first"
+  local -a args=("$@")
+  local java db="neo4j" overwrite=false a has_mem=false has_report=false
+  for a in "${args[@]}"; do
+    case "$a" in
+      --max-off-heap-memory=*) has_mem=true ;;
+      --report-file=*) has_report=true ;;
+      --overwrite-destination | --overwrite-destination=true) overwrite=true ;;
+    esac
+  done
+  for a in "${args[@]}"; do
+    if [[ "$a" != -* ]]; then db="$a"; break; fi
+  done
+  [[ "$db" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "import: database name '$db' is not valid"
+  [[ "$has_mem" == true ]] || args=("--max-off-heap-memory=${NEO4J_IMPORT_MEMORY:-2g}" "${args[@]}")
+  [[ "$has_report" == true ]] || args=("--report-file=$dir/logs/import.report" "${args[@]}")
+  java="$(find_java)"
+  fetch_jars
+
+  local was_running=false pid="" t
+  t=$EPOCHREALTIME
+  if [[ -f "$dir/neo4j.pid" ]]; then
+    pid="$(cat "$dir/neo4j.pid")"
+    if is_our_server "$pid" "$dir"; then
+      was_running=true
+      log "stopping Neo4j pid $pid ($dir) for the import"
+      kill_pid "$pid" 60
+      rm -f "$dir/neo4j.pid"
+    fi
+  fi
+  echo "NEO4J_STOP_SECONDS=$(elapsed "$t")"
+
+  log "importing into database $db of $dir: neo4j-admin database import full ${args[*]}"
+  t=$EPOCHREALTIME
+  local rc=0 timefile="$dir/logs/import.time"
+  # bash's time keyword gives the importer's CPU seconds (user, system), which vary far less
+  # than its wall-clock time when other work shares the machine.
+  {
+    TIMEFORMAT='%3U %3S'
+    time {
+      (
+        cd "$dir"
+        NEO4J_HOME="$dir" NEO4J_CONF="$dir/conf" exec "$java" "-Xmx${NEO4J_ADMIN_HEAP:-1g}" \
+          -XX:+UseG1GC --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+          -cp "$LIB_DIR/*" org.neo4j.cli.AdminTool database import full "${args[@]}"
+      ) >&4 2>&4
+    }
+  } 4>&2 2>"$timefile" || rc=$?
+  echo "NEO4J_IMPORT_SECONDS=$(elapsed "$t")"
+  echo "NEO4J_IMPORT_CPU_SECONDS=$(awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$timefile")"
+  if [[ $rc -ne 0 ]]; then
+    log "the import failed (exit $rc)"
+    # With --overwrite-destination the importer deleted the database before it failed and
+    # left partial store files the server cannot open: remove them, so the server starts
+    # with an empty database again. Without it, nothing was deleted and nothing is.
+    if [[ "$overwrite" == true ]]; then
+      log "removing the partial store files of database $db"
+      rm -rf "$dir/data/databases/$db" "$dir/data/transactions/$db"
+    fi
+  fi
+  if [[ "$was_running" == true ]]; then
+    t=$EPOCHREALTIME
+    cmd_start --dir "$dir"
+    echo "NEO4J_START_SECONDS=$(elapsed "$t")"
+  else
+    log "the server of $dir was not running before the import: left stopped"
+  fi
+  return $rc
+}
+
+elapsed() { # seconds since $1 (an $EPOCHREALTIME), with milliseconds
+  awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+
 main() {
   [[ $# -ge 1 ]] || usage
   local cmd="$1"; shift
@@ -434,6 +534,7 @@ main() {
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     fetch) cmd_fetch "$@" ;;
+    import) cmd_import "$@" ;;
     -h | --help | help) usage ;;
     *) log "unknown command: $cmd"; usage ;;
   esac
