@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -120,11 +121,32 @@ func (s *Store) load(ctx context.Context, src LoadSource) (LoadStats, error) {
 
 	// People.
 	t0 := time.Now()
-	var batch []graph.Person
+	// The next transaction's people are made (drawn, for a seeded
+	// population) while this one is written and committed.
+	type chunk struct {
+		lo, hi int
+		people []graph.Person
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	var producer sync.WaitGroup
+	defer producer.Wait() // the source is not used after Load returns
+	defer close(stop)
+	perTx := loadPeoplePerTx
+	producer.Go(func() {
+		defer close(chunks)
+		for lo := 0; lo < n; lo += perTx {
+			hi := min(n, lo+perTx)
+			select {
+			case chunks <- chunk{lo, hi, src.People(lo, hi, nil)}:
+			case <-stop:
+				return
+			}
+		}
+	})
 	var prev graph.ID
-	for lo := 0; lo < n; lo += loadPeoplePerTx {
-		hi := min(n, lo+loadPeoplePerTx)
-		batch = src.People(lo, hi, batch[:0])
+	for c := range chunks {
+		lo, hi, batch := c.lo, c.hi, c.people
 		if len(batch) != hi-lo {
 			return st, fmt.Errorf("source gave %d people for %d..%d", len(batch), lo, hi)
 		}
@@ -168,7 +190,6 @@ func (s *Store) load(ctx context.Context, src LoadSource) (LoadStats, error) {
 		}
 		st.People = hi
 	}
-	batch = nil
 	st.PeopleTime = time.Since(t0)
 
 	// Friendships, both directions: iterating people by index and each
@@ -242,7 +263,7 @@ func (s *Store) load(ctx context.Context, src LoadSource) (LoadStats, error) {
 			}
 		}
 		// start[r] is now the end of r's run, the start of r+1's.
-		perTx := loadFriendsPerTx
+		perTx := loadFriendsPerTx // recruitment keys are as small as friend keys
 		for lo := 0; lo < len(recruits); lo += perTx {
 			hi := min(len(recruits), lo+perTx)
 			err := commit(func(t *tx) error {
