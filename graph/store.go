@@ -73,6 +73,14 @@ type SnapshotReader interface {
 	Snapshot(ctx context.Context) (*Snapshot, error)
 }
 
+// FreshSnapshotReader is a store that keeps a persisted image of its
+// snapshot (see WriteImage): Snapshot may answer from the image,
+// FreshSnapshot reads the network from the store's own records, bypassing
+// (and not updating) the image. Tests compare the two.
+type FreshSnapshotReader interface {
+	FreshSnapshot(ctx context.Context) (*Snapshot, error)
+}
+
 // ScoreStore keeps the results of scoring runs.
 type ScoreStore interface {
 	// SaveRun stores a completed run and its results. It is atomic: until it

@@ -98,9 +98,13 @@ func BenchmarkApplyBatch(b *testing.B) {
 	b.ReportMetric(float64(len(batch.Ties))*float64(b.N)/b.Elapsed().Seconds(), "ties/s")
 }
 
-// BenchmarkSnapshot reads 100k people and 500k friendships.
+// BenchmarkSnapshot reads 100k people and 500k friendships from bbolt
+// (the store is opened without its snapshot image).
 func BenchmarkSnapshot(b *testing.B) {
-	s := openBench(b, b.TempDir())
+	s, err := embedded.Open(filepath.Join(b.TempDir(), "bench.db"), embedded.WithoutImage())
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer s.Close()
 	if err := s.ApplyBatch(b.Context(), genBatch(100_000, 500_000)); err != nil {
 		b.Fatal(err)
@@ -115,6 +119,82 @@ func BenchmarkSnapshot(b *testing.B) {
 			b.Fatal("empty snapshot")
 		}
 	}
+}
+
+// BenchmarkSnapshotImage reads the same network as BenchmarkSnapshot from
+// the store's current snapshot image.
+func BenchmarkSnapshotImage(b *testing.B) {
+	s := openBench(b, b.TempDir())
+	defer s.Close()
+	if err := s.ApplyBatch(b.Context(), genBatch(100_000, 500_000)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Snapshot(b.Context()); err != nil { // saves the image
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		snap, err := s.Snapshot(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if snap.Len() == 0 {
+			b.Fatal("empty snapshot")
+		}
+	}
+}
+
+// BenchmarkSnapshotImage1M compares, on 1M people and 5M friendships, the
+// read of the snapshot from bbolt (FreshSnapshot, decoding every record)
+// with the read of its image (Snapshot when the image is current),
+// reporting both in seconds, their ratio, the seconds to save the image
+// and its size. It runs only when SOCIALSCORE_BENCH_1M=1:
+//
+//	SOCIALSCORE_BENCH_1M=1 go test -run '^$' -bench SnapshotImage1M -benchtime 3x ./graph/embedded/
+func BenchmarkSnapshotImage1M(b *testing.B) {
+	if os.Getenv("SOCIALSCORE_BENCH_1M") != "1" {
+		b.Skip("set SOCIALSCORE_BENCH_1M=1 to run")
+	}
+	dir := b.TempDir()
+	s := openBench(b, dir)
+	defer s.Close()
+	if err := s.ApplyBatch(b.Context(), genBatch(1_000_000, 5_000_000)); err != nil {
+		b.Fatal(err)
+	}
+	var fresh, save, image time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		snap, err := s.FreshSnapshot(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		fresh += time.Since(t0)
+		t0 = time.Now()
+		if err := s.SaveImage(b.Context(), snap); err != nil {
+			b.Fatal(err)
+		}
+		save += time.Since(t0)
+		snap = nil
+		t0 = time.Now()
+		got, err := s.Snapshot(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		image += time.Since(t0)
+		if got.Friendships() == 0 {
+			b.Fatal("no friendships")
+		}
+	}
+	fi, err := os.Stat(embedded.ImagePath(filepath.Join(dir, "bench.db")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := float64(b.N)
+	b.ReportMetric(fresh.Seconds()/n, "bbolt-s")
+	b.ReportMetric(image.Seconds()/n, "image-s")
+	b.ReportMetric(fresh.Seconds()/image.Seconds(), "bbolt/image")
+	b.ReportMetric(save.Seconds()/n, "save-s")
+	b.ReportMetric(float64(fi.Size())/(1<<20), "image-MB")
 }
 
 // BenchmarkSaveRun saves runs of 100k results; after the first 20 each
@@ -187,7 +267,7 @@ func BenchmarkSeed1M(b *testing.B) {
 		apply := time.Since(t0)
 
 		t0 = time.Now()
-		snap, err := s.Snapshot(b.Context())
+		snap, err := s.FreshSnapshot(b.Context())
 		if err != nil {
 			b.Fatal(err)
 		}

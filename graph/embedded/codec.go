@@ -424,6 +424,8 @@ var (
 	keyConsenting   = []byte("consenting")
 	keyFriendships  = []byte("friendships")
 	keyRecruitments = []byte("recruitments")
+	// keyGeneration is the generation of the network (image.go).
+	keyGeneration = []byte("generation")
 )
 
 func u64(v []byte) uint64 {

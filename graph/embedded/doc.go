@@ -20,13 +20,25 @@
 // returning only after that commit, so the guarantee above holds for
 // each of them (a write that fails in a group fails alone).
 //
+// The snapshot image (below) is a cache beside the file, never the
+// record of anything: it is written after the fact by a temporary file,
+// fsync, rename and an fsync of the directory, carries checksums, and is
+// used only when it is stamped with the file's current generation. A
+// crash while it is written leaves the previous image (or none) and a
+// temporary file, which the next Open removes; a damaged, missing or
+// stale image costs one read of the records, never a wrong answer.
+//
 // # Key layout
 //
 // Ids are 8-byte big-endian keys (valid ids are positive, so byte order is
 // numeric order and cursor scans come out sorted by id). Buckets:
 //
-//	meta        "version"      -> uint64 schema version (3; a file of
-//	                              version 1 or 2 is migrated when opened)
+//	meta        "version"      -> uint64 schema version (4; a file of
+//	                              version 1 to 3 is migrated when opened)
+//	            "generation"   -> uint64 generation of the network, moved
+//	                              on by every write transaction that can
+//	                              change what Snapshot returns (see
+//	                              Snapshot image below; version 4)
 //	            "people", "consenting", "friendships", "recruitments"
 //	                           -> uint64 counters, updated in every write
 //	                              transaction (so Counts is one small read)
@@ -66,13 +78,17 @@
 //	                              both people of the tie; seq is the
 //	                              bucket's sequence (schema version 3)
 //
+// Beside the file, at its path + ".csr" (ImagePath), lies the snapshot
+// image, and while one is being written a temporary path + ".csr.tmp-*".
+//
 // A person's record is graph.DeriveRecord of the opening balance and the
 // events not removed: AppendEvents adds to it, an upheld dispute derives
 // it again. Snapshot gives people with open disputes their record without
 // the disputed events (graph.Snapshot.Disputed holds the other). Version 1
 // files (no events) and version 2 files (no tie log) are migrated when
 // opened: the new buckets are created, no value is rewritten
-// (testdata/v1.db, testdata/v2.db, migrate_test.go).
+// (testdata/v1.db, testdata/v2.db, migrate_test.go). Version 3 files get a
+// generation (testdata/v3.db).
 //
 // PutTie and DeleteTie log each change of a tie in their transaction;
 // DeletePerson deletes every log entry that names the person, theirs and
@@ -93,6 +109,33 @@
 // per retained run and SaveRun writes about a thousand keys per million
 // results. Chunks written by schema version 1 keep their version and are
 // read with facts and shares unknown.
+//
+// # Snapshot image
+//
+// Snapshot answers from the snapshot image, a graph.WriteImage file of
+// the last snapshot read (CSR arrays, records and profiles as fixed-size
+// little-endian arrays, CRC-32C checksummed), when it is valid and
+// stamped with the generation the file has after the image was loaded;
+// reading it is a few sequential reads and no per-record decoding. Else
+// it reads the records (FreshSnapshot) and saves their image, stamped
+// with the generation read in the same read transaction; one such
+// rebuild runs at a time and concurrent callers then read its image. So
+// Snapshot never returns a network older than the last write
+// acknowledged before it was called. A bulk loader that holds the network
+// it has just loaded saves its image with SaveImage, without reading the
+// records again.
+//
+// Every write transaction moves the generation on except SaveRun, the API
+// key writes and the pseudonym key (updateQuiet): a write that may change
+// the network, even if it happens not to, makes the image stale. The
+// generation starts at a random value below 2^62 when a file is made or
+// migrated and each write adds 1 plus a random 32-bit amount, so an image
+// matches only the file history it was read from, not a new file at the
+// same path or a restored copy that diverged. Open also deletes the image
+// beside a file it has just made or migrated. The version went to 4 with
+// the generation because a program of version 3 would write without
+// moving it on, and its writes would then be hidden by a current-looking
+// image; it refuses a version 4 file. WithoutImage turns the image off.
 //
 // # Runs and erasure
 //

@@ -30,7 +30,7 @@ func (s *Store) CreateKey(ctx context.Context, k graph.APIKey) error {
 	if err := k.Validate(); err != nil {
 		return fmt.Errorf("embedded: create key: %w", err)
 	}
-	err := s.update(ctx, func(t *tx) error {
+	err := s.updateQuiet(ctx, func(t *tx) error {
 		b, err := t.CreateBucketIfNotExists(bucketKeys)
 		if err != nil {
 			return err
@@ -89,7 +89,7 @@ func (s *Store) Keys(ctx context.Context) ([]graph.APIKey, error) {
 
 // RevokeKey marks the key revoked.
 func (s *Store) RevokeKey(ctx context.Context, name string) error {
-	err := s.update(ctx, func(t *tx) error {
+	err := s.updateQuiet(ctx, func(t *tx) error {
 		b := t.Bucket(bucketKeys)
 		var v []byte
 		if b != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/socialscore/socialscore/graph"
 	"github.com/socialscore/socialscore/graph/embedded"
+	"github.com/socialscore/socialscore/graph/graphtest"
 	"github.com/socialscore/socialscore/scoring"
 )
 
@@ -97,7 +98,7 @@ func TestMigrateSchemaV1(t *testing.T) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 3}, tx.Bucket([]byte("meta")).Get([]byte("version")))
+		assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 4}, tx.Bucket([]byte("meta")).Get([]byte("version")))
 		return nil
 	}))
 	require.NoError(t, db.Close())
@@ -173,11 +174,11 @@ func TestMigrateV1(t *testing.T) {
 	assert.Equal(t, two.PurchaseCount+1, p.Record.PurchaseCount)
 	require.NoError(t, s.Close())
 
-	// The file now carries the current version (3), and opens again as it is.
+	// The file now carries the current version (4), and opens again as it is.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, uint64(3), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, uint64(4), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		return nil
 	}))
 	require.NoError(t, db.Close())
@@ -274,10 +275,66 @@ func TestMigrateV2(t *testing.T) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		assert.Equal(t, uint64(3), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
+		assert.Equal(t, uint64(4), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("version"))))
 		n := 0
 		require.NoError(t, tx.Bucket([]byte("tie_log")).ForEach(func(k, v []byte) error { n++; return nil }))
 		assert.Equal(t, 2, n, "one change left, logged under 1 and 2")
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	checkFile(t, path)
+}
+
+// TestMigrateV3 opens a copy of testdata/v3.db, written by schema version 3
+// (no generation, no snapshot image; see testdata/README.md): it is
+// migrated to version 4 with a generation, an image left beside it (of
+// another file) is removed, and Snapshot, from the records and then from
+// the image, reads what version 3 read from the file
+// (testdata/v3-snapshot.json).
+func TestMigrateV3(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "v3.db"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "v3.db")
+	require.NoError(t, os.WriteFile(path, src, 0o600))
+	js, err := os.ReadFile(filepath.Join("testdata", "v3-snapshot.json"))
+	require.NoError(t, err)
+	var want graph.Snapshot
+	require.NoError(t, json.Unmarshal(js, &want))
+	require.NotNil(t, want.ExactWeights, "the fixture has weights that need float64")
+	require.Len(t, want.Disputed, 1, "the fixture has an open dispute")
+
+	// An image of some other network, stamped with generation 0 (what a
+	// file without a generation would read as): it must not be used.
+	var other graph.SnapshotBuilder
+	other.AddPerson(graph.Person{ID: 99, Consent: true})
+	otherSnap, err := other.Build(time.Now())
+	require.NoError(t, err)
+	require.NoError(t, graph.SaveImageFile(embedded.ImagePath(path), otherSnap, 0))
+
+	s, err := embedded.Open(path)
+	require.NoError(t, err)
+	ctx := t.Context()
+	_, err = os.Stat(embedded.ImagePath(path))
+	require.ErrorIs(t, err, os.ErrNotExist, "the image beside a migrated file is removed")
+	fresh, err := s.FreshSnapshot(ctx)
+	require.NoError(t, err)
+	graphtest.RequireSameSnapshot(t, &want, fresh, "version 4 reads the records as version 3 did")
+	for i := range 2 { // the first rebuilds the image, the second reads it
+		snap, err := s.Snapshot(ctx)
+		require.NoError(t, err)
+		graphtest.RequireSameSnapshot(t, &want, snap, "Snapshot %d", i)
+	}
+	_, gen, err := graph.LoadImageFile(embedded.ImagePath(path))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		assert.Equal(t, uint64(4), binary.BigEndian.Uint64(meta.Get([]byte("version"))))
+		assert.Equal(t, gen, binary.BigEndian.Uint64(meta.Get([]byte("generation"))), "the image is stamped with the file's generation")
+		assert.NotZero(t, gen, "the generation starts at a random value")
 		return nil
 	}))
 	require.NoError(t, db.Close())

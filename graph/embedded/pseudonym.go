@@ -38,7 +38,7 @@ func (s *Store) PseudonymKey(ctx context.Context) ([]byte, error) {
 	}
 	// Write transactions are serialised: the first to get here stores its
 	// key, the others find it.
-	err = s.update(ctx, func(t *tx) error {
+	err = s.updateQuiet(ctx, func(t *tx) error {
 		b, err := t.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err

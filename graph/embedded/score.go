@@ -49,7 +49,7 @@ func (s *Store) saveRun(ctx context.Context, run graph.Run, results []graph.Resu
 		putResult(recs[i*resultSize:], r)
 	}
 	n := len(results)
-	return s.update(ctx, func(t *tx) error {
+	return s.updateQuiet(ctx, func(t *tx) error {
 		// Runs are few (the retained ones): check the id against each.
 		c := t.runs.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {

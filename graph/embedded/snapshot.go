@@ -9,18 +9,29 @@ import (
 	"github.com/socialscore/socialscore/graph"
 )
 
-// Snapshot returns the consenting people, the friendships and recruitments
-// among them and their records and profiles as a CSR view, read in one
-// read transaction so it is consistent with some committed state. Writers
-// are not blocked while it runs. It reads each friendship once (the a<b
-// half of the friends bucket), passes on only ties between consenting
-// people (so Weights is nil whenever every tie in the snapshot has weight
-// 1) and builds with graph.SnapshotBuilder.
-func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
+// FreshSnapshot returns the consenting people, the friendships and
+// recruitments among them and their records and profiles as a CSR view,
+// read from the store's records in one read transaction so it is
+// consistent with some committed state; it neither reads nor writes the
+// snapshot image (graph.FreshSnapshotReader). Writers are not blocked
+// while it runs. It reads each friendship once (the a<b half of the
+// friends bucket), passes on only ties between consenting people (so
+// Weights is nil whenever every tie in the snapshot has weight 1) and
+// builds with graph.SnapshotBuilder.
+func (s *Store) FreshSnapshot(ctx context.Context) (*graph.Snapshot, error) {
+	snap, _, err := s.freshSnapshot(ctx)
+	return snap, err
+}
+
+// freshSnapshot is FreshSnapshot, also returning the generation of the
+// state it read (read in the same transaction).
+func (s *Store) freshSnapshot(ctx context.Context) (*graph.Snapshot, uint64, error) {
 	var b graph.SnapshotBuilder
 	var takenAt time.Time
+	var gen uint64
 	err := s.view(ctx, func(t *tx) error {
 		takenAt = s.clock()
+		gen = u64(t.meta.Get(keyGeneration))
 		open, err := openDisputeCounts(t)
 		if err != nil {
 			return err
@@ -73,13 +84,13 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("embedded: snapshot: %w", err)
+		return nil, 0, fmt.Errorf("embedded: snapshot: %w", err)
 	}
 	snap, err := b.Build(takenAt)
 	if err != nil {
-		return nil, fmt.Errorf("embedded: snapshot: %w", err)
+		return nil, 0, fmt.Errorf("embedded: snapshot: %w", err)
 	}
-	return snap, nil
+	return snap, gen, nil
 }
 
 // membership is a set of ids: a bitmap over their range when that is

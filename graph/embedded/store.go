@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -19,9 +20,12 @@ var _ graph.Store = (*Store)(nil)
 // schemaVersion is the version of the key layout described in the package
 // documentation, stored under meta/version. Version 2 added record facts
 // and friends' shares to results (result chunks of version 2) and the
-// buckets of events and disputes; version 3 the tie log (tielog.go). A
-// file of an earlier version is migrated when opened (see migrate).
-const schemaVersion = 3
+// buckets of events and disputes; version 3 the tie log (tielog.go);
+// version 4 the generation of the network (meta/generation), which every
+// write that can change the snapshot moves on and which the snapshot
+// image is stamped with (image.go). A file of an earlier version is
+// migrated when opened (see migrate).
+const schemaVersion = 4
 
 // Defaults of the options.
 const (
@@ -58,10 +62,18 @@ var (
 // in parallel on consistent snapshots of the file.
 type Store struct {
 	db        *bolt.DB
+	path      string
 	clock     graph.Clock
 	keepRuns  int
 	chunkSize int
 	closed    atomic.Bool
+	logger    *slog.Logger
+	// imageSem serialises rebuilding and saving the snapshot image
+	// (image.go): one fresh read at a time, the others wait and then
+	// find the image it saved.
+	imageSem chan struct{}
+	// noImage turns the snapshot image off (WithoutImage).
+	noImage bool
 }
 
 // config collects the options.
@@ -71,6 +83,8 @@ type config struct {
 	lockTimeout time.Duration
 	mmapSize    int
 	chunkSize   int
+	logger      *slog.Logger
+	noImage     bool
 }
 
 // Option configures Open.
@@ -111,6 +125,24 @@ func WithMmapSize(n int) Option {
 	return func(o *config) { o.mmapSize = max(n, 0) }
 }
 
+// WithLogger sets where the store logs what it cannot report through a
+// method's error: a snapshot image that could not be saved or was found
+// damaged (default slog.Default()). A nil logger is ignored.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *config) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithoutImage turns the persisted snapshot image off: Snapshot reads the
+// store's records every time (as FreshSnapshot) and neither reads nor
+// writes the image file. Tests of the read itself use it.
+func WithoutImage() Option {
+	return func(o *config) { o.noImage = true }
+}
+
 // withChunkSize sets the number of results per stored chunk (tests use
 // small chunks to exercise chunk boundaries).
 func withChunkSize(n int) Option {
@@ -126,7 +158,7 @@ func withChunkSize(n int) Option {
 // returns, so an acknowledged write survives a crash of the process or the
 // machine.
 func Open(path string, opts ...Option) (*Store, error) {
-	cfg := config{clock: time.Now, keepRuns: DefaultKeepRuns, lockTimeout: DefaultLockTimeout, mmapSize: DefaultMmapSize, chunkSize: defaultChunkSize}
+	cfg := config{clock: time.Now, keepRuns: DefaultKeepRuns, lockTimeout: DefaultLockTimeout, mmapSize: DefaultMmapSize, chunkSize: defaultChunkSize, logger: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -146,6 +178,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
+	created := false
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -158,8 +191,13 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		switch v := meta.Get(keyVersion); {
 		case v == nil:
+			created = true
+			if err := startGeneration(meta); err != nil {
+				return err
+			}
 			return meta.Put(keyVersion, u64bytes(schemaVersion))
 		case u64(v) < schemaVersion:
+			created = true // a new generation: any image beside it is not of this file
 			return migrate(meta, u64(v))
 		case u64(v) != schemaVersion:
 			return fmt.Errorf("file has schema version %d, this program reads version %d", u64(v), schemaVersion)
@@ -174,7 +212,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	// monotonic reading, so a value returned by a write equals the one a
 	// later read returns.
 	clock := func() time.Time { return cfg.clock().UTC().Round(0) }
-	return &Store{db: db, clock: clock, keepRuns: cfg.keepRuns, chunkSize: cfg.chunkSize}, nil
+	s := &Store{db: db, path: path, clock: clock, keepRuns: cfg.keepRuns, chunkSize: cfg.chunkSize,
+		logger: cfg.logger, imageSem: make(chan struct{}, 1), noImage: cfg.noImage}
+	s.openImage(created)
+	return s, nil
 }
 
 // OpenURL opens the store a URL names:
@@ -196,8 +237,8 @@ func OpenURL(u string, opts ...Option) (*Store, error) {
 	return Open(path, opts...)
 }
 
-// Path returns the file the store is kept in.
-func (s *Store) Path() string { return s.db.Path() }
+// Path returns the file the store is kept in (also after Close).
+func (s *Store) Path() string { return s.path }
 
 // Close releases the file. It waits for running transactions to finish.
 // Calling it again returns nil; every other method returns an error
@@ -314,9 +355,18 @@ func has(b *bolt.Bucket, key []byte) bool {
 }
 
 // update runs fn in a write transaction, committed (and fsynced) if fn
-// returns nil and rolled back otherwise.
+// returns nil and rolled back otherwise. The transaction moves the
+// generation on (image.go): every write is taken to change the snapshot
+// unless it is made with updateQuiet.
 func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
-	return s.write(ctx, s.db.Update, fn)
+	return s.write(ctx, s.db.Update, true, fn)
+}
+
+// updateQuiet is update for the writes that cannot change what Snapshot
+// returns (scoring runs, API keys, the pseudonym key): it leaves the
+// generation as it is, so the snapshot image stays current.
+func (s *Store) updateQuiet(ctx context.Context, fn func(*tx) error) error {
+	return s.write(ctx, s.db.Update, false, fn)
 }
 
 // batch is update for the small writes that come many at once (a tie put
@@ -329,12 +379,13 @@ func (s *Store) update(ctx context.Context, fn func(*tx) error) error {
 // alone): it must set, never accumulate, what it leaves outside the
 // transaction.
 func (s *Store) batch(ctx context.Context, fn func(*tx) error) error {
-	return s.write(ctx, s.db.Batch, fn)
+	return s.write(ctx, s.db.Batch, true, fn)
 }
 
 // write runs fn in a write transaction of commit (bolt's Update or Batch)
-// and flushes the counts it changed.
-func (s *Store) write(ctx context.Context, commit func(func(*bolt.Tx) error) error, fn func(*tx) error) error {
+// and flushes the counts it changed; when network is set it moves the
+// generation on in the same transaction.
+func (s *Store) write(ctx context.Context, commit func(func(*bolt.Tx) error) error, network bool, fn func(*tx) error) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
@@ -346,6 +397,11 @@ func (s *Store) write(ctx context.Context, commit func(func(*bolt.Tx) error) err
 		t := newTx(ctx, btx)
 		if err := fn(t); err != nil {
 			return err
+		}
+		if network {
+			if err := t.nextGeneration(); err != nil {
+				return err
+			}
 		}
 		return t.flushCounts()
 	})
