@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,7 +75,7 @@ func dumpStore(t *testing.T, s graph.Store, ids []graph.ID) storeDump {
 
 // openNeo4jEmpty wipes the test server's database and opens a store on it
 // with a fixed clock.
-func openNeo4jEmpty(t *testing.T) *neo4j.Store {
+func openNeo4jEmpty(t testing.TB) *neo4j.Store {
 	t.Helper()
 	srv := neo4jtest.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -147,4 +149,62 @@ func TestLoadChunksNeo4jEqualsApplyBatch(t *testing.T) {
 	got = dumpStore(t, b, iids)
 	require.NoError(t, b.Close())
 	require.Equal(t, want, got)
+}
+
+// BenchmarkNeo4jLoad seeds an empty Neo4j store with 100,000 people
+// (SOCIALSCORE_BENCH_LOAD_PEOPLE to change it) the streamed way
+// (seed.Stream and LoadChunks) or the old way (seed.Generate and one
+// ApplyBatch), reporting relationships per second and the peak resident
+// memory of the test process (run each in a process of its own, since the
+// peak is the process's):
+//
+//	go test -run '^$' -bench 'Neo4jLoad/streamed' -benchtime 1x ./seed/
+//	go test -run '^$' -bench 'Neo4jLoad/batch' -benchtime 1x ./seed/
+func BenchmarkNeo4jLoad(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("SOCIALSCORE_BENCH_LOAD_PEOPLE")); err == nil && v > 0 {
+		n = v
+	}
+	cfg := seed.Config{People: n, Seed: 1}
+	for _, streamed := range []bool{true, false} {
+		name := "batch"
+		if streamed {
+			name = "streamed"
+		}
+		b.Run(fmt.Sprintf("%s/people=%d", name, n), func(b *testing.B) {
+			ties := 0
+			for b.Loop() {
+				b.StopTimer()
+				s := openNeo4jEmpty(b)
+				b.StartTimer()
+				if streamed {
+					net, err := seed.Stream(cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ties = net.Friendships() + net.Recruitments()
+					if err := seed.LoadChunks(b.Context(), s, net, 0, nil); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					batch, err := seed.Generate(cfg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ties = len(batch.Ties)
+					if err := s.ApplyBatch(b.Context(), batch); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				_ = s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(ties)*float64(b.N)/b.Elapsed().Seconds(), "rels/s")
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // KiB on Linux
+			}
+		})
+	}
 }

@@ -85,9 +85,17 @@ func loadNetwork(ctx context.Context, store graph.Store, net *seed.Network, bar 
 		if _, err := es.Load(ctx, net); err != nil {
 			return err
 		}
-		// The persisted snapshot image is saved here, from the loaded
-		// arrays (embedded.LoadedSnapshot), once the store keeps one:
-		// branch snapimage adds Store.SaveImage.
+		// The snapshot image, from the arrays just loaded, so the first
+		// score need not decode the store. Without it the first Snapshot
+		// reads the records and saves the image itself: a failure here
+		// costs time, never correctness.
+		snap, err := embedded.LoadedSnapshot(net, time.Now().UTC().Round(0))
+		if err != nil {
+			return err
+		}
+		if err := es.SaveImage(ctx, snap); err != nil {
+			slog.Warn("seed: snapshot image not saved; the first score reads the store", "err", err)
+		}
 		return nil
 	}
 	return seed.LoadChunks(ctx, store, net, 0, func(done int) {
