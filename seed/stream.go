@@ -59,6 +59,11 @@ func (n *Network) People(lo, hi int, dst []graph.Person) []graph.Person {
 	return n.people(lo, hi, dst)
 }
 
+// Targets returns every person's friends end to end: Friends(i) is
+// Targets()[o:o+len(Friends(i))] in index order. It is the network's own
+// array: do not modify it.
+func (n *Network) Targets() []int32 { return n.targets }
+
 // Friendships returns the number of undirected friendships.
 func (n *Network) Friendships() int { return len(n.targets) / 2 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -46,7 +47,25 @@ func seedStore(ctx context.Context, store graph.Store, people int, seedVal uint6
 	return seedStoreConfig(ctx, store, seed.Config{People: people, Seed: seedVal}, stdout, stderr)
 }
 
+// loadMemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit)
+// of a load by seed or import when GOMEMLIMIT is not set: the network's
+// arrays, a transaction and the snapshot built after an embedded load are
+// live at once (about 2.3 GB at 10 million people), and with the default
+// GOGC the heap would grow to twice that before the collector runs.
+const loadMemoryLimit = 3 << 30
+
+// limitLoadMemory sets loadMemoryLimit unless GOMEMLIMIT sets a limit, and
+// returns a function restoring the previous one.
+func limitLoadMemory() (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(loadMemoryLimit)
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
 func seedStoreConfig(ctx context.Context, store graph.Store, cfg seed.Config, stdout, stderr io.Writer) error {
+	defer limitLoadMemory()()
 	bar := newBar(stderr, 2, "generating")
 	t0 := time.Now()
 	net, err := seed.Stream(cfg)
@@ -128,6 +147,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer pf.Close()
 		pr = pf
 	}
+	defer limitLoadMemory()()
 	net, stats, err := seed.ImportNetwork(ef, pr)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)

@@ -164,8 +164,16 @@ func TestLoadImportEqualsApplyBatch(t *testing.T) {
 // the store reads back from its records (FreshSnapshot); saved as the
 // store's image, it is what Snapshot then returns.
 func TestLoadedSnapshot(t *testing.T) {
+	// Everyone consents (the friend lists are shared with the network), or
+	// not everyone does.
+	for _, consent := range []float64{0, 0.8} {
+		t.Run(fmt.Sprintf("consent=%g", consent), func(t *testing.T) { testLoadedSnapshot(t, consent) })
+	}
+}
+
+func testLoadedSnapshot(t *testing.T, consent float64) {
 	ctx := context.Background()
-	net, err := seed.Stream(seed.Config{People: 5000, Seed: 4, ConsentShare: 0.8})
+	net, err := seed.Stream(seed.Config{People: 5000, Seed: 4, ConsentShare: consent})
 	require.NoError(t, err)
 	s := openAt(t, filepath.Join(t.TempDir(), "s.db"))
 	defer s.Close()
@@ -175,7 +183,11 @@ func TestLoadedSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	built, err := embedded.LoadedSnapshot(net, fresh.TakenAt)
 	require.NoError(t, err)
-	require.Less(t, fresh.Len(), net.Len(), "some people do not consent")
+	if consent == 0 { // the default: everyone
+		require.Equal(t, fresh.Len(), net.Len())
+	} else {
+		require.Less(t, fresh.Len(), net.Len(), "some people do not consent")
+	}
 	require.Positive(t, len(fresh.RecruitTargets))
 	assert.Equal(t, fresh, built)
 
