@@ -329,7 +329,10 @@ func LoadedSnapshot(src LoadSource, takenAt time.Time) (*graph.Snapshot, error) 
 	}
 	// at[i] is person i's index in the snapshot, -1 if they do not consent.
 	at := make([]int32, n)
-	s := &graph.Snapshot{TakenAt: takenAt}
+	// Sized for everyone: growing by append would hold the old and the
+	// new array at once (2 GB of records at 10 million people).
+	s := &graph.Snapshot{TakenAt: takenAt, IDs: make([]graph.ID, 0, n),
+		Records: make([]graph.Record, 0, n), Profiles: make([]graph.Profile, 0, n)}
 	var batch []graph.Person
 	for lo := 0; lo < n; lo += loadPeoplePerTx {
 		hi := min(n, lo+loadPeoplePerTx)
