@@ -113,7 +113,7 @@ func loadNetwork(ctx context.Context, store graph.Store, net *seed.Network, bar 
 			return err
 		}
 		if err := es.SaveImage(ctx, snap); err != nil {
-			slog.Warn("seed: snapshot image not saved; the first score reads the store", "err", err)
+			slog.Warn("load: snapshot image not saved; the first score reads the store", "err", err)
 		}
 		return nil
 	}

@@ -70,8 +70,9 @@ func checkLoaded(meta *bolt.Bucket) error {
 	return nil
 }
 
-// Load writes the network into the store, which must be empty (no person,
-// tie or scoring run), in bounded transactions: people (in id order), then
+// Load writes the network into the store, which must hold no person and
+// no tie (as ApplyBatch, it leaves scoring runs kept from before alone),
+// in bounded transactions: people (in id order), then
 // friendships (both directions, keys a|b in sorted order, so every page is
 // appended to and filled completely), then recruitments and the recruiter
 // index, then the counters. Memory stays that of one transaction (a few
@@ -106,7 +107,7 @@ func (s *Store) load(ctx context.Context, src LoadSource) (LoadStats, error) {
 	}
 	// Mark, after checking the store is empty.
 	err := commit(func(t *tx) error {
-		for _, b := range []*bolt.Bucket{t.people, t.friends, t.recruits, t.recruiter, t.runs} {
+		for _, b := range []*bolt.Bucket{t.people, t.friends, t.recruits, t.recruiter} {
 			if k, _ := b.Cursor().First(); k != nil {
 				return fmt.Errorf("store is not empty (load into an empty store, or use ApplyBatch): %w", graph.ErrConflict)
 			}
