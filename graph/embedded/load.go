@@ -71,15 +71,16 @@ func checkLoaded(meta *bolt.Bucket) error {
 }
 
 // Load writes the network into the store, which must hold no person and
-// no tie (as ApplyBatch, it leaves scoring runs kept from before alone),
-// in bounded transactions: people (in id order), then
-// friendships (both directions, keys a|b in sorted order, so every page is
-// appended to and filled completely), then recruitments and the recruiter
-// index, then the counters. Memory stays that of one transaction (a few
-// hundred MB at most) whatever the network's size. The store ends up
-// holding exactly what one ApplyBatch of the same people and ties would
-// leave, byte for byte, with every CreatedAt and UpdatedAt the time Load
-// began (the store's clock).
+// no tie (scoring runs kept from before stay, as with ApplyBatch), in
+// bounded transactions: people (in id order), then friendships (both
+// directions, keys a|b in sorted order, so every page is appended to and
+// filled completely), then recruitments and the recruiter index, then the
+// counters. Beyond the source's own arrays, memory stays that of one
+// transaction (a few hundred MB at most) whatever the network's size. The
+// store ends up holding, key for key and value for value, what one
+// ApplyBatch of the same people and ties would leave (but for the
+// generation, which starts at random in every file), with every CreatedAt
+// and UpdatedAt the time Load began (the store's clock).
 //
 // The first transaction marks the store as loading and the last clears the
 // mark; Open refuses a store that keeps it (a load killed half way), since
