@@ -1,7 +1,12 @@
 // Package seed makes socialscore populations: synthetic ones, with a
 // social network and financial records of realistic shape (Generate), and
 // imported ones, from a SNAP edge list and an optional CSV of people
-// (ImportBatch). Both return a graph.Batch for a graph.BatchWriter.
+// (ImportBatch). Both return a graph.Batch for a graph.BatchWriter. For
+// populations too large for a batch, Stream and ImportNetwork return the
+// same population as a Network (CSR arrays of int32 indices, people made
+// on demand), which graph/embedded's Store.Load or LoadChunks (any
+// graph.BatchWriter, in batches of people with their ties to earlier
+// people) loads with bounded memory; see "Streaming" below.
 //
 // # Generative model
 //
@@ -102,6 +107,32 @@
 // aggregates, profile), and ImportBatch joins the two: everyone in either
 // file is a person, consenting with graph.NeutralRecord unless the people
 // file says otherwise.
+//
+// # Streaming
+//
+// Stream(cfg) draws what Generate(cfg) draws, from the same streams, and
+// keeps it compact: the friendships as CSR arrays (offsets int64,
+// neighbours int32, both directions, ascending), recruiters as one int32
+// per person, the latent health as one float64 per person; a person's
+// record and profile are drawn when Network.People asks, per chunk of
+// PeopleChunk people from that chunk's own stream, so any range gives the
+// people Generate gives (TestStreamEqualsGenerate). Network.Batch returns
+// the whole population as a batch again (Generate's people, friendships
+// sorted by From then To rather than in the order they formed).
+//
+// ImportNetwork reads the edge list into int64 pairs, sorts them packed as
+// one uint64 each when the ids span less than 2^32 (else as pairs),
+// drops duplicates and builds the CSR arrays over the sorted ids (a direct
+// table from id to index when the ids are dense, else binary search); the
+// people file's rows are kept as read. At 50,000,000 friendships that is
+// about 1.2 GB while sorting and 0.5 GB after; ImportBatch is
+// ImportNetwork then Network.Batch.
+//
+// LoadChunks writes a Network to any graph.BatchWriter in batches of
+// DefaultLoadChunk people (65,536) with their friendships to people of
+// smaller index and their recruitments (recruiters are always older), so
+// every batch names only people stored or in it, and the store ends up as
+// one ApplyBatch of Network.Batch leaves it (TestLoadChunksNeo4jEqualsApplyBatch).
 //
 // # References
 //

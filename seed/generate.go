@@ -28,27 +28,9 @@ func Generate(cfg Config) (graph.Batch, error) {
 	cfg = cfg.WithDefaults()
 	n := cfg.People
 
-	g := holmeKim(n, cfg.MeanDegree, cfg.Triad, newRand(cfg.Seed, streamNetwork))
-	z := latentHealth(g, cfg.Homophily, newRand(cfg.Seed, streamHealth))
-	if cfg.SpreadBands {
-		for i := range z {
-			z[i] = SpreadHealthMean + SpreadHealthSD*z[i]
-		}
-	}
-	by := recruit(g, cfg.RecruitShare, newRand(cfg.Seed, streamRecruit))
+	g, z, by := generateNetwork(cfg)
 	g.adj = nil // only the edge list is needed from here
-
-	people := make([]graph.Person, n)
-	parallel((n+chunkSize-1)/chunkSize, func(c int) {
-		rng := newRand(cfg.Seed, streamPeople+uint64(c))
-		for i := c * chunkSize; i < min(n, (c+1)*chunkSize); i++ {
-			p := &people[i]
-			p.ID = graph.ID(i + 1)
-			// Always draw, so ConsentShare changes nothing else.
-			p.Consent = rng.Float64() < cfg.ConsentShare
-			p.Record, p.Profile = person(z[i], cfg.Now, rng)
-		}
-	})
+	people := generatePeople(cfg, z, 0, n, make([]graph.Person, 0, n))
 
 	recruits := 0
 	for _, r := range by {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 
@@ -152,21 +153,116 @@ func readEdges(r io.Reader) (*edgeList, error) {
 		return nil, fmt.Errorf("seed: edge list: read: %w", err)
 	}
 
-	slices.SortFunc(el.pairs, func(p, q [2]int64) int {
-		return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1]))
-	})
+	sortPairs(el.pairs)
 	n := len(el.pairs)
-	el.pairs = slices.Compact(el.pairs)
+	el.pairs = slices.Clip(slices.Compact(el.pairs))
 	st.Duplicates = n - len(el.pairs)
 	st.Friendships = len(el.pairs)
 
-	el.ids = make([]int64, 0, 2*len(el.pairs))
-	for _, p := range el.pairs {
-		el.ids = append(el.ids, p[0], p[1])
+	// The ids: the first ends come sorted; sort the second ends alone and
+	// merge, which needs half the memory of sorting both together.
+	second := make([]int64, len(el.pairs))
+	for i, p := range el.pairs {
+		second[i] = p[1]
 	}
-	slices.Sort(el.ids)
-	el.ids = slices.Clip(slices.Compact(el.ids))
+	slices.Sort(second)
+	second = slices.Compact(second)
+	el.ids = make([]int64, 0, len(second))
+	i := 0
+	for k, p := range el.pairs {
+		if k > 0 && el.pairs[k-1][0] == p[0] {
+			continue
+		}
+		for ; i < len(second) && second[i] < p[0]; i++ {
+			el.ids = append(el.ids, second[i])
+		}
+		if i < len(second) && second[i] == p[0] {
+			i++
+		}
+		el.ids = append(el.ids, p[0])
+	}
+	el.ids = append(el.ids, second[i:]...)
+	el.ids = slices.Clip(el.ids)
 	return el, nil
+}
+
+// sortPairs sorts pairs by first then second id. When every id fits in 32
+// bits above the smallest, as in any edge list of fewer than 4 billion
+// distinct ids numbered densely, each pair is packed into one uint64 and
+// those are sorted: a third of the time of comparing pairs, and the
+// packed copy is half the size of the pairs.
+func sortPairs(pairs [][2]int64) {
+	if len(pairs) == 0 {
+		return
+	}
+	lo, hi := pairs[0][0], pairs[0][0]
+	for _, p := range pairs {
+		lo, hi = min(lo, p[0], p[1]), max(hi, p[0], p[1])
+	}
+	if uint64(hi)-uint64(lo) > math.MaxUint32 {
+		slices.SortFunc(pairs, func(p, q [2]int64) int {
+			return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1]))
+		})
+		return
+	}
+	packed := make([]uint64, len(pairs))
+	for i, p := range pairs {
+		packed[i] = uint64(p[0]-lo)<<32 | uint64(p[1]-lo)
+	}
+	slices.Sort(packed)
+	for i, k := range packed {
+		pairs[i] = [2]int64{int64(k>>32) + lo, int64(k&math.MaxUint32) + lo}
+	}
+}
+
+// csr returns the friendships as CSR arrays over the indices of ids (the
+// people of the import, ascending, shifted by off; every id of the edge
+// list is among them): each friendship in both directions, neighbours
+// ascending. Pairs come sorted by first then second id, so filling rows in
+// pair order puts a person's smaller friends (from pairs where they are
+// second) before the larger ones, each run ascending. It drops the pairs.
+func (el *edgeList) csr(ids []graph.ID, off int64) ([]int64, []int32) {
+	n := len(ids)
+	// index maps a file id to its index: a table over the id range when
+	// that is compact, else a binary search.
+	var table []int32
+	var base int64
+	if n > 0 {
+		base = int64(ids[0]) - off
+		if span := int64(ids[n-1]) - int64(ids[0]); span < int64(4*n+1<<16) {
+			table = make([]int32, span+1)
+			for k, id := range ids {
+				table[int64(id)-int64(ids[0])] = int32(k)
+			}
+		}
+	}
+	index := func(id int64) int32 {
+		if table != nil {
+			return table[id-base]
+		}
+		k, _ := slices.BinarySearch(ids, graph.ID(id+off))
+		return int32(k)
+	}
+	offsets := make([]int64, n+1)
+	for _, p := range el.pairs {
+		offsets[index(p[0])+1]++
+		offsets[index(p[1])+1]++
+	}
+	for k := range n {
+		offsets[k+1] += offsets[k]
+	}
+	targets := make([]int32, offsets[n])
+	fill := make([]int64, n)
+	copy(fill, offsets[:n])
+	for _, p := range el.pairs {
+		a, b := index(p[0]), index(p[1])
+		targets[fill[a]] = b
+		fill[a]++
+		targets[fill[b]] = a
+		fill[b]++
+	}
+	el.pairs = nil
+	return offsets, targets
 }
 
 // field splits off the first run of non-blank bytes of s (blank: space,

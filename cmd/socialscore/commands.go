@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/socialscore/socialscore/api"
 	"github.com/socialscore/socialscore/graph"
+	"github.com/socialscore/socialscore/graph/embedded"
 	"github.com/socialscore/socialscore/scoring"
 	"github.com/socialscore/socialscore/seed"
 )
@@ -52,24 +54,79 @@ func seedStore(ctx context.Context, store graph.Store, people int, seedVal uint6
 	return seedStoreConfig(ctx, store, seed.Config{People: people, Seed: seedVal}, stdout, stderr)
 }
 
+// loadMemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit)
+// of a load by seed or import when GOMEMLIMIT is not set: the network's
+// arrays, a transaction and the snapshot built after an embedded load are
+// live at once (about 2.3 GB at 10 million people), and with the default
+// GOGC the heap would grow to twice that before the collector runs.
+const loadMemoryLimit = 3 << 30
+
+// limitLoadMemory sets loadMemoryLimit unless GOMEMLIMIT sets a limit, and
+// returns a function restoring the previous one.
+func limitLoadMemory() (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(loadMemoryLimit)
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
 func seedStoreConfig(ctx context.Context, store graph.Store, cfg seed.Config, stdout, stderr io.Writer) error {
+	defer limitLoadMemory()()
 	bar := newBar(stderr, 2, "generating")
 	t0 := time.Now()
-	batch, err := seed.Generate(cfg)
+	net, err := seed.Stream(cfg)
 	if err != nil {
 		return usageError{err}
 	}
 	gen := time.Since(t0)
 	bar.step("loading")
 	t1 := time.Now()
-	if err := store.ApplyBatch(ctx, batch); err != nil {
+	if err := loadNetwork(ctx, store, net, bar); err != nil {
 		return fmt.Errorf("seed: load: %w", err)
 	}
 	load := time.Since(t1)
 	bar.finish()
 	fmt.Fprintf(stdout, "seeded %d people, %d ties (generate %s, load %s)\n",
-		len(batch.People), len(batch.Ties), gen.Round(time.Millisecond), load.Round(time.Millisecond))
+		net.Len(), net.Friendships()+net.Recruitments(), gen.Round(time.Millisecond), load.Round(time.Millisecond))
 	return nil
+}
+
+// loadNetwork writes a seeded or imported network into the store with
+// memory bounded by a batch, not by the network (see docs/architecture.md,
+// "Loading"): into an empty embedded store with its bulk loader, into any
+// other empty store in batches of people with their ties to earlier
+// people (seed.LoadChunks). A store that holds people already gets the
+// whole network in one ApplyBatch, all or nothing, as before: it fails on
+// the first id it holds and writes nothing.
+func loadNetwork(ctx context.Context, store graph.Store, net *seed.Network, bar *bar) error {
+	counts, err := store.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	if counts.People > 0 || counts.Friendships > 0 || counts.Recruitments > 0 {
+		return store.ApplyBatch(ctx, net.Batch())
+	}
+	if es, ok := store.(*embedded.Store); ok {
+		if _, err := es.Load(ctx, net); err != nil {
+			return err
+		}
+		// The snapshot image, from the arrays just loaded, so the first
+		// score need not decode the store. Without it the first Snapshot
+		// reads the records and saves the image itself: a failure here
+		// costs time, never correctness.
+		snap, err := embedded.LoadedSnapshot(net, time.Now().UTC().Round(0))
+		if err != nil {
+			return err
+		}
+		if err := es.SaveImage(ctx, snap); err != nil {
+			slog.Warn("load: snapshot image not saved; the first score reads the store", "err", err)
+		}
+		return nil
+	}
+	return seed.LoadChunks(ctx, store, net, 0, func(done int) {
+		bar.describe(fmt.Sprintf("loading (%d of %d people)", done, net.Len()))
+	})
 }
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -101,7 +158,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer pf.Close()
 		pr = pf
 	}
-	batch, stats, err := seed.ImportBatch(ef, pr)
+	defer limitLoadMemory()()
+	net, stats, err := seed.ImportNetwork(ef, pr)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -125,22 +183,30 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("import: %w", err)
 	}
 	var ms mergeStats
+	imported := struct{ people, ties int }{net.Len(), net.Friendships()}
 	switch {
 	case counts.People > 0 && !*merge:
 		return fmt.Errorf("import: store %s already holds %d people: give --merge to add the new people and ties "+
 			"(stored people are kept as they are), or import into another store with --store", common.store, counts.People)
 	case counts.People > 0:
-		if batch, ms, err = mergeBatch(ctx, store, batch); err != nil {
+		batch, merged, err := mergeBatch(ctx, store, net.Batch())
+		if err != nil {
 			return fmt.Errorf("import: merge: %w", err)
 		}
-	}
-	if len(batch.People) > 0 || len(batch.Ties) > 0 {
-		if err := store.ApplyBatch(ctx, batch); err != nil {
+		ms = merged
+		imported.people, imported.ties = len(batch.People), len(batch.Ties)
+		if len(batch.People) > 0 || len(batch.Ties) > 0 {
+			if err := store.ApplyBatch(ctx, batch); err != nil {
+				return fmt.Errorf("import: load: %w", err)
+			}
+		}
+	default:
+		if err := loadNetwork(ctx, store, net, newBar(io.Discard, 1, "loading")); err != nil {
 			return fmt.Errorf("import: load: %w", err)
 		}
 	}
 	fmt.Fprintf(stdout, "imported %d people, %d friendships in %s (%+v)\n",
-		len(batch.People), len(batch.Ties), time.Since(t0).Round(time.Millisecond), stats)
+		imported.people, imported.ties, time.Since(t0).Round(time.Millisecond), stats)
 	if counts.People > 0 {
 		fmt.Fprintf(stdout, "merged into %d stored people: %d of the file's people were stored already and kept as they are, %d of its ties were stored already\n",
 			counts.People, ms.KeptPeople, ms.KeptTies)

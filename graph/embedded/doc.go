@@ -158,6 +158,23 @@
 // stored ones, as when seeding an empty store, the existence checks are
 // skipped and pages are filled completely (FillPercent 1).
 //
+// Load (load.go) fills an empty store from a LoadSource (seed.Network) in
+// bounded transactions, so memory does not grow with the network: people
+// in id order (2^19 per transaction), friend keys a|b in both directions
+// in key order, which is the order of a CSR read person by person (2^22
+// keys per transaction: bbolt keeps every key of a transaction in memory,
+// about 100 bytes each, until it commits), then recruitments, the
+// recruiter index and the counters. Every put appends to the last page and
+// pages are filled completely. The result is, key for key and value for
+// value, what one ApplyBatch of the same population leaves
+// (TestLoadSeedEqualsApplyBatch, TestLoadImportEqualsApplyBatch). Its
+// first transaction puts meta/"loading" and its last deletes it; Open
+// refuses a file that keeps the mark, naming the cause ("an interrupted
+// load ...; delete it and load again"), since such a store lacks part of
+// its network and its counters (TestLoadKilled kills a loading process).
+// LoadedSnapshot builds the snapshot of a freshly loaded store from the
+// loader's arrays, without reading the store.
+//
 // # Errors
 //
 // Errors name the operation ("embedded: put tie friend 3-4: ...") and wrap

@@ -194,6 +194,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
+		if err := checkLoaded(meta); err != nil { // load.go
+			return err
+		}
 		switch v := meta.Get(keyVersion); {
 		case v == nil:
 			created = true
