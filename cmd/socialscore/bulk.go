@@ -122,10 +122,11 @@ func sameServer(a, b string) bool {
 	return ha != "" && ha == hostPort(b)
 }
 
-// bulkLoad loads a batch with neo4j.BulkLoad and reports it. The batch's
-// people come sorted by id (as seed.Generate and seed.ImportBatch give
-// them).
-func bulkLoad(ctx context.Context, common *commonFlags, o *bulkOptions, b graph.Batch, what string, stdout, stderr io.Writer) error {
+// bulkLoad loads a seeded or imported network with neo4j.BulkLoad and
+// reports it. The network is streamed to the importer's files: people in
+// id order, a chunk at a time, then friendships and recruitments from its
+// arrays, so memory stays that of the network's arrays.
+func bulkLoad(ctx context.Context, common *commonFlags, o *bulkOptions, n *seed.Network, what string, stdout, stderr io.Writer) error {
 	s, st, err := neo4j.BulkLoad(ctx, neo4j.BulkConfig{
 		Config: neo4j.Config{
 			URI: common.store, User: common.neo4j.user, Password: common.neo4j.password, Database: common.neo4j.database,
@@ -135,14 +136,29 @@ func bulkLoad(ctx context.Context, common *commonFlags, o *bulkOptions, b graph.
 		Dir:   o.dir,
 		Log:   stderr,
 	}, func(w *neo4j.BulkWriter) error {
-		for _, p := range b.People {
-			if err := w.AddPerson(p); err != nil {
-				return err
+		var people []graph.Person
+		for lo := 0; lo < n.Len(); lo += seed.PeopleChunk {
+			people = n.People(lo, min(n.Len(), lo+seed.PeopleChunk), people[:0])
+			for _, p := range people {
+				if err := w.AddPerson(p); err != nil {
+					return err
+				}
 			}
 		}
-		for _, t := range b.Ties {
-			if err := w.AddTie(t); err != nil {
-				return err
+		for i := range n.Len() {
+			for _, j := range n.Friends(i) {
+				if int(j) > i {
+					if err := w.AddTie(graph.Tie{Kind: graph.Friend, From: n.ID(i), To: n.ID(int(j)), Weight: 1}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for i := range n.Len() {
+			if r := n.Recruiter(i); r >= 0 {
+				if err := w.AddTie(graph.Tie{Kind: graph.Recruited, From: n.ID(int(r)), To: n.ID(i), Weight: 1}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -167,10 +183,10 @@ func bulkLoad(ctx context.Context, common *commonFlags, o *bulkOptions, b graph.
 // bulkSeed is seed --bulk: the generated network through the importer.
 func bulkSeed(ctx context.Context, common *commonFlags, o *bulkOptions, cfg seed.Config, stdout, stderr io.Writer) error {
 	t0 := time.Now()
-	batch, err := seed.Generate(cfg)
+	net, err := seed.Stream(cfg)
 	if err != nil {
 		return usageError{err}
 	}
-	fmt.Fprintf(stderr, "generated %d people, %d ties in %s\n", len(batch.People), len(batch.Ties), time.Since(t0).Round(time.Millisecond))
-	return bulkLoad(ctx, common, o, batch, "seed", stdout, stderr)
+	fmt.Fprintf(stderr, "generated %d people, %d ties in %s\n", net.Len(), net.Friendships()+net.Recruitments(), time.Since(t0).Round(time.Millisecond))
+	return bulkLoad(ctx, common, o, net, "seed", stdout, stderr)
 }

@@ -170,7 +170,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			*friends, stats.Lines, stats.Comments, stats.Blank, stats.SelfLoops)
 	}
 	if bulk.bulk {
-		return bulkLoad(ctx, common, bulk, batch, "import", stdout, stderr)
+		return bulkLoad(ctx, common, bulk, net, "import", stdout, stderr)
 	}
 	store, err := createStore(ctx, common.store, common.neo4j)
 	if err != nil {
