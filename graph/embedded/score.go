@@ -383,16 +383,34 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 		run     graph.Run
 		results []graph.Result
 	)
+	err := s.EachLatestResult(ctx, func(r graph.Run, n int) error {
+		run, results = r, make([]graph.Result, 0, n)
+		return nil
+	}, func(r *graph.Result) error {
+		results = append(results, *r)
+		return nil
+	})
+	if err != nil {
+		return graph.Run{}, nil, err
+	}
+	return run, results, nil
+}
+
+// EachLatestResult is LatestRun without holding the results: it calls
+// start with the latest run and its number of results, then each with
+// every result in id order (r is reused between calls), all in one read
+// transaction. An error from start or each stops it and is returned. No
+// run yet is an error wrapping graph.ErrNotFound.
+func (s *Store) EachLatestResult(ctx context.Context, start func(run graph.Run, n int) error, each func(r *graph.Result) error) error {
 	err := s.view(ctx, func(t *tx) error {
 		k, v := t.runs.Cursor().Last()
 		if k == nil {
 			return graph.ErrNotFound
 		}
-		var err error
-		if run, err = decodeRun(v, true); err != nil {
+		run, err := decodeRun(v, true)
+		if err != nil {
 			return err
 		}
-		// Count first so the results are allocated once.
 		c := t.results.Cursor()
 		total := 0
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
@@ -402,22 +420,28 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 			}
 			total += n
 		}
-		results = make([]graph.Result, 0, total)
+		if err := start(run, total); err != nil {
+			return err
+		}
+		var r graph.Result
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
 			if err := t.ctx.Err(); err != nil {
 				return err
 			}
 			recs, n, size, _ := chunkRecords(cv)
 			for i := 0; i < n; i++ {
-				results = append(results, getResult(recs[i*size:], size))
+				r = getResult(recs[i*size:], size)
+				if err := each(&r); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return graph.Run{}, nil, fmt.Errorf("embedded: latest run: %w", err)
+		return fmt.Errorf("embedded: latest run: %w", err)
 	}
-	return run, results, nil
+	return nil
 }
 
 // History returns up to limit past scores of the person from the retained
