@@ -71,6 +71,10 @@ type View struct {
 	Policy  Policy
 	results []graph.Result // ascending id
 	ids     []graph.ID     // the results' ids, for graph.Position
+	// dense is set when the ids are consecutive (seeded stores: 1..n):
+	// then an id's position is id − ids[0], with no search over ids,
+	// whose cache misses grow with the number of people.
+	dense bool
 }
 
 // Len returns the number of people scored.
@@ -92,6 +96,12 @@ func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
 // dense (0..Len()-1), so callers can keep per-person data of a view in a
 // slice.
 func (v *View) Index(id graph.ID) (int, bool) {
+	if v.dense {
+		if len(v.ids) == 0 || id < v.ids[0] || id-v.ids[0] >= graph.ID(len(v.ids)) {
+			return 0, false
+		}
+		return int(id - v.ids[0]), true
+	}
 	return graph.Position(v.ids, id)
 }
 
@@ -102,10 +112,12 @@ func NewView(run graph.Run, p Policy, results []graph.Result) *View {
 		sort.Slice(results, func(i, j int) bool { return results[i].ID < results[j].ID })
 	}
 	ids := make([]graph.ID, len(results))
+	dense := len(results) > 0
 	for i := range results {
 		ids[i] = results[i].ID
+		dense = dense && (i == 0 || ids[i] == ids[i-1]+1)
 	}
-	return &View{Run: run, Policy: p, results: results, ids: ids}
+	return &View{Run: run, Policy: p, results: results, ids: ids, dense: dense}
 }
 
 // View returns the current read view, or nil before any run completed.
