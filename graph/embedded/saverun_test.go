@@ -235,3 +235,50 @@ func TestSaveRunCrash(t *testing.T) {
 		require.NoError(t, s.Close())
 	}
 }
+
+// rssFileKiB returns the process's resident file-backed memory (Linux).
+func rssFileKiB(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/status")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssFile:" {
+			n, err := strconv.Atoi(f[1])
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no RssFile in /proc/self/status")
+	return 0
+}
+
+// Streaming the latest run leaves its pages out of the resident set, and
+// they read back the same afterwards.
+func TestLatestRunLeavesPagesNotResident(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("needs Linux /proc")
+	}
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "r.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	const n = 200_000 // 31 MB of result chunks
+	var b graph.Batch
+	rs := make([]graph.Result, n)
+	for i := range rs {
+		id := graph.ID(i + 1)
+		b.People = append(b.People, graph.Person{ID: id, Consent: true})
+		rs[i] = graph.Result{ID: id, Score: 350 + i%600, Network: float64(i)}
+	}
+	require.NoError(t, s.ApplyBatch(ctx, b))
+	require.NoError(t, s.SaveRun(ctx, graph.Run{ID: "r"}, rs))
+	before := rssFileKiB(t)
+	_, got, err := s.LatestRun(ctx)
+	require.NoError(t, err)
+	grew := rssFileKiB(t) - before
+	assert.Less(t, grew, n*resultSize/1024/4, "resident file pages grew by %d KiB reading %d KiB of results", grew, n*resultSize/1024)
+	assert.Equal(t, rs, got)
+	_, again, err := s.LatestRun(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, rs, again)
+}
