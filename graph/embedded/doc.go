@@ -109,7 +109,10 @@
 // next save does (clearPending). Results of people who do not exist or
 // have not consented are dropped, checked in each transaction. History
 // reaches back over the retained runs only. EachLatestResult streams the
-// latest run's results in one read transaction.
+// latest run's results in one read transaction and then drops the file's
+// pages from the process's resident set (madvise MADV_DONTNEED on Linux,
+// inside the transaction so bbolt cannot remap meanwhile): a server that
+// loaded 10M results keeps its view, not 1.6 GB of mapped file besides.
 //
 // DeletePerson, and PutPerson withdrawing consent, erase the person's
 // results from every retained run in the same transaction, by rewriting
