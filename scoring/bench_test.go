@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -279,4 +280,55 @@ func BenchmarkPercentileSort(b *testing.B) {
 			slices.SortFunc(idx, func(x, y int32) int { return cmp.Compare(values[x], values[y]) })
 		}
 	})
+}
+
+// BenchmarkScorePerPerson reports the bytes a scoring run allocates per
+// person (B/person: every allocation of the call, the iterations'
+// transient arrays included, divided by the people) and what outlives it
+// (kept-B/person): ScoreSnapshot's []graph.Result against ScoreArrays'
+// arrays, which a run that streams its results to the store keeps
+// instead (Runner.Run with a StreamSaver). Run with -benchtime 1x at 1M.
+func BenchmarkScorePerPerson(b *testing.B) {
+	p, _ := Preset("sesame")
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"people=100k", 100_000}, {"people=1M", 1_000_000}} {
+		s := cachedSynthetic(b, size.n)
+		per := func(b *testing.B, run func() any) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			var kept any
+			b.ResetTimer()
+			for range b.N {
+				kept = run()
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(size.n), "B/person")
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(size.n), "kept-B/person")
+			runtime.KeepAlive(kept)
+		}
+		b.Run(size.name+"/ScoreSnapshot", func(b *testing.B) {
+			per(b, func() any {
+				r, _, err := ScoreSnapshot(context.Background(), s, p, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return r
+			})
+		})
+		b.Run(size.name+"/ScoreArrays", func(b *testing.B) {
+			per(b, func() any {
+				sc, _, err := ScoreArrays(context.Background(), s, p, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return sc
+			})
+		})
+	}
 }

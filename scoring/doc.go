@@ -11,6 +11,13 @@
 //	percentiles  Percentiles: mid-rank percentile of PageRank, one radix sort
 //	finalize     Score = clamp(round(350 + 600·((1−c)s + c·pct/100) − penalty)), friends' means
 //
+// ScoreArrays runs the same phases and keeps their outcome as arrays
+// (Scored: 36 bytes a person); Scored.Result recomputes the rest of a
+// person's graph.Result from the snapshot, equal to ScoreSnapshot's. A
+// Runner streams results so to a store that takes them one at a time
+// (StreamSaver), and keeps no read view when NoView is set (the score
+// command).
+//
 // The formulas of the model are written once, as functions over arrays
 // in person order (model.go), which ScoreSnapshot, the shock experiments
 // of scoring/contagion and the policy lab of scoring/simulate all call:

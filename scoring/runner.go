@@ -19,6 +19,16 @@ type RunStore interface {
 	graph.ScoreStore
 }
 
+// StreamSaver is a store that takes a run's results one at a time
+// (graph/embedded's Store is one): at(i) returns result i, in ascending id
+// order, and may be called from several goroutines at once. It saves as
+// graph.ScoreStore's SaveRun does. Runner.Run uses it when the store has
+// it, so the run's results are never all in memory as graph.Result (184
+// bytes a person) unless a read view needs them.
+type StreamSaver interface {
+	SaveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error
+}
+
 // ErrRunInProgress is returned by Runner.Run while another run is going.
 var ErrRunInProgress = errors.New("a scoring run is already in progress")
 
@@ -33,6 +43,11 @@ type Runner struct {
 
 	running atomic.Bool
 	view    atomic.Pointer[View]
+
+	// NoView makes Run keep no read view: for a one-shot run (the score
+	// command), which then holds 36 bytes a person besides the snapshot
+	// instead of every graph.Result (with a StreamSaver store).
+	NoView bool
 
 	mu     sync.Mutex
 	lastID string
@@ -56,6 +71,10 @@ type View struct {
 	Policy  Policy
 	results []graph.Result // ascending id
 	ids     []graph.ID     // the results' ids, for graph.Position
+	// dense is set when the ids are consecutive (seeded stores: 1..n):
+	// then an id's position is id − ids[0], with no search over ids,
+	// whose cache misses grow with the number of people.
+	dense bool
 }
 
 // Len returns the number of people scored.
@@ -77,6 +96,12 @@ func (v *View) Lookup(id graph.ID) (graph.Result, bool) {
 // dense (0..Len()-1), so callers can keep per-person data of a view in a
 // slice.
 func (v *View) Index(id graph.ID) (int, bool) {
+	if v.dense {
+		if len(v.ids) == 0 || id < v.ids[0] || id-v.ids[0] >= graph.ID(len(v.ids)) {
+			return 0, false
+		}
+		return int(id - v.ids[0]), true
+	}
 	return graph.Position(v.ids, id)
 }
 
@@ -87,10 +112,12 @@ func NewView(run graph.Run, p Policy, results []graph.Result) *View {
 		sort.Slice(results, func(i, j int) bool { return results[i].ID < results[j].ID })
 	}
 	ids := make([]graph.ID, len(results))
+	dense := len(results) > 0
 	for i := range results {
 		ids[i] = results[i].ID
+		dense = dense && (i == 0 || ids[i] == ids[i-1]+1)
 	}
-	return &View{Run: run, Policy: p, results: results, ids: ids}
+	return &View{Run: run, Policy: p, results: results, ids: ids, dense: dense}
 }
 
 // View returns the current read view, or nil before any run completed.
@@ -198,7 +225,7 @@ func (r *Runner) Run(ctx context.Context, p Policy, o Options) (Report, error) {
 		return Report{}, fmt.Errorf("scoring: snapshot: %w", err)
 	}
 	rep := Report{Snapshot: time.Since(t0)}
-	results, stats, err := ScoreSnapshot(ctx, snap, p, o)
+	sc, stats, err := ScoreArrays(ctx, snap, p, o)
 	if err != nil {
 		return Report{}, fmt.Errorf("scoring: score: %w", err)
 	}
@@ -217,13 +244,25 @@ func (r *Runner) Run(ctx context.Context, p Policy, o Options) (Report, error) {
 		Friendships: snap.Friendships(),
 	}
 	t1 := time.Now()
-	if err := r.store.SaveRun(ctx, run, results); err != nil {
+	var results []graph.Result
+	if ss, ok := r.store.(StreamSaver); ok {
+		err = ss.SaveRunFrom(ctx, run, sc.Len(), sc.Result)
+	} else {
+		results = sc.Results(o.Workers)
+		err = r.store.SaveRun(ctx, run, results)
+	}
+	if err != nil {
 		return Report{}, fmt.Errorf("scoring: save run: %w", err)
 	}
 	rep.Save = time.Since(t1)
 	rep.Run = run
 	rep.Total = time.Since(t0)
-
+	if r.NoView {
+		return rep, nil
+	}
+	if results == nil {
+		results = sc.Results(o.Workers)
+	}
 	r.view.Store(NewView(run, p, results))
 	// Keep hiding only people forgotten after the snapshot was taken.
 	r.forgotten.Range(func(k, v any) bool {

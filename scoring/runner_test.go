@@ -64,3 +64,22 @@ func TestRunnerLookupIndexForgets(t *testing.T) {
 	_, _, _, ok = r.LookupIndex(2)
 	assert.True(t, ok)
 }
+
+// View.Index finds every id by its consecutive-id shortcut as by the
+// search over ids (graph.Position), and refuses ids outside the view.
+func TestViewIndexDenseAndSparse(t *testing.T) {
+	for _, ids := range [][]graph.ID{{5, 6, 7, 8}, {5, 6, 8, 9}, {1}, {2, 2, 3}} {
+		rs := make([]graph.Result, len(ids))
+		for i, id := range ids {
+			rs[i] = graph.Result{ID: id}
+		}
+		v := NewView(graph.Run{}, Policy{}, rs)
+		for id := graph.ID(-1); id <= 12; id++ {
+			want, wok := graph.Position(ids, id)
+			got, ok := v.Index(id)
+			if ok != wok || (ok && got != want) {
+				t.Errorf("ids %v: Index(%d) = %d, %v; graph.Position gives %d, %v", ids, id, got, ok, want, wok)
+			}
+		}
+	}
+}

@@ -45,6 +45,77 @@ const numPhases = 5
 // taken to be symmetric, as graph.SnapshotBuilder makes it. Results do not
 // depend on o.Workers.
 func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) ([]graph.Result, Stats, error) {
+	sc, st, err := ScoreArrays(ctx, s, p, o)
+	if err != nil {
+		return nil, st, err
+	}
+	t := time.Now()
+	results := sc.Results(o.Workers)
+	d := time.Since(t)
+	st.Finalize += d
+	st.Total += d
+	return results, st, nil
+}
+
+// Scored is the outcome of a scoring run in arrays: per person b, s,
+// PageRank, percentile and the final score (36 bytes a person), beside the
+// snapshot it was computed on. Every other field of a person's
+// graph.Result (pillars, individual score, facts, friends, friends' mean
+// and shares) is a function of the snapshot and these arrays, and Result
+// computes it when asked with the same functions ScoreSnapshot used, so
+// Result(i) equals ScoreSnapshot's i-th result bit for bit. A run that
+// streams its results to the store (Runner.Run with a StreamSaver) keeps
+// only this, not 184 bytes of graph.Result a person.
+type Scored struct {
+	snap     *graph.Snapshot // with the records the policy scores (RecordsUnder)
+	policy   Policy
+	recruits graph.CSR
+	offsets  []int32
+	// Per person, in snapshot order.
+	B, S, PageRank, Percentile []float64
+	Scores                     []int32
+}
+
+// Len returns the number of people scored.
+func (sc *Scored) Len() int { return len(sc.B) }
+
+// ID returns the id of the person at position i.
+func (sc *Scored) ID(i int) graph.ID { return sc.snap.IDs[i] }
+
+// Result returns the whole result of the person at position i.
+func (sc *Scored) Result(i int) graph.Result {
+	s, p := sc.snap, &sc.policy
+	pl := PillarsIn(&sc.recruits, s.Records, s.Profiles, int32(i))
+	friends := s.Targets[sc.offsets[i]:sc.offsets[i+1]]
+	return graph.Result{
+		ID: s.IDs[i], Score: int(sc.Scores[i]), Individual: IndividualScore(sc.B[i]),
+		Pillars: pl, Base: sc.B[i], Network: sc.S[i], PageRank: sc.PageRank[i], Percentile: sc.Percentile[i],
+		Friends:    int32(len(friends)),
+		FriendMean: FriendMean(friends, sc.Scores),
+		Facts:      graph.FactsOf(s.Records[i]),
+		Share:      networkShare(sc.offsets, s.Targets, s.Weights, sc.B, sc.S, p.Alpha, int32(i)),
+	}
+}
+
+// Results returns every result, in snapshot order, computed by workers
+// goroutines (0: GOMAXPROCS).
+func (sc *Scored) Results(workers int) []graph.Result {
+	n := sc.Len()
+	results := make([]graph.Result, n)
+	runRanges(partition(sc.offsets, workerCount(workers, n)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			results[i] = sc.Result(i)
+		}
+	})
+	return results
+}
+
+// ScoreArrays is ScoreSnapshot without building the results: it returns
+// them as a Scored, whose Result(i) is ScoreSnapshot's i-th result. It
+// allocates 36 bytes a person that outlive it (b, s, PageRank, percentile,
+// score) besides the iterations' own arrays; the snapshot must not change
+// while the Scored is in use.
+func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*Scored, Stats, error) {
 	t0 := time.Now()
 	var st Stats
 	if s == nil {
@@ -80,18 +151,14 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 		return nil, st, fmt.Errorf("scoring: %w", err)
 	}
 
-	// 1. Pillars and the individual value b.
+	// 1. Pillars and the individual value b. The pillars themselves are
+	// not kept: Scored.Result computes them again.
 	t := time.Now()
-	results := make([]graph.Result, n)
 	b := make([]float64, n)
 	recruits := s.RecruitsCSR()
 	runRanges(bounds, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			pl := PillarsIn(&recruits, s.Records, s.Profiles, int32(i))
-			bi := p.Weights.Combine(pl)
-			b[i] = bi
-			results[i] = graph.Result{ID: s.IDs[i], Pillars: pl, Base: bi, Individual: IndividualScore(bi),
-				Facts: graph.FactsOf(s.Records[i])}
+			b[i] = p.Weights.Combine(PillarsIn(&recruits, s.Records, s.Profiles, int32(i)))
 		}
 	})
 	if err := endPhase("pillars", &st.Pillars, t); err != nil {
@@ -103,11 +170,12 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 		// 2 and 3 on another engine, with the same definitions.
 		t = time.Now()
 		pillars := make([]graph.Pillars, n)
-		for i := range results {
-			pillars[i] = results[i].Pillars
+		for i := range pillars {
+			pillars[i] = PillarsIn(&recruits, s.Records, s.Profiles, int32(i))
 		}
 		out, err := o.Engine.Graph(ctx, GraphInput{IDs: s.IDs, Pillars: pillars, B: b,
 			Friends: graph.CSR{Offsets: offsets, Targets: s.Targets, Weights: s.Weights}, Alpha: p.Alpha})
+		pillars = nil
 		if err == nil && (len(out.S) != n || len(out.PageRank) != n) {
 			err = fmt.Errorf("returned %d values of s and %d PageRanks for %d people", len(out.S), len(out.PageRank), n)
 		}
@@ -155,34 +223,24 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 		return nil, st, err
 	}
 
-	// 5. Final scores, then friends' means of them.
+	// 5. Final scores; the friends' means and shares are computed from
+	// them by Scored.Result.
 	t = time.Now()
 	defaulted := p.Defaulted(s.Records, nil)
 	c := p.Centrality
-	scores := make([]int32, n) // compact copy for the friends' means
+	scores := make([]int32, n)
 	runRanges(bounds, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			friends := s.Friends(int32(i))
-			r := &results[i]
-			r.Network = sv[i]
-			r.PageRank = pr[i]
-			r.Percentile = pct[i]
-			r.Score = RoundScore(FinalValue(sv[i], pct[i], p.FriendPenalty(friends, defaulted), c))
-			scores[i] = int32(r.Score)
-			r.Friends = int32(len(friends))
-			r.Share = networkShare(offsets, s.Targets, s.Weights, b, sv, p.Alpha, int32(i))
-		}
-	})
-	runRanges(bounds, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			results[i].FriendMean = FriendMean(s.Friends(int32(i)), scores)
+			friends := s.Targets[offsets[i]:offsets[i+1]]
+			scores[i] = int32(RoundScore(FinalValue(sv[i], pct[i], p.FriendPenalty(friends, defaulted), c)))
 		}
 	})
 	if err := endPhase("finalize", &st.Finalize, t); err != nil {
 		return nil, st, err
 	}
 	st.Total = time.Since(t0)
-	return results, st, nil
+	return &Scored{snap: s, policy: p, recruits: recruits, offsets: offsets,
+		B: b, S: sv, PageRank: pr, Percentile: pct, Scores: scores}, st, nil
 }
 
 // checkSnapshot verifies the shape of the snapshot's arrays, so that a

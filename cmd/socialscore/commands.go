@@ -234,7 +234,10 @@ func cmdScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer store.Close()
-	_, err = scoreStoreOn(ctx, store, scoring.NewRunner(store, nil), pol, engine, stdout, stderr)
+	// A one-shot run: no read view (it would hold every result).
+	r := scoring.NewRunner(store, nil)
+	r.NoView = true
+	_, err = scoreStoreOn(ctx, store, r, pol, engine, stdout, stderr)
 	return err
 }
 
@@ -247,7 +250,7 @@ func scoreStore(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, 
 
 // scoreStoreOn is scoreStore with the graph phases on engine (nil: Go's).
 func scoreStoreOn(ctx context.Context, store graph.ScoreStore, r *scoring.Runner, pol scoring.Policy, engine scoring.GraphEngine, stdout, stderr io.Writer) (scoring.Report, error) {
-	prev, prevResults, err := store.LatestRun(ctx)
+	prev, prevResults, err := latestScores(ctx, store)
 	if errors.Is(err, graph.ErrNotFound) {
 		prev, prevResults, err = graph.Run{}, nil, nil
 	}
@@ -269,7 +272,7 @@ func scoreStoreOn(ctx context.Context, store graph.ScoreStore, r *scoring.Runner
 	fmt.Fprintf(stdout, "  snapshot %s | pillars %s, propagation %s (%d it), pagerank %s (%d it), percentiles %s, finalize %s | save %s | total %s\n",
 		ms(rep.Snapshot), ms(s.Pillars), ms(s.Propagation), s.PropagationIterations, ms(s.PageRank), s.PageRankIterations,
 		ms(s.Percentiles), ms(s.Finalize), ms(rep.Save), ms(rep.Total))
-	cur, results, err := store.LatestRun(ctx)
+	cur, results, err := latestScores(ctx, store)
 	if err != nil {
 		return rep, fmt.Errorf("score: read back run %s: %w", rep.Run.ID, err)
 	}

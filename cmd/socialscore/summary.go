@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -44,11 +45,55 @@ type runSummary struct {
 	Moved        int     // people in both runs whose score changed
 }
 
-// summarize computes the summary of a run's results (as stored) against
-// the previous run's (prev nil: none). Bands are those of the policy the
-// run was scored under. Movers are the people scored in both runs whose
-// score changed most, up and down, ties broken by id.
-func summarize(run graph.Run, results []graph.Result, prev graph.Run, prevResults []graph.Result, n int) (runSummary, error) {
+// idScore is one person's score in a run: all the summary needs of a
+// result (12 bytes where a graph.Result is 184).
+type idScore struct {
+	ID    graph.ID
+	Score int32
+}
+
+// latestResults is a store that streams its latest run's results
+// (graph/embedded's Store).
+type latestResults interface {
+	EachLatestResult(ctx context.Context, start func(run graph.Run, n int) error, each func(r *graph.Result) error) error
+}
+
+// latestScores returns the store's latest run and its people's scores in
+// ascending id order, without holding its results (when the store streams
+// them); an error wraps graph.ErrNotFound before the first run.
+func latestScores(ctx context.Context, store graph.ScoreStore) (graph.Run, []idScore, error) {
+	var (
+		run    graph.Run
+		scores []idScore
+	)
+	if ls, ok := store.(latestResults); ok {
+		err := ls.EachLatestResult(ctx, func(r graph.Run, n int) error {
+			run, scores = r, make([]idScore, 0, n)
+			return nil
+		}, func(r *graph.Result) error {
+			scores = append(scores, idScore{r.ID, int32(r.Score)})
+			return nil
+		})
+		return run, scores, err
+	}
+	run, results, err := store.LatestRun(ctx)
+	if err != nil {
+		return graph.Run{}, nil, err
+	}
+	scores = make([]idScore, len(results))
+	for i, r := range results {
+		scores[i] = idScore{r.ID, int32(r.Score)}
+	}
+	slices.SortFunc(scores, func(a, b idScore) int { return cmp.Compare(a.ID, b.ID) })
+	return run, scores, nil
+}
+
+// summarize computes the summary of a run's scores (as stored) against
+// the previous run's (prev nil: none); both are in ascending id order.
+// Bands are those of the policy the run was scored under. Movers are the
+// people scored in both runs whose score changed most, up and down, ties
+// broken by id.
+func summarize(run graph.Run, results []idScore, prev graph.Run, prevResults []idScore, n int) (runSummary, error) {
 	pol, err := scoring.PolicyOf(run.Policy, run.PolicySpec)
 	if err != nil {
 		return runSummary{}, fmt.Errorf("score: policy of run %s: %w", run.ID, err)
@@ -59,10 +104,20 @@ func summarize(run graph.Run, results []graph.Result, prev graph.Run, prevResult
 		index[b.Name] = len(s.Bands)
 		s.Bands = append(s.Bands, bandCount{Name: b.Name, Min: b.Min})
 	}
+	// Bands by score: a score's band looked up once per distinct score.
+	band := map[int32]int{}
 	total := 0
 	for _, r := range results {
-		total += r.Score
-		if i, ok := index[pol.BandOf(r.Score)]; ok {
+		total += int(r.Score)
+		i, ok := band[r.Score]
+		if !ok {
+			i = -1
+			if j, found := index[pol.BandOf(int(r.Score))]; found {
+				i = j
+			}
+			band[r.Score] = i
+		}
+		if i >= 0 {
 			s.Bands[i].People++
 		}
 	}
@@ -73,39 +128,48 @@ func summarize(run graph.Run, results []graph.Result, prev graph.Run, prevResult
 		return s, nil
 	}
 	s.Previous = &prev
-	before := make(map[graph.ID]int, len(prevResults))
 	total = 0
 	for _, r := range prevResults {
-		before[r.ID] = r.Score
-		total += r.Score
+		total += int(r.Score)
 	}
 	if len(prevResults) > 0 {
 		s.PreviousMean = float64(total) / float64(len(prevResults))
 	}
-	var moves []mover
+	// The largest rises and falls, kept as they come (merging the two
+	// runs by id): at most n each.
+	var up, down []mover
+	keep := func(list []mover, m mover, order func(a, b mover) int) []mover {
+		i, _ := slices.BinarySearchFunc(list, m, order)
+		if i >= n {
+			return list
+		}
+		list = slices.Insert(list, i, m)
+		return list[:min(len(list), n)]
+	}
+	upOrder := func(a, b mover) int { return cmp.Or(cmp.Compare(b.Delta, a.Delta), cmp.Compare(a.ID, b.ID)) }
+	downOrder := func(a, b mover) int { return cmp.Or(cmp.Compare(a.Delta, b.Delta), cmp.Compare(a.ID, b.ID)) }
+	j := 0
 	for _, r := range results {
-		b, ok := before[r.ID]
-		if !ok {
+		for j < len(prevResults) && prevResults[j].ID < r.ID {
+			j++
+		}
+		if j == len(prevResults) || prevResults[j].ID != r.ID {
 			continue
 		}
+		b := int(prevResults[j].Score)
 		s.InBoth++
-		if r.Score != b {
-			moves = append(moves, mover{ID: r.ID, Before: b, After: r.Score, Delta: r.Score - b})
+		if int(r.Score) == b {
+			continue
 		}
-	}
-	s.Moved = len(moves)
-	// Rises largest first, falls largest first; equal moves by id.
-	var up, down []mover
-	for _, m := range moves {
+		s.Moved++
+		m := mover{ID: r.ID, Before: b, After: int(r.Score), Delta: int(r.Score) - b}
 		if m.Delta > 0 {
-			up = append(up, m)
+			up = keep(up, m, upOrder)
 		} else {
-			down = append(down, m)
+			down = keep(down, m, downOrder)
 		}
 	}
-	slices.SortFunc(up, func(a, b mover) int { return cmp.Or(cmp.Compare(b.Delta, a.Delta), cmp.Compare(a.ID, b.ID)) })
-	slices.SortFunc(down, func(a, b mover) int { return cmp.Or(cmp.Compare(a.Delta, b.Delta), cmp.Compare(a.ID, b.ID)) })
-	s.Up, s.Down = up[:min(n, len(up))], down[:min(n, len(down))]
+	s.Up, s.Down = up, down
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -312,5 +313,39 @@ func BenchmarkSeed1M(b *testing.B) {
 			b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // Maxrss is in KiB on Linux
 		}
 		b.StartTimer()
+	}
+}
+
+// BenchmarkSaveRunFrom saves runs of 1M results streamed from a function
+// (as Runner.Run does), several transactions each, and reports the bytes
+// allocated per result saved: bounded by the transaction size, not by the
+// run (SaveRun once encoded every result into one buffer and wrote them
+// in one transaction).
+func BenchmarkSaveRunFrom(b *testing.B) {
+	s := openBench(b, b.TempDir())
+	defer s.Close()
+	const n = 1_000_000
+	if err := s.ApplyBatch(b.Context(), graph.Batch{People: genPeople(n)}); err != nil {
+		b.Fatal(err)
+	}
+	at := func(i int) graph.Result {
+		return graph.Result{ID: graph.ID(i + 1), Score: 350 + i%600, Individual: 400 + i%500, Base: 0.6, Network: 0.55,
+			PageRank: 1.0 / n, Percentile: float64(i%100) + 0.5, Friends: int32(i % 20), FriendMean: 612.5}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.SaveRunFrom(b.Context(), graph.Run{ID: fmt.Sprintf("run-%06d", i), Policy: "sesame"}, n, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "results/s")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/n, "B/result")
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // Maxrss is in KiB on Linux
 	}
 }

@@ -140,15 +140,28 @@
 //
 // # Runs and erasure
 //
-// SaveRun writes the run, its chunks and the deletion of runs beyond the
-// retention limit (WithKeepRuns, default 24) in one transaction: the run
-// becomes the latest, atomically, when that transaction commits. Results
-// of people who do not exist or have not consented are dropped. History
-// reaches back over the retained runs only.
+// SaveRun and SaveRunFrom (results handed over one at a time, as
+// scoring.Runner does, so a run of 10 million is never one buffer) write
+// at most 2^18 results (about 40 MB of chunks) a transaction. A run that
+// fits one is written with the deletion of runs beyond the retention
+// limit (WithKeepRuns, default 24) in one transaction. A larger run first
+// records its sequence number as pending (meta "pending_run"), writes its
+// chunks a transaction at a time, and then, in one last transaction,
+// stores its run record (which makes it the latest: LatestRun and History
+// read only runs with a record), clears the mark and prunes. Until then
+// its chunks are invisible; an error deletes them, and after a crash the
+// next save does (clearPending). Results of people who do not exist or
+// have not consented are dropped, checked in each transaction. History
+// reaches back over the retained runs only. EachLatestResult streams the
+// latest run's results in one read transaction and then drops the file's
+// pages from the process's resident set (madvise MADV_DONTNEED on Linux,
+// inside the transaction so bbolt cannot remap meanwhile): a server that
+// loaded 10M results keeps its view, not 1.6 GB of mapped file besides.
 //
 // DeletePerson, and PutPerson withdrawing consent, erase the person's
 // results from every retained run in the same transaction, by rewriting
-// the one chunk per run that holds them.
+// the one chunk per run that holds them, and from the chunks a pending run
+// has written so far.
 //
 // # Bulk loads
 //

@@ -4,115 +4,314 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/socialscore/socialscore/graph"
 )
 
-// SaveRun stores a completed run and its results in one write transaction,
-// as graph.ScoreStore specifies: until it returns nil LatestRun returns the
-// previous run, and if it fails the previous run stays in place. Results
-// of people who do not exist, or have not consented, are dropped (the
-// results given are not modified). The run id must not be empty and must
-// differ from every retained run's (graph.ErrConflict); result ids must be
-// positive and unique and scores must fit in 32 bits (graph.ErrInvalid).
-// Runs beyond the retention limit (WithKeepRuns) are deleted with their
-// results in the same transaction.
+// SaveRun stores a completed run and its results, as graph.ScoreStore
+// specifies: until it returns nil LatestRun returns the previous run, and
+// if it fails the previous run stays in place. Results of people who do
+// not exist, or have not consented, are dropped (the results given are not
+// modified). The run id must not be empty and must differ from every
+// retained run's (graph.ErrConflict); result ids must be positive and
+// unique and scores must fit in 32 bits (graph.ErrInvalid), checked before
+// anything is written. Runs beyond the retention limit (WithKeepRuns) are
+// deleted with their results in the transaction that makes the run the
+// latest. Results are written as SaveRunFrom writes them.
 func (s *Store) SaveRun(ctx context.Context, run graph.Run, results []graph.Result) error {
-	if err := s.saveRun(ctx, run, results); err != nil {
+	order := resultOrder(results)
+	for i, j := range order {
+		r := &results[j]
+		if r.ID <= 0 {
+			return fmt.Errorf("embedded: save run %q: %w", run.ID, graph.Invalid(fmt.Sprintf("results/%d/id", j), "must be a positive integer"))
+		}
+		if i > 0 && results[order[i-1]].ID == r.ID {
+			return fmt.Errorf("embedded: save run %q: %w", run.ID, graph.Invalid(fmt.Sprintf("results/%d/id", j), "person %d has two results", r.ID))
+		}
+		if !fitsInt32(r.Score) || !fitsInt32(r.Individual) {
+			return fmt.Errorf("embedded: save run %q: %w", run.ID, graph.Invalid(fmt.Sprintf("results/%d/score", j), "out of range"))
+		}
+	}
+	return s.SaveRunFrom(ctx, run, len(results), func(i int) graph.Result { return results[order[i]] })
+}
+
+// resultsPerTx is how many results one write transaction of SaveRunFrom
+// holds at most (about 40 MB of chunks); a variable so tests can make runs
+// span several transactions.
+var resultsPerTx = 1 << 18
+
+// keyPendingRun, in the meta bucket, holds the sequence number of a run
+// whose results are being written in several transactions and that is not
+// stored yet (no key in the runs bucket): its chunks are invisible to
+// LatestRun and History, erasure removes people from them too, and a
+// later SaveRunFrom deletes them if the process died before the run was
+// stored.
+var keyPendingRun = []byte("pending_run")
+
+// saveLocks serialises SaveRunFrom per store (*Store -> *sync.Mutex): one
+// pending run at a time.
+var saveLocks sync.Map
+
+// SaveRunFrom stores a completed run whose n results are given one at a
+// time: at(i) for i in 0..n-1, in strictly ascending id order. at is called
+// from several goroutines at once and must be safe for that. Everything
+// SaveRun says holds, but memory stays bounded whatever n: results are
+// encoded and written resultsPerTx at a time. A run that fits one such
+// batch is written in one transaction, as before; a larger run writes its
+// result chunks under a run sequence number recorded as pending
+// (keyPendingRun), each batch in its own transaction, and then, in one
+// last transaction, stores the run record, clears the mark and prunes old
+// runs: the run becomes the latest, atomically, when that transaction
+// commits. A crash or an error before then leaves the previous run the
+// latest; the chunks written so far are deleted on error, or by the next
+// SaveRunFrom after a crash. A result that is invalid (id not positive or
+// not ascending, score beyond 32 bits) is an error naming its index, and
+// nothing of the run becomes visible.
+func (s *Store) SaveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error {
+	if err := s.saveRunFrom(ctx, run, n, at); err != nil {
 		return fmt.Errorf("embedded: save run %q: %w", run.ID, err)
 	}
 	return nil
 }
 
-func (s *Store) saveRun(ctx context.Context, run graph.Run, results []graph.Result) error {
+func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error {
 	if run.ID == "" {
 		return graph.Invalid("run/id", "must not be empty")
 	}
-	meta := encodeRun(run)
-	// Encode every result, in id order, before taking the write lock.
-	order := resultOrder(results)
-	recs := make([]byte, len(results)*resultSize)
-	for i, j := range order {
-		r := &results[j]
-		if r.ID <= 0 {
-			return graph.Invalid(fmt.Sprintf("results/%d/id", j), "must be a positive integer")
-		}
-		if i > 0 && results[order[i-1]].ID == r.ID {
-			return graph.Invalid(fmt.Sprintf("results/%d/id", j), "person %d has two results", r.ID)
-		}
-		if !fitsInt32(r.Score) || !fitsInt32(r.Individual) {
-			return graph.Invalid(fmt.Sprintf("results/%d/score", j), "out of range")
-		}
-		putResult(recs[i*resultSize:], r)
+	if n < 0 {
+		return graph.Invalid("results", "count %d is negative", n)
 	}
-	n := len(results)
-	return s.updateQuiet(ctx, func(t *tx) error {
-		// Runs are few (the retained ones): check the id against each.
-		c := t.runs.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			old, err := decodeRun(v, false)
-			if err != nil {
-				return err
-			}
-			if old.ID == run.ID {
-				return fmt.Errorf("a run with this id is already stored: %w", graph.ErrConflict)
-			}
-		}
-		// Drop results of people who are gone or have not consented:
-		// merge the sorted results with a cursor over people, stepping
-		// when the next id is near and seeking when it is far.
-		pc := t.people.Cursor()
-		k, v := pc.First()
-		kept := 0
-		for i := 0; i < n; i++ {
-			if err := t.checkCtx(i); err != nil {
-				return err
-			}
-			rec := recs[i*resultSize : (i+1)*resultSize]
-			id := graph.ID(binary.BigEndian.Uint64(rec))
-			for steps := 0; k != nil && keyID(k) < id; steps++ {
-				if steps == 8 {
-					k, v = pc.Seek(idKey(id))
-					break
-				}
-				k, v = pc.Next()
-			}
-			if k == nil || keyID(k) != id || !personConsents(v) {
-				continue
-			}
-			if kept != i {
-				copy(recs[kept*resultSize:], rec)
-			}
-			kept++
-		}
-		recs = recs[:kept*resultSize]
+	mu, _ := saveLocks.LoadOrStore(s, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	meta := encodeRun(run)
+	enc := &resultEncoder{at: at, buf: make([]byte, min(n, resultsPerTx)*resultSize)}
 
-		seq, err := t.runs.NextSequence()
+	if n <= resultsPerTx {
+		recs, err := enc.encode(0, n)
 		if err != nil {
 			return err
 		}
-		// Appends only: runs and results are keyed by an increasing
-		// sequence number.
-		t.runs.FillPercent = 1
-		t.results.FillPercent = 1
-		if err := t.runs.Put(runKey(seq), meta); err != nil {
-			return err
-		}
-		for off := 0; off < len(recs); off += s.chunkSize * resultSize {
-			end := min(off+s.chunkSize*resultSize, len(recs))
-			chunk := make([]byte, 1+end-off)
-			chunk[0] = chunkV2
-			copy(chunk[1:], recs[off:end])
-			first := graph.ID(binary.BigEndian.Uint64(recs[off:]))
-			if err := t.results.Put(chunkKey(seq, first), chunk); err != nil {
+		return s.updateQuiet(ctx, func(t *tx) error {
+			if err := checkRunID(t, run.ID); err != nil {
 				return err
 			}
+			if err := clearPending(t); err != nil {
+				return err
+			}
+			seq, err := t.runs.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := s.putChunks(t, seq, recs); err != nil {
+				return err
+			}
+			return s.storeRun(t, seq, meta)
+		})
+	}
+
+	// Several transactions: mark the run pending, write its chunks a
+	// batch at a time, then store it.
+	var seq uint64
+	err := s.updateQuiet(ctx, func(t *tx) error {
+		if err := checkRunID(t, run.ID); err != nil {
+			return err
 		}
-		return s.prune(t)
+		if err := clearPending(t); err != nil {
+			return err
+		}
+		var err error
+		if seq, err = t.runs.NextSequence(); err != nil {
+			return err
+		}
+		return t.meta.Put(keyPendingRun, runKey(seq))
 	})
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		// Best effort, also when ctx is done: the chunks are invisible
+		// either way, and the next save deletes them if this fails.
+		_ = s.updateQuiet(context.WithoutCancel(ctx), clearPending)
+		return err
+	}
+	for lo := 0; lo < n; lo += resultsPerTx {
+		hi := min(lo+resultsPerTx, n)
+		recs, err := enc.encode(lo, hi)
+		if err != nil {
+			return fail(err)
+		}
+		if err := s.updateQuiet(ctx, func(t *tx) error { return s.putChunks(t, seq, recs) }); err != nil {
+			return fail(err)
+		}
+	}
+	err = s.updateQuiet(ctx, func(t *tx) error {
+		if err := checkRunID(t, run.ID); err != nil {
+			return err
+		}
+		if v := t.meta.Get(keyPendingRun); v == nil || u64(v) != seq {
+			return fmt.Errorf("pending run %d lost its mark: %w", seq, errCorrupt)
+		}
+		if err := t.meta.Delete(keyPendingRun); err != nil {
+			return err
+		}
+		return s.storeRun(t, seq, meta)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// resultEncoder encodes results into one reused buffer, checking them.
+type resultEncoder struct {
+	at   func(int) graph.Result
+	buf  []byte
+	last graph.ID // id of the last result encoded
+}
+
+// encode encodes results lo..hi-1 (hi−lo ≤ the buffer's capacity), split
+// between GOMAXPROCS goroutines, and returns their records.
+func (e *resultEncoder) encode(lo, hi int) ([]byte, error) {
+	recs := e.buf[:(hi-lo)*resultSize]
+	parts := max(1, min(runtime.GOMAXPROCS(0), (hi-lo)/4096))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		a, b := lo+(hi-lo)*p/parts, lo+(hi-lo)*(p+1)/parts
+		wg.Go(func() {
+			for i := a; i < b; i++ {
+				r := e.at(i)
+				if err := checkResult(i, &r); err != nil {
+					errs[p] = err
+					return
+				}
+				putResult(recs[(i-lo)*resultSize:], &r)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// Ids ascend within and across batches.
+	for i := lo; i < hi; i++ {
+		id := graph.ID(binary.BigEndian.Uint64(recs[(i-lo)*resultSize:]))
+		if id <= e.last {
+			return nil, graph.Invalid(fmt.Sprintf("results/%d/id", i), "%d does not follow %d: ids must be unique and ascending", id, e.last)
+		}
+		e.last = id
+	}
+	return recs, nil
+}
+
+// checkResult checks the parts of result i that the encoding needs.
+func checkResult(i int, r *graph.Result) error {
+	if r.ID <= 0 {
+		return graph.Invalid(fmt.Sprintf("results/%d/id", i), "must be a positive integer")
+	}
+	if !fitsInt32(r.Score) || !fitsInt32(r.Individual) {
+		return graph.Invalid(fmt.Sprintf("results/%d/score", i), "out of range")
+	}
+	return nil
+}
+
+// checkRunID fails with graph.ErrConflict when a retained run has the id.
+// Runs are few (the retained ones): the id is checked against each.
+func checkRunID(t *tx, id string) error {
+	c := t.runs.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		old, err := decodeRun(v, false)
+		if err != nil {
+			return err
+		}
+		if old.ID == id {
+			return fmt.Errorf("a run with this id is already stored: %w", graph.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// clearPending deletes the chunks of a pending run left by a save that did
+// not finish, and its mark.
+func clearPending(t *tx) error {
+	v := t.meta.Get(keyPendingRun)
+	if v == nil {
+		return nil
+	}
+	seq := bytes.Clone(v)
+	if t.runs.Get(seq) == nil { // never stored: its chunks are leftovers
+		if err := deletePrefix(t, seq); err != nil {
+			return err
+		}
+	}
+	return t.meta.Delete(keyPendingRun)
+}
+
+// putChunks writes the records (ascending ids) of run seq as chunks,
+// dropping the results of people who are gone or have not consented: it
+// merges the ids with a cursor over people, stepping when the next id is
+// near and seeking when it is far. recs is overwritten.
+func (s *Store) putChunks(t *tx, seq uint64, recs []byte) error {
+	n := len(recs) / resultSize
+	pc := t.people.Cursor()
+	k, v := pc.First()
+	if n > 0 {
+		k, v = pc.Seek(recs[:8])
+	}
+	kept := 0
+	for i := 0; i < n; i++ {
+		if err := t.checkCtx(i); err != nil {
+			return err
+		}
+		rec := recs[i*resultSize : (i+1)*resultSize]
+		id := graph.ID(binary.BigEndian.Uint64(rec))
+		for steps := 0; k != nil && keyID(k) < id; steps++ {
+			if steps == 8 {
+				k, v = pc.Seek(idKey(id))
+				break
+			}
+			k, v = pc.Next()
+		}
+		if k == nil || keyID(k) != id || !personConsents(v) {
+			continue
+		}
+		if kept != i {
+			copy(recs[kept*resultSize:], rec)
+		}
+		kept++
+	}
+	recs = recs[:kept*resultSize]
+	// Appends only: runs and results are keyed by an increasing sequence
+	// number.
+	t.results.FillPercent = 1
+	for off := 0; off < len(recs); off += s.chunkSize * resultSize {
+		end := min(off+s.chunkSize*resultSize, len(recs))
+		chunk := make([]byte, 1+end-off)
+		chunk[0] = chunkV2
+		copy(chunk[1:], recs[off:end])
+		first := graph.ID(binary.BigEndian.Uint64(recs[off:]))
+		if err := t.results.Put(chunkKey(seq, first), chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeRun stores the run record of seq, which makes the run the latest,
+// and prunes runs beyond the retention limit.
+func (s *Store) storeRun(t *tx, seq uint64, meta []byte) error {
+	t.runs.FillPercent = 1
+	if err := t.runs.Put(runKey(seq), meta); err != nil {
+		return err
+	}
+	return s.prune(t)
 }
 
 // resultOrder returns the indices of results in ascending id order,
@@ -184,16 +383,35 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 		run     graph.Run
 		results []graph.Result
 	)
+	err := s.EachLatestResult(ctx, func(r graph.Run, n int) error {
+		run, results = r, make([]graph.Result, 0, n)
+		return nil
+	}, func(r *graph.Result) error {
+		results = append(results, *r)
+		return nil
+	})
+	if err != nil {
+		return graph.Run{}, nil, err
+	}
+	return run, results, nil
+}
+
+// EachLatestResult is LatestRun without holding the results: it calls
+// start with the latest run and its number of results, then each with
+// every result in id order (r is reused between calls), all in one read
+// transaction. An error from start or each stops it and is returned. No
+// run yet is an error wrapping graph.ErrNotFound. The file's pages it
+// read leave the process's resident set when it is done (dropResident).
+func (s *Store) EachLatestResult(ctx context.Context, start func(run graph.Run, n int) error, each func(r *graph.Result) error) error {
 	err := s.view(ctx, func(t *tx) error {
 		k, v := t.runs.Cursor().Last()
 		if k == nil {
 			return graph.ErrNotFound
 		}
-		var err error
-		if run, err = decodeRun(v, true); err != nil {
+		run, err := decodeRun(v, true)
+		if err != nil {
 			return err
 		}
-		// Count first so the results are allocated once.
 		c := t.results.Cursor()
 		total := 0
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
@@ -203,22 +421,30 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 			}
 			total += n
 		}
-		results = make([]graph.Result, 0, total)
+		if err := start(run, total); err != nil {
+			return err
+		}
+		var r graph.Result
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
 			if err := t.ctx.Err(); err != nil {
 				return err
 			}
 			recs, n, size, _ := chunkRecords(cv)
 			for i := 0; i < n; i++ {
-				results = append(results, getResult(recs[i*size:], size))
+				r = getResult(recs[i*size:], size)
+				if err := each(&r); err != nil {
+					return err
+				}
 			}
 		}
+		// The run's pages were read once; the caller holds what it needs.
+		dropResident(s.db, t.Tx)
 		return nil
 	})
 	if err != nil {
-		return graph.Run{}, nil, fmt.Errorf("embedded: latest run: %w", err)
+		return fmt.Errorf("embedded: latest run: %w", err)
 	}
-	return run, results, nil
+	return nil
 }
 
 // History returns up to limit past scores of the person from the retained
@@ -301,6 +527,10 @@ func (s *Store) eraseScores(t *tx, id graph.ID) error {
 	c := t.runs.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		seqs = append(seqs, bytes.Clone(k))
+	}
+	// A run being saved holds results too: its chunks written so far.
+	if v := t.meta.Get(keyPendingRun); v != nil && t.runs.Get(v) == nil {
+		seqs = append(seqs, bytes.Clone(v))
 	}
 	for _, seq := range seqs {
 		k, v := findChunk(t, seq, id)
