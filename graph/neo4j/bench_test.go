@@ -180,21 +180,56 @@ func loaded(b *testing.B) (*Store, graph.Batch) {
 	return s, batch
 }
 
+// BenchmarkSnapshot reads the network: "fresh" from the database
+// (FreshSnapshot; NEO4J_BENCH_READERS sets Config.SnapshotReaders),
+// "cached" from a current snapshot image (Snapshot with a cache), "old"
+// the read before issue 15 (oldsnapshot_test.go), in the same run. It
+// reports the stored relationships (friendships and recruitments, as
+// Counts gives them) read per second, and the server's and this
+// process's CPU per read.
 func BenchmarkSnapshot(b *testing.B) {
 	s, _ := loaded(b)
 	defer s.Close()
 	ctx := context.Background()
-	b.ResetTimer()
-	var snap *graph.Snapshot
-	for i := 0; i < b.N; i++ {
-		var err error
-		if snap, err = s.Snapshot(ctx); err != nil {
+	c, err := s.Counts(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.cfg.SnapshotReaders = envInt("NEO4J_BENCH_READERS", s.cfg.SnapshotReaders)
+	s.snapshotPage = envInt("NEO4J_BENCH_PAGE", s.snapshotPage)
+	cache := b.TempDir()
+	run := func(b *testing.B, read func(context.Context) (*graph.Snapshot, error)) {
+		var snap *graph.Snapshot
+		var server, client time.Duration
+		for b.Loop() {
+			server -= serverCPU(b)
+			client -= processCPU()
+			var err error
+			if snap, err = read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			server += serverCPU(b)
+			client += processCPU()
+		}
+		secs := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(float64(c.Friendships+c.Recruitments)/secs, "rels/s")
+		b.ReportMetric(server.Seconds()/float64(b.N), "server-cpu-s/op")
+		b.ReportMetric(client.Seconds()/float64(b.N), "client-cpu-s/op")
+		b.ReportMetric(float64(snap.Len()), "people")
+		b.ReportMetric(float64(snap.Friendships()), "friendships")
+	}
+	b.Run("fresh", func(b *testing.B) { run(b, s.FreshSnapshot) })
+	b.Run("cached", func(b *testing.B) {
+		s.cfg.SnapshotCache = cache
+		defer func() { s.cfg.SnapshotCache = "" }()
+		if _, err := s.Snapshot(ctx); err != nil { // writes the image
 			b.Fatal(err)
 		}
+		run(b, s.Snapshot)
+	})
+	if os.Getenv("NEO4J_BENCH_OLD") != "0" {
+		b.Run("old", func(b *testing.B) { run(b, s.oldSnapshot) })
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(snap.Len()), "people")
-	b.ReportMetric(float64(snap.Friendships()), "friendships")
 }
 
 // benchResults returns a result for every consenting person.
