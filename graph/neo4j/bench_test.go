@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,4 +334,103 @@ func serverCPU(tb testing.TB) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// BenchmarkWriteGeneration measures what bumping the snapshot generation
+// costs writes: NEO4J_BENCH_WRITERS goroutines (default 4) make writes of
+// one kind, in alternating blocks of 100 with and without the bump
+// (Store.noGen), so both see the same machine; it reports the writes per
+// second of each, their ratio, and the server's CPU per write of each.
+// "batch" is an ApplyBatch of 200 new people and 400 ties, one
+// transaction.
+func BenchmarkWriteGeneration(b *testing.B) {
+	s := openEmpty(b, nil)
+	defer s.Close()
+	ctx := context.Background()
+	const people = 10_000
+	if err := s.ApplyBatch(ctx, genBatch(people, 3*people, 11)); err != nil {
+		b.Fatal(err)
+	}
+	writers := envInt("NEO4J_BENCH_WRITERS", 4)
+	var nextID atomic.Int64
+	nextID.Store(people)
+	kinds := map[string]func(rng *rand.Rand) error{
+		"UpdateRecord": func(rng *rand.Rand) error {
+			_, err := s.UpdateRecord(ctx, graph.ID(1+rng.IntN(people)), func(r *graph.Record) error { r.PurchaseCount++; return nil })
+			return err
+		},
+		"PutTie": func(rng *rand.Rand) error {
+			a, z := graph.ID(1+rng.IntN(people)), graph.ID(1+rng.IntN(people))
+			if a == z {
+				z = a%people + 1
+			}
+			return s.PutTie(ctx, graph.Tie{Kind: graph.Friend, From: a, To: z, Weight: float64(1 + rng.IntN(3))})
+		},
+		"batch": func(rng *rand.Rand) error {
+			first := graph.ID(nextID.Add(200) - 199)
+			var bt graph.Batch
+			for i := range graph.ID(200) {
+				bt.People = append(bt.People, graph.Person{ID: first + i, Consent: true, Record: graph.NeutralRecord()})
+				bt.Ties = append(bt.Ties,
+					graph.Tie{Kind: graph.Friend, From: first + i, To: graph.ID(1 + rng.IntN(people))},
+					graph.Tie{Kind: graph.Friend, From: first + i, To: graph.ID(1 + rng.IntN(people))})
+			}
+			slices.SortFunc(bt.Ties, compareTies)
+			bt.Ties = slices.Compact(bt.Ties)
+			return s.ApplyBatch(ctx, bt)
+		},
+	}
+	for _, name := range []string{"UpdateRecord", "PutTie", "batch"} {
+		write := kinds[name]
+		b.Run(name, func(b *testing.B) {
+			const block = 100
+			var took [2]time.Duration // [with, without]
+			var cpu [2]time.Duration
+			var n [2]int
+			round := 0
+			for b.Loop() {
+				for _, without := range []bool{round%2 == 1, round%2 == 0} {
+					k := 0
+					if without {
+						k = 1
+					}
+					s.noGen = without
+					cpu[k] -= serverCPU(b)
+					t0 := time.Now()
+					var wg sync.WaitGroup
+					var failed atomic.Value
+					for w := range writers {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							rng := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+							for range block / writers {
+								if err := write(rng); err != nil {
+									failed.Store(err)
+									return
+								}
+							}
+						}()
+					}
+					wg.Wait()
+					took[k] += time.Since(t0)
+					cpu[k] += serverCPU(b)
+					n[k] += block / writers * writers
+					if err, _ := failed.Load().(error); err != nil {
+						b.Fatal(err)
+					}
+				}
+				round++
+			}
+			s.noGen = false
+			with, without := float64(n[0])/took[0].Seconds(), float64(n[1])/took[1].Seconds()
+			b.ReportMetric(with, "writes/s-gen")
+			b.ReportMetric(without, "writes/s-nogen")
+			b.ReportMetric(with/without, "gen/nogen")
+			if cpu[0] > 0 {
+				b.ReportMetric(float64(cpu[0].Microseconds())/float64(n[0]), "server-cpu-us/write-gen")
+				b.ReportMetric(float64(cpu[1].Microseconds())/float64(n[1]), "server-cpu-us/write-nogen")
+			}
+		})
+	}
 }

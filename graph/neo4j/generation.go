@@ -126,6 +126,9 @@ func bumpGeneration(ctx context.Context, tx drv.ManagedTransaction) error {
 // writeGen runs work in a managed write transaction, like write, and
 // bumps the generation at its end, in the same transaction.
 func (s *Store) writeGen(ctx context.Context, work txWork) (any, error) {
+	if s.noGen {
+		return s.write(ctx, work)
+	}
 	return s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		v, err := work(ctx, tx)
 		if err != nil {

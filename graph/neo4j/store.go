@@ -184,6 +184,9 @@ type Store struct {
 	// statements committed so far and in all; an error it returns fails
 	// the batch as if the next transaction had failed.
 	afterTx func(done, total int) error
+	// noGen, when set (benchmarks only), leaves the generation out of
+	// writes, to measure what bumping it costs.
+	noGen bool
 	// freshReads counts the snapshots read from the database (tests see
 	// whether Snapshot answered from its image).
 	freshReads atomic.Int64
