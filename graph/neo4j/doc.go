@@ -203,10 +203,11 @@
 //
 // The generation's bump (BenchmarkWriteGeneration, blocks with and
 // without it alternating, 4 writers, the shared test server with a 1 GiB
-// heap): UpdateRecord 303 rather than 386 writes/s (0.79×, 0.5 ms more
-// server CPU a write), PutTie 222 rather than 331 (0.67×), an ApplyBatch
-// of 200 people and 400 ties 0.96×. A split batch bumps once per
-// transaction of 2,000 rows.
+// heap, two runs of 10 rounds): UpdateRecord 0.79× and 0.83× the writes
+// per second without it (303 rather than 386, 223 rather than 269; 0.5–0.7
+// ms more server CPU a write), PutTie 0.67× and 0.89×; an ApplyBatch of
+// people and ties in one transaction differs by less than the noise. A
+// split batch bumps once per transaction of 2,000 rows.
 //
 // ApplyBatch is bound by the server's CPU, and most of it is Neo4j's own
 // per-relationship work at commit (commands, locks, store updates). What
