@@ -379,7 +379,7 @@ func (s *Store) ApplyBatch(ctx context.Context, b graph.Batch) error {
 	}
 	now := s.now()
 	if len(p.people)+len(p.friends)+len(p.recruits) <= s.cfg.TxRows {
-		_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+		_, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 			nodes := newNodeIDs(len(p.people) + len(p.Outside))
 			c, err := s.check(ctx, tx, p, nodes)
 			if err != nil {

@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +22,9 @@ import (
 // Benchmarks run against the test server (see main_test.go) on a network
 // of benchPeople people and about benchFriends friendships
 // (NEO4J_BENCH_PEOPLE and NEO4J_BENCH_FRIENDS override them;
-// NEO4J_BENCH_REUSE=1 reuses a database already holding that network):
+// NEO4J_BENCH_REUSE=1 reuses a database already holding that network,
+// NEO4J_BENCH_REUSE=any whatever network it holds, for the read
+// benchmarks):
 //
 //	go test ./graph/neo4j/ -run '^$' -bench . -benchtime 1x
 var (
@@ -142,6 +147,14 @@ var benchLoaded bool
 // earlier benchmark did.
 func loaded(b *testing.B) (*Store, graph.Batch) {
 	b.Helper()
+	if os.Getenv("NEO4J_BENCH_REUSE") == "any" {
+		// Whatever network the database holds (socialscore seed's, say).
+		s, err := Open(context.Background(), testConfig(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, graph.Batch{}
+	}
 	batch := genBatch(benchPeople, benchFriends, 1)
 	if !benchLoaded && os.Getenv("NEO4J_BENCH_REUSE") != "" {
 		// Reuse a database an earlier run loaded, if its counts match.
@@ -180,21 +193,56 @@ func loaded(b *testing.B) (*Store, graph.Batch) {
 	return s, batch
 }
 
+// BenchmarkSnapshot reads the network: "fresh" from the database
+// (FreshSnapshot; NEO4J_BENCH_READERS sets Config.SnapshotReaders),
+// "cached" from a current snapshot image (Snapshot with a cache), "old"
+// the read before issue 15 (oldsnapshot_test.go), in the same run. It
+// reports the stored relationships (friendships and recruitments, as
+// Counts gives them) read per second, and the server's and this
+// process's CPU per read.
 func BenchmarkSnapshot(b *testing.B) {
 	s, _ := loaded(b)
 	defer s.Close()
 	ctx := context.Background()
-	b.ResetTimer()
-	var snap *graph.Snapshot
-	for i := 0; i < b.N; i++ {
-		var err error
-		if snap, err = s.Snapshot(ctx); err != nil {
+	c, err := s.Counts(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.cfg.SnapshotReaders = envInt("NEO4J_BENCH_READERS", s.cfg.SnapshotReaders)
+	s.snapshotPage = envInt("NEO4J_BENCH_PAGE", s.snapshotPage)
+	cache := b.TempDir()
+	run := func(b *testing.B, read func(context.Context) (*graph.Snapshot, error)) {
+		var snap *graph.Snapshot
+		var server, client time.Duration
+		for b.Loop() {
+			server -= serverCPU(b)
+			client -= processCPU()
+			var err error
+			if snap, err = read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			server += serverCPU(b)
+			client += processCPU()
+		}
+		secs := b.Elapsed().Seconds() / float64(b.N)
+		b.ReportMetric(float64(c.Friendships+c.Recruitments)/secs, "rels/s")
+		b.ReportMetric(server.Seconds()/float64(b.N), "server-cpu-s/op")
+		b.ReportMetric(client.Seconds()/float64(b.N), "client-cpu-s/op")
+		b.ReportMetric(float64(snap.Len()), "people")
+		b.ReportMetric(float64(snap.Friendships()), "friendships")
+	}
+	b.Run("fresh", func(b *testing.B) { run(b, s.FreshSnapshot) })
+	b.Run("cached", func(b *testing.B) {
+		s.cfg.SnapshotCache = cache
+		defer func() { s.cfg.SnapshotCache = "" }()
+		if _, err := s.Snapshot(ctx); err != nil { // writes the image
 			b.Fatal(err)
 		}
+		run(b, s.Snapshot)
+	})
+	if os.Getenv("NEO4J_BENCH_OLD") != "0" {
+		b.Run("old", func(b *testing.B) { run(b, s.oldSnapshot) })
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(snap.Len()), "people")
-	b.ReportMetric(float64(snap.Friendships()), "friendships")
 }
 
 // benchResults returns a result for every consenting person.
@@ -296,4 +344,107 @@ func serverCPU(tb testing.TB) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+// BenchmarkWriteGeneration measures what bumping the snapshot generation
+// costs writes: NEO4J_BENCH_WRITERS goroutines (default 4) make writes of
+// one kind, in alternating blocks of 100 with and without the bump
+// (Store.noGen), so both see the same machine; it reports the writes per
+// second of each, their ratio, and the server's CPU per write of each.
+// "batch" is an ApplyBatch of 50 new people and 100 ties, one
+// transaction, in blocks of 20. The database is emptied at the end.
+func BenchmarkWriteGeneration(b *testing.B) {
+	s := openEmpty(b, nil)
+	defer s.Close()
+	ctx := context.Background()
+	defer func() { _ = wipe(ctx, s) }()
+	const people = 10_000
+	if err := s.ApplyBatch(ctx, genBatch(people, 3*people, 11)); err != nil {
+		b.Fatal(err)
+	}
+	writers := envInt("NEO4J_BENCH_WRITERS", 4)
+	var nextID atomic.Int64
+	nextID.Store(people)
+	kinds := map[string]func(rng *rand.Rand) error{
+		"UpdateRecord": func(rng *rand.Rand) error {
+			_, err := s.UpdateRecord(ctx, graph.ID(1+rng.IntN(people)), func(r *graph.Record) error { r.PurchaseCount++; return nil })
+			return err
+		},
+		"PutTie": func(rng *rand.Rand) error {
+			a, z := graph.ID(1+rng.IntN(people)), graph.ID(1+rng.IntN(people))
+			if a == z {
+				z = a%people + 1
+			}
+			return s.PutTie(ctx, graph.Tie{Kind: graph.Friend, From: a, To: z, Weight: float64(1 + rng.IntN(3))})
+		},
+		"batch": func(rng *rand.Rand) error {
+			first := graph.ID(nextID.Add(50) - 49)
+			var bt graph.Batch
+			for i := range graph.ID(50) {
+				bt.People = append(bt.People, graph.Person{ID: first + i, Consent: true, Record: graph.NeutralRecord()})
+				bt.Ties = append(bt.Ties,
+					graph.Tie{Kind: graph.Friend, From: first + i, To: graph.ID(1 + rng.IntN(people))},
+					graph.Tie{Kind: graph.Friend, From: first + i, To: graph.ID(1 + rng.IntN(people))})
+			}
+			slices.SortFunc(bt.Ties, compareTies)
+			bt.Ties = slices.Compact(bt.Ties)
+			return s.ApplyBatch(ctx, bt)
+		},
+	}
+	for _, name := range []string{"UpdateRecord", "PutTie", "batch"} {
+		write := kinds[name]
+		b.Run(name, func(b *testing.B) {
+			block := 100
+			if name == "batch" {
+				block = 20
+			}
+			var took [2]time.Duration // [with, without]
+			var cpu [2]time.Duration
+			var n [2]int
+			round := 0
+			for b.Loop() {
+				for _, without := range []bool{round%2 == 1, round%2 == 0} {
+					k := 0
+					if without {
+						k = 1
+					}
+					s.noGen = without
+					cpu[k] -= serverCPU(b)
+					t0 := time.Now()
+					var wg sync.WaitGroup
+					var failed atomic.Value
+					for w := range writers {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							rng := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+							for range block / writers {
+								if err := write(rng); err != nil {
+									failed.Store(err)
+									return
+								}
+							}
+						}()
+					}
+					wg.Wait()
+					took[k] += time.Since(t0)
+					cpu[k] += serverCPU(b)
+					n[k] += block / writers * writers
+					if err, _ := failed.Load().(error); err != nil {
+						b.Fatal(err)
+					}
+				}
+				round++
+			}
+			s.noGen = false
+			with, without := float64(n[0])/took[0].Seconds(), float64(n[1])/took[1].Seconds()
+			b.ReportMetric(with, "writes/s-gen")
+			b.ReportMetric(without, "writes/s-nogen")
+			b.ReportMetric(with/without, "gen/nogen")
+			if cpu[0] > 0 {
+				b.ReportMetric(float64(cpu[0].Microseconds())/float64(n[0]), "server-cpu-us/write-gen")
+				b.ReportMetric(float64(cpu[1].Microseconds())/float64(n[1]), "server-cpu-us/write-nogen")
+			}
+		})
+	}
 }

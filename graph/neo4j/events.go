@@ -163,7 +163,7 @@ func (s *Store) AppendEvents(ctx context.Context, id graph.ID, provider string, 
 	// the opening balance if this is the person's first event, the chunk
 	// and the new record. On a loaded server each statement is a round
 	// trip of tens of ms, whatever the number of events.
-	v, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	v, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		rec, err := optional(ctx, tx, `
 MATCH (p:Person {id: $id})
 SET p._lock = true
@@ -361,7 +361,7 @@ func (s *Store) OpenDispute(ctx context.Context, person graph.ID, event graph.Ev
 	if err := graph.CheckOpen(event, reason, by); err != nil {
 		return graph.Dispute{}, fmt.Errorf("neo4j: open dispute: %w", err)
 	}
-	v, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	v, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		if _, err := readPerson(ctx, tx, person); err != nil {
 			if errors.Is(err, graph.ErrNotFound) {
 				return nil, fmt.Errorf("person %d: %w", person, graph.ErrNotFound)
@@ -423,7 +423,7 @@ func (s *Store) ResolveDispute(ctx context.Context, id graph.DisputeID, outcome 
 	if err := graph.CheckResolve(outcome, note, by); err != nil {
 		return graph.Dispute{}, fmt.Errorf("neo4j: resolve dispute %d: %w", id, err)
 	}
-	v, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	v, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		rec, err := optional(ctx, tx, `
 MATCH (d:Dispute {id: $id})
 SET d._lock = true

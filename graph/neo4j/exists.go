@@ -13,6 +13,9 @@ import (
 // an empty database instead of creating a store in it. A server that
 // cannot be reached gives an error wrapping graph.ErrUnavailable.
 func Exists(ctx context.Context, cfg Config) (bool, error) {
+	if err := takeURIOptions(&cfg); err != nil {
+		return false, fmt.Errorf("neo4j: exists: %w", err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return false, fmt.Errorf("neo4j: exists: %w", err)
 	}

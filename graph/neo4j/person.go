@@ -112,7 +112,7 @@ SET p.consent = $consent, p.provided = $provided, p.verified = $verified, p.upda
 RETURN created`
 	props := newPersonProps(&p, now)
 	delete(props, "updated_at")
-	v, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	v, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		rec, err := single(ctx, tx, q, map[string]any{
 			"id": int64(p.ID), "props": props, "consent": p.Consent,
 			"provided": int64(p.Profile.Provided), "verified": int64(p.Profile.Verified), "now": now,
@@ -159,7 +159,7 @@ func readPerson(ctx context.Context, tx drv.ManagedTransaction, id graph.ID) (gr
 // DeletePerson erases the person, their ties and their scores in one
 // transaction.
 func (s *Store) DeletePerson(ctx context.Context, id graph.ID) error {
-	_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	_, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		// Erase first: eraseScores takes the score lock, which orders this
 		// transaction against SaveRun's check that its people exist.
 		if err := eraseScores(ctx, tx, id); err != nil {
@@ -190,7 +190,7 @@ RETURN count(p)`, map[string]any{"id": int64(id)})
 // person and stores the result. The driver may retry the transaction on a
 // transient error, calling fn again on the freshly read record.
 func (s *Store) UpdateRecord(ctx context.Context, id graph.ID, fn func(*graph.Record) error) (graph.Person, error) {
-	v, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	v, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		// Writing a property takes the node's write lock before reading,
 		// so concurrent updates of one person serialise.
 		rec, err := optional(ctx, tx, `

@@ -78,7 +78,7 @@ func (s *Store) writeSplit(ctx context.Context, op string, steps []step) error {
 			wg.Add(1)
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+				_, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 					for i := t.from; i < t.to; i++ {
 						if err := steps[i].run(ctx, tx); err != nil {
 							return nil, err
@@ -140,7 +140,7 @@ func (s *Store) undo(ctx context.Context, done []step) error {
 	defer cancel()
 	for i := len(done) - 1; i >= 0; i-- {
 		q, params := done[i].undo()
-		if _, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+		if _, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 			return nil, execTx(ctx, tx, q, params)
 		}); err != nil {
 			return err

@@ -27,6 +27,10 @@ const (
 	DefaultConnectTimeout = 5 * time.Second
 	DefaultRetryTime      = 10 * time.Second
 	DefaultPingTimeout    = 2 * time.Second
+	// DefaultSnapshotReaders is how many pages of a snapshot are read at
+	// once: two keep a 2-core server busy while the client decodes, more
+	// add little there (graph/neo4j/doc.go, Measured).
+	DefaultSnapshotReaders = 4
 	// staleSave is how long an unfinished SaveRun may sit before another
 	// SaveRun treats it as abandoned (its process died) and removes it.
 	staleSave = time.Hour
@@ -85,6 +89,15 @@ type Config struct {
 	// default.
 	MaxPoolSize int
 
+	// SnapshotReaders is how many pages of a snapshot are read at once,
+	// each in a session of its own.
+	SnapshotReaders int
+	// SnapshotCache is a directory where Snapshot keeps an image of the
+	// last snapshot it read, reused while the database's generation says
+	// nothing changed (see Snapshot); empty: no cache. The store URL's
+	// snapshot_cache parameter sets it (SnapshotCacheParam).
+	SnapshotCache string
+
 	// Clock stamps created_at / updated_at; time.Now when nil.
 	Clock graph.Clock
 }
@@ -103,7 +116,7 @@ func (c Config) Validate() error {
 	default:
 		return graph.Invalid("uri", "scheme %q is not bolt or neo4j", u.Scheme)
 	}
-	if c.BatchSize < 0 || c.TxRows < 0 || c.SplitTxRows < 0 || c.Writers < 0 || c.ChunkSize < 0 || c.KeepRuns < 0 || c.MaxPoolSize < 0 {
+	if c.BatchSize < 0 || c.TxRows < 0 || c.SplitTxRows < 0 || c.Writers < 0 || c.ChunkSize < 0 || c.KeepRuns < 0 || c.MaxPoolSize < 0 || c.SnapshotReaders < 0 {
 		return graph.Invalid("config", "sizes must not be negative")
 	}
 	if c.ConnectTimeout < 0 || c.RetryTime < 0 || c.PingTimeout < 0 {
@@ -147,6 +160,9 @@ func (c Config) withDefaults() Config {
 	if c.PingTimeout == 0 {
 		c.PingTimeout = DefaultPingTimeout
 	}
+	if c.SnapshotReaders == 0 {
+		c.SnapshotReaders = DefaultSnapshotReaders
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -168,6 +184,16 @@ type Store struct {
 	// statements committed so far and in all; an error it returns fails
 	// the batch as if the next transaction had failed.
 	afterTx func(done, total int) error
+	// noGen, when set (benchmarks only), leaves the generation out of
+	// writes, to measure what bumping it costs.
+	noGen bool
+	// freshReads counts the snapshots read from the database (tests see
+	// whether Snapshot answered from its image).
+	freshReads atomic.Int64
+	// afterSnapshotRead, when set (tests only), is called by a fresh
+	// snapshot read after its pages were read and before the generation
+	// is read again.
+	afterSnapshotRead func()
 	// afterChunks, when set (tests only), is called by SaveRun after each
 	// committed transaction of result chunks; an error it returns fails
 	// the save.
@@ -178,10 +204,16 @@ type Store struct {
 // schema (constraints and indexes) if it is missing. A server that cannot
 // be reached gives an error wrapping graph.ErrUnavailable.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := takeURIOptions(&cfg); err != nil {
+		return nil, fmt.Errorf("neo4j: open: %w", err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("neo4j: open: %w", err)
 	}
 	cfg = cfg.withDefaults()
+	if err := openCache(cfg.SnapshotCache); err != nil {
+		return nil, fmt.Errorf("neo4j: open: %w", err)
+	}
 	auth := drv.NoAuth()
 	if cfg.User != "" || cfg.Password != "" {
 		auth = drv.BasicAuth(cfg.User, cfg.Password, "")
@@ -207,6 +239,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = d.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	// The generation's shards, made here if missing (a database of an
+	// earlier version): generation.go.
+	if _, err := s.generation(ctx); err != nil {
+		_ = d.Close(context.WithoutCancel(ctx))
+		return nil, s.wrap(ctx, "open: snapshot generation", err)
+	}
 	return s, nil
 }
 
@@ -231,6 +269,7 @@ var schema = []string{
 	`CREATE CONSTRAINT api_key_name IF NOT EXISTS FOR (k:APIKey) REQUIRE k.name IS UNIQUE`,
 	`CREATE CONSTRAINT api_key_hash IF NOT EXISTS FOR (k:APIKey) REQUIRE k.hash IS UNIQUE`,
 	`CREATE CONSTRAINT pseudonym_key_name IF NOT EXISTS FOR (k:PseudonymKey) REQUIRE k.name IS UNIQUE`,
+	`CREATE CONSTRAINT snapshot_gen_shard IF NOT EXISTS FOR (g:SnapshotGen) REQUIRE g.shard IS UNIQUE`,
 }
 
 func (s *Store) ensureSchema(ctx context.Context) error {

@@ -18,7 +18,7 @@ func (s *Store) PutTie(ctx context.Context, t graph.Tie) error {
 	}
 	t = t.Normalize()
 	params := map[string]any{"a": int64(t.From), "b": int64(t.To), "w": t.Weight}
-	_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	_, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		rec, err := single(ctx, tx, `
 OPTIONAL MATCH (a:Person {id: $a})
 OPTIONAL MATCH (b:Person {id: $b})
@@ -109,7 +109,7 @@ func (s *Store) DeleteTie(ctx context.Context, kind graph.TieKind, a, b graph.ID
 	default:
 		return fmt.Errorf("neo4j: %s: %w", op, graph.Invalid("kind", "unknown tie kind %d", kind))
 	}
-	_, err := s.write(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+	_, err := s.writeGen(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
 		rec, err := single(ctx, tx, q, map[string]any{"a": int64(a), "b": int64(b)})
 		if err != nil {
 			return nil, err

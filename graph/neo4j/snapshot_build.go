@@ -1,0 +1,273 @@
+package neo4j
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/socialscore/socialscore/graph"
+)
+
+// buildSnapshot assembles a graph.Snapshot from the pages of a snapshot
+// read, equal field for field (nil or empty alike) to what
+// graph.SnapshotBuilder builds from the same people and ties, but with
+// neither a map nor a search per tie: a tie's near end is a node id of its
+// own page, its far end a node id (or, when byPersonID, a person id), and
+// both are mapped to positions through an array indexed by node id. Ties
+// to someone not in the snapshot are dropped, and so are repeated pairs.
+// The people of the pages are in ascending id order (each page's ids
+// above the previous page's); they are sorted if not.
+func buildSnapshot(pages []*snapPage, disputed map[graph.ID]disputedPerson, byPersonID bool, takenAt time.Time) (*graph.Snapshot, error) {
+	n := 0
+	for i, p := range pages {
+		if p == nil {
+			return nil, fmt.Errorf("snapshot: page %d missing", i)
+		}
+		n += len(p.ids)
+	}
+	s := &graph.Snapshot{TakenAt: takenAt}
+	var nodes []int64
+	if n > 0 {
+		s.IDs = make([]graph.ID, 0, n)
+		s.Records = make([]graph.Record, 0, n)
+		s.Profiles = make([]graph.Profile, 0, n)
+		nodes = make([]int64, 0, n)
+		for _, p := range pages {
+			s.IDs = append(s.IDs, p.ids...)
+			s.Records = append(s.Records, p.records...)
+			s.Profiles = append(s.Profiles, p.profiles...)
+			nodes = append(nodes, p.nodes...)
+		}
+	}
+	if !slices.IsSorted(s.IDs) {
+		sortPeople(s, nodes)
+	}
+	for i := 1; i < n; i++ {
+		if s.IDs[i] == s.IDs[i-1] {
+			return nil, fmt.Errorf("snapshot: person %d read twice", s.IDs[i])
+		}
+	}
+	for i, id := range s.IDs {
+		if d, ok := disputed[id]; ok {
+			s.Disputed = append(s.Disputed, graph.DisputedRecord{ID: id, Open: d.open, Record: s.Records[i]})
+			s.Records[i] = d.without
+		}
+	}
+
+	near := newNodeIndex(nodes)
+	far := near.pos
+	if byPersonID {
+		far = func(id int64) int32 {
+			if i, ok := graph.Position(s.IDs, graph.ID(id)); ok {
+				return int32(i)
+			}
+			return -1
+		}
+	}
+	friends := func(yield func(u, v int32, w float64)) {
+		for _, p := range pages {
+			for k, a := range p.fa {
+				u, v := near.pos(a), far(p.fb[k])
+				if u < 0 || v < 0 || u == v {
+					continue
+				}
+				w := 1.0
+				if p.fw != nil {
+					w = p.fw[k]
+				}
+				yield(u, v, w)
+			}
+		}
+	}
+	recruits := func(yield func(u, v int32, w float64)) {
+		for _, p := range pages {
+			for k, a := range p.ra {
+				u, v := near.pos(a), far(p.rb[k])
+				if u < 0 || v < 0 || u == v {
+					continue
+				}
+				yield(u, v, 1)
+			}
+		}
+	}
+	var exact []float64
+	s.Offsets, s.Targets, exact = csrOf(n, friends, true)
+	setWeights(s, exact)
+	s.RecruitOffsets, s.RecruitTargets, _ = csrOf(n, recruits, false)
+	return s, nil
+}
+
+// sortPeople sorts the people of s by id, carrying records, profiles and
+// node ids along.
+func sortPeople(s *graph.Snapshot, nodes []int64) {
+	perm := make([]int, len(s.IDs))
+	for i := range perm {
+		perm[i] = i
+	}
+	sort.Slice(perm, func(x, y int) bool { return s.IDs[perm[x]] < s.IDs[perm[y]] })
+	ids := make([]graph.ID, len(perm))
+	recs := make([]graph.Record, len(perm))
+	profs := make([]graph.Profile, len(perm))
+	ns := make([]int64, len(perm))
+	for i, p := range perm {
+		ids[i], recs[i], profs[i], ns[i] = s.IDs[p], s.Records[p], s.Profiles[p], nodes[p]
+	}
+	s.IDs, s.Records, s.Profiles = ids, recs, profs
+	copy(nodes, ns)
+}
+
+// nodeIndex maps node ids to positions: an array over the range of node
+// ids when it is not much larger than the number of people (node ids are
+// record ids, dense from 0), else a map.
+type nodeIndex struct {
+	base  int64
+	dense []int32
+	m     map[int64]int32
+}
+
+func newNodeIndex(nodes []int64) *nodeIndex {
+	x := &nodeIndex{}
+	if len(nodes) == 0 {
+		return x
+	}
+	lo, hi := slices.Min(nodes), slices.Max(nodes)
+	if span := hi - lo + 1; span > 0 && span <= 4*int64(len(nodes))+1<<16 {
+		x.base = lo
+		x.dense = make([]int32, span)
+		for i := range x.dense {
+			x.dense[i] = -1
+		}
+		for i, nd := range nodes {
+			x.dense[nd-lo] = int32(i)
+		}
+		return x
+	}
+	x.m = make(map[int64]int32, len(nodes))
+	for i, nd := range nodes {
+		x.m[nd] = int32(i)
+	}
+	return x
+}
+
+// pos returns the position of the person with the node id, or -1.
+func (x *nodeIndex) pos(node int64) int32 {
+	if x.m != nil {
+		if i, ok := x.m[node]; ok {
+			return i
+		}
+		return -1
+	}
+	if off := uint64(node - x.base); off < uint64(len(x.dense)) {
+		return x.dense[off]
+	}
+	return -1
+}
+
+// csrOf builds CSR arrays over n positions from the pairs ties yields
+// (called twice: to count, then to fill), both directions when
+// undirected; rows are sorted and repeated pairs dropped (the first of a
+// sorted row kept). The weights are returned only when some pair has a
+// weight other than 1.
+func csrOf(n int, ties func(yield func(u, v int32, w float64)), undirected bool) ([]int32, []int32, []float64) {
+	offs := make([]int32, n+1)
+	weighted := false
+	ties(func(u, v int32, w float64) {
+		offs[u+1]++
+		if undirected {
+			offs[v+1]++
+		}
+		weighted = weighted || w != 1
+	})
+	for i := 1; i <= n; i++ {
+		offs[i] += offs[i-1]
+	}
+	next := make([]int32, n)
+	copy(next, offs[:n])
+	targets := make([]int32, offs[n])
+	var weights []float64
+	if weighted {
+		weights = make([]float64, offs[n])
+	}
+	put := func(u, v int32, w float64) {
+		k := next[u]
+		targets[k] = v
+		if weighted {
+			weights[k] = w
+		}
+		next[u]++
+	}
+	ties(func(u, v int32, w float64) {
+		put(u, v, w)
+		if undirected {
+			put(v, u, w)
+		}
+	})
+	next = nil
+	// Sort each row and drop repeats, compacting in place.
+	out, start := int32(0), int32(0)
+	for i := 0; i < n; i++ {
+		end := offs[i+1]
+		row := targets[start:end]
+		var wrow []float64
+		if weighted {
+			wrow = weights[start:end]
+			if !slices.IsSorted(row) {
+				sort.Stable(rowByTarget{row, wrow})
+			}
+		} else if !slices.IsSorted(row) {
+			slices.Sort(row)
+		}
+		offs[i] = out
+		for k := range row {
+			if k > 0 && row[k] == row[k-1] {
+				continue
+			}
+			targets[out] = row[k]
+			if weighted {
+				weights[out] = wrow[k]
+			}
+			out++
+		}
+		start = end
+	}
+	offs[n] = out
+	targets = targets[:out:out]
+	if weighted {
+		weights = weights[:out:out]
+	}
+	return offs, targets, weights
+}
+
+type rowByTarget struct {
+	t []int32
+	w []float64
+}
+
+func (r rowByTarget) Len() int           { return len(r.t) }
+func (r rowByTarget) Less(i, j int) bool { return r.t[i] < r.t[j] }
+func (r rowByTarget) Swap(i, j int) {
+	r.t[i], r.t[j] = r.t[j], r.t[i]
+	r.w[i], r.w[j] = r.w[j], r.w[i]
+}
+
+// setWeights sets s.Weights (nil when every weight is 1) and
+// s.ExactWeights (nil when every weight is a float32) from full-precision
+// weights parallel to s.Targets, as graph.SnapshotBuilder does.
+func setWeights(s *graph.Snapshot, exact []float64) {
+	ones, narrow := true, true
+	for _, w := range exact {
+		ones = ones && w == 1
+		narrow = narrow && float64(float32(w)) == w
+	}
+	if ones {
+		return
+	}
+	s.Weights = make([]float32, len(exact))
+	for k, w := range exact {
+		s.Weights[k] = float32(w)
+	}
+	if !narrow {
+		s.ExactWeights = exact
+	}
+}
