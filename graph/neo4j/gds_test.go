@@ -244,8 +244,10 @@ func loadSeeded(tb testing.TB, s *Store, people int) {
 // score, at most 200 iterations here instead of its default 20, which
 // stops short of convergence on this graph). "gds" times
 // gds.pageRank.stream on a graph already projected, its answer streamed to
-// the client; "gds-project" the projection; "ours" scoring.PageRank on a
-// snapshot already read.
+// the client; "gds-stats" gds.pageRank.stats, the computation alone, and
+// reports the iterations GDS ran and its own computeMillis; "gds-project"
+// the projection; "ours" scoring.PageRank on a snapshot already read (its
+// iterations reported too).
 func BenchmarkGDSPageRank(b *testing.B) {
 	s := gdsStore(b)
 	loadSeeded(b, s, benchPeople)
@@ -268,16 +270,38 @@ YIELD nodeId, score RETURN nodeId, score`, nil, func(*drv.Record) error { n++; r
 			}
 		}
 	})
+	b.Run("gds-stats", func(b *testing.B) {
+		gdsProject(b, s, "socialscore-bench")
+		b.ResetTimer()
+		var iters, millis int64
+		for i := 0; i < b.N; i++ {
+			err := s.gdsQuery(ctx, `
+CALL gds.pageRank.stats('socialscore-bench', {dampingFactor: 0.85, maxIterations: 200, tolerance: 1e-7})
+YIELD ranIterations, computeMillis RETURN ranIterations, computeMillis`, nil, func(r *drv.Record) error {
+				it, _ := r.Get("ranIterations")
+				ms, _ := r.Get("computeMillis")
+				iters, millis = it.(int64), ms.(int64)
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(iters), "iterations")
+		b.ReportMetric(float64(millis), "compute-ms")
+	})
 	b.Run("ours", func(b *testing.B) {
 		snap, err := s.Snapshot(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
+		var iters int
 		for i := 0; i < b.N; i++ {
-			if _, _, err := scoring.PageRank(ctx, snap.Offsets, snap.Targets, scoring.PageRankOptions{Undirected: true}); err != nil {
+			if _, iters, err = scoring.PageRank(ctx, snap.Offsets, snap.Targets, scoring.PageRankOptions{Undirected: true}); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(iters), "iterations")
 	})
 }
