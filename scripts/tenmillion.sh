@@ -32,7 +32,8 @@
 # list), STEPS (all: edges,import,seed,score,serve,neo4j — a comma list runs only those; score
 # and serve need the seeded store), BIG_LOCK (a file: each big step runs under `flock BIG_LOCK`,
 # so big runs on a shared machine take turns), KEEP=1 keeps the stores (the edge list is kept
-# anyway), VENV (the python-igraph virtualenv, tmp/tenmillion-venv).
+# anyway), VENV (the python-igraph virtualenv, tmp/tenmillion-venv), SOCIALSCORE_BIN (a
+# socialscore binary to measure instead of building the work tree's).
 #
 # Pending flags: `seed --bulk --neo4j-dir DIR` for Neo4j (branch neo4jbulk) is used when
 # `seed --help` lists it, and its "bulk-loaded ..." line read; otherwise the UNWIND path's
@@ -108,9 +109,13 @@ ms() {
 gib() { awk -v k="$1" 'BEGIN { printf "%.2f GiB", k / 1048576 }'; }
 
 say "build"
-go build -o "$work/socialscore" ./cmd/socialscore
 go build -o "$work/scoreload" ./cmd/scoreload
-ss="$work/socialscore"
+if [ -n "${SOCIALSCORE_BIN:-}" ]; then
+  ss=$(cd "$(dirname "$SOCIALSCORE_BIN")" && pwd -P)/$(basename "$SOCIALSCORE_BIN")
+else
+  go build -o "$work/socialscore" ./cmd/socialscore
+  ss="$work/socialscore"
+fi
 
 rows=()   # summary: figure | measured | target
 row() { rows+=("$1|$2|$3"); }
