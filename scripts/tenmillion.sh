@@ -42,7 +42,6 @@
 set -euo pipefail
 { # read whole before it runs: editing the file during a long run does not change that run
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 people=${PEOPLE:-10000000}
 people_neo4j=${PEOPLE_NEO4J:-1000000}
@@ -183,9 +182,10 @@ if want serve; then
       --audit-log "$work/serve-$name.audit.jsonl" >"$log/serve-$name.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    for i in $(seq 1 3000); do # a big store takes a while to load its results
+    for i in $(seq 1 3001); do # a big store takes a while to load its results: 10 minutes at most
       curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break
       kill -0 "$pid" 2>/dev/null || { cat "$log/serve-$name.log" >&2; echo "tenmillion: serve $name exited" >&2; exit 1; }
+      [ "$i" -lt 3001 ] || { echo "tenmillion: serve $name not ready after 10 minutes" >&2; exit 1; }
       sleep 0.2
     done
     eval "port_$name=$port pid_$name=$pid"
