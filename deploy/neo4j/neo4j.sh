@@ -26,6 +26,9 @@
 #   NEO4J_JAVA           java binary to use (must be Java 17 or 21)
 #   NEO4J_ADMIN_HEAP     JVM -Xmx of the importer (default 1g)
 #   NEO4J_IMPORT_MEMORY  the importer's --max-off-heap-memory unless ARGS set it (default 2g)
+#   NEO4J_PLUGINS_DIR    plugins folder (default DIR/plugins); its jars also go on the server's
+#                        class path, as Neo4j's own launcher does, so extensions load (e.g. GDS)
+#   NEO4J_UNRESTRICTED   dbms.security.procedures.unrestricted (default: unset; e.g. gds.*)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -41,6 +44,7 @@ PASSWORD="${NEO4J_PASSWORD:-socialscore-test}"
 AUTH_ENABLED="${NEO4J_AUTH_ENABLED:-true}"
 HEAP="${NEO4J_HEAP:-1g}"
 PAGECACHE="${NEO4J_PAGECACHE:-512m}"
+PLUGINS_DIR="${NEO4J_PLUGINS_DIR:-}"
 START_TIMEOUT="${NEO4J_START_TIMEOUT:-180}"
 
 log() { printf 'neo4j.sh: %s\n' "$*" >&2; }
@@ -220,7 +224,8 @@ server.directories.data=$dir/data
 server.directories.logs=$dir/logs
 server.directories.run=$dir/run
 server.directories.import=$dir/import
-server.directories.plugins=$dir/plugins
+server.directories.plugins=${PLUGINS_DIR:-$dir/plugins}
+${NEO4J_UNRESTRICTED:+dbms.security.procedures.unrestricted=$NEO4J_UNRESTRICTED}
 server.directories.transaction.logs.root=$dir/data/transactions
 
 # Heap is set on the java command line (-Xms/-Xmx); server.memory.heap.* is ignored when
@@ -275,6 +280,7 @@ cmd_start() {
     die "a server is already running for $dir (pid $(cat "$dir/neo4j.pid")); stop it first"
   fi
   mkdir -p "$dir/conf" "$dir/data" "$dir/logs" "$dir/run" "$dir/import" "$dir/plugins"
+  if [[ -n "$PLUGINS_DIR" ]]; then PLUGINS_DIR="$(cd "$PLUGINS_DIR" && pwd -P)" || die "NEO4J_PLUGINS_DIR: no such folder"; fi
 
   # Initial password: only possible before the first start of this data directory.
   if [[ "$AUTH_ENABLED" == true ]]; then
@@ -325,7 +331,7 @@ cmd_start() {
         --add-opens=java.base/java.io=ALL-UNNAMED \
         --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
         -Dio.netty.tryReflectionSetAccessible=true \
-        -cp "$LIB_DIR/*" org.neo4j.server.CommunityEntryPoint \
+        -cp "$LIB_DIR/*:${PLUGINS_DIR:-$dir/plugins}/*" org.neo4j.server.CommunityEntryPoint \
         "--home-dir=$dir" "--config-dir=$dir/conf" --console-mode
     ) </dev/null >"$dir/console.log" 2>&1 &
     pid=$!
