@@ -84,7 +84,7 @@ load() { # load SIDE KEY [FLAGS...] -> server CPU µs per read
   eval "port=\$port_$side pid=\$pid_$side"
   "$work/scoreload" -url "http://127.0.0.1:$port" -key "$k" -people "$people" -rate "$rate" \
     -conns "$conns" -duration "$duration" -warmup 10s -pid "$pid" "$@" >"$work/$side.out"
-  grep -q 'non-200 0$' "$work/$side.out" || { cat "$work/$side.out" >&2; echo "readcost: $side answered errors" >&2; exit 1; }
+  grep -q 'errors 0, non-2xx 0$' "$work/$side.out" || { cat "$work/$side.out" >&2; echo "readcost: $side answered errors" >&2; exit 1; }
   sed -n 's/^server CPU \([0-9.]*\) *µs.*/\1/p' "$work/$side.out"
 }
 

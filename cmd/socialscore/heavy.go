@@ -19,6 +19,7 @@ type heavyFlags struct {
 	share   float64
 	budgets admission.Budgets
 	memory  string
+	prio    string
 }
 
 // defaultMemoryLimit is --memory-limit when neither it nor GOMEMLIMIT is
@@ -30,6 +31,7 @@ func heavyFlagsOf(fs *flag.FlagSet) *heavyFlags {
 	fs.Float64Var(&h.share, "heavy-share", admission.DefaultShare, "share of GOMAXPROCS that heavy work (shocks, simulations, exports, network views, scoring runs) may use at once, in (0, 1]; at least one core")
 	fs.Func("heavy-budget", "largest cost of a heavy operation, op=N (every role) or role:op=N; repeatable. ops: shock, simulation, export, network, centrality, scoring_run (defaults: README, Heavy work)",
 		h.budgets.Set)
+	fs.StringVar(&h.prio, "heavy-priority", "nice", "scheduling of heavy work's threads: nice (niced to 10) or idle (also Linux's SCHED_IDLE: reads take the core at once)")
 	fs.StringVar(&h.memory, "memory-limit", envOr("SOCIALSCORE_MEMORY_LIMIT", ""), "soft memory limit of the process (GOMEMLIMIT), e.g. 1GiB or 1500MiB, or off; heavy work is refused near it (default: GOMEMLIMIT if set, else "+defaultMemoryLimit+"; env SOCIALSCORE_MEMORY_LIMIT)")
 	return h
 }
@@ -38,6 +40,13 @@ func heavyFlagsOf(fs *flag.FlagSet) *heavyFlags {
 // none).
 func (h *heavyFlags) config() (admission.Config, int64, error) {
 	c := admission.Config{Share: h.share}
+	switch h.prio {
+	case "nice":
+	case "idle":
+		c.Idle = true
+	default:
+		return c, 0, usageError{fmt.Errorf("--heavy-priority: want nice or idle, got %q", h.prio)}
+	}
 	if err := c.Validate(); err != nil {
 		return c, 0, usageError{fmt.Errorf("--heavy-share: %w", err)}
 	}

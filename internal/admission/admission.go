@@ -86,6 +86,12 @@ type Config struct {
 	// Nice is the niceness (1..19) of the OS threads Run runs heavy work
 	// on; 0 means DefaultNice, a negative value normal priority.
 	Nice int
+	// Idle, on Linux, also puts those threads in the SCHED_IDLE class: a
+	// thread serving reads that wakes up takes the core from heavy work
+	// at once, instead of when the niced thread's slice ends. Heavy work
+	// then runs only on cores nothing else wants (it is not starved
+	// outright: the kernel gives SCHED_IDLE a small share).
+	Idle bool
 	// Hook, if set, is called under the pool's lock each time a slot is
 	// taken or given back, with the number of slots then held. Tests
 	// count the work in flight with it; it must not block.
@@ -124,6 +130,7 @@ type Pool struct {
 	retry                              time.Duration
 	hook                               func(int)
 	nice                               int
+	idle                               bool
 
 	mu      sync.Mutex
 	held    int
@@ -182,6 +189,7 @@ func New(c Config) *Pool {
 	case c.Nice > 0:
 		p.nice = c.Nice
 	}
+	p.idle = c.Idle && c.Nice >= 0
 	limit := c.MemoryLimit
 	if limit == 0 {
 		limit = debug.SetMemoryLimit(-1)

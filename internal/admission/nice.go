@@ -13,7 +13,7 @@ const DefaultNice = 10
 // rather than hand a low-priority thread to other work. Goroutines that fn
 // starts run at normal priority.
 func (p *Pool) Run(fn func() error) error {
-	if p.nice <= 0 {
+	if p.nice <= 0 && !p.idle {
 		return fn()
 	}
 	done := make(chan error, 1)
@@ -27,7 +27,7 @@ func (p *Pool) Run(fn func() error) error {
 			}
 			done <- err
 		}()
-		lowerThreadPriority(p.nice)
+		lowerThreadPriority(p.nice, p.idle)
 		err = fn()
 	}()
 	err := <-done

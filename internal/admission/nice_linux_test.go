@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/socialscore/socialscore/internal/admission"
 )
@@ -35,4 +36,27 @@ func TestRunLowersTheThreadsPriority(t *testing.T) {
 		return err
 	}))
 	assert.Equal(t, outside, normal, "Nice < 0: normal priority")
+}
+
+// TestRunIdleUsesSchedIdle: with Idle, heavy work runs in Linux's
+// SCHED_IDLE class (sched_getattr(2) on its thread), and a thread outside
+// Run keeps its own class.
+func TestRunIdleUsesSchedIdle(t *testing.T) {
+	outside, err := unix.SchedGetAttr(0, 0)
+	require.NoError(t, err)
+	var inside *unix.SchedAttr
+	require.NoError(t, admission.New(admission.Config{Slots: 1, Idle: true}).Run(func() error {
+		var err error
+		inside, err = unix.SchedGetAttr(0, 0)
+		return err
+	}))
+	assert.Equal(t, uint32(unix.SCHED_IDLE), inside.Policy)
+	assert.NotEqual(t, uint32(unix.SCHED_IDLE), outside.Policy, "the test's own thread")
+	var plain *unix.SchedAttr
+	require.NoError(t, admission.New(admission.Config{Slots: 1}).Run(func() error {
+		var err error
+		plain, err = unix.SchedGetAttr(0, 0)
+		return err
+	}))
+	assert.Equal(t, outside.Policy, plain.Policy, "without Idle: the class is unchanged")
 }

@@ -2,4 +2,4 @@
 
 package admission
 
-func lowerThreadPriority(int) {}
+func lowerThreadPriority(int, bool) {}
