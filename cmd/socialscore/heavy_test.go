@@ -51,4 +51,16 @@ func TestHeavyFlags(t *testing.T) {
 	_, limit, err = h.config()
 	require.NoError(t, err)
 	assert.Zero(t, limit)
+	assert.False(t, c.Idle, "nice by default")
+
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	h = heavyFlagsOf(fs)
+	require.NoError(t, fs.Parse([]string{"--heavy-priority", "idle"}))
+	c, _, err = h.config()
+	require.NoError(t, err)
+	assert.True(t, c.Idle)
+	h.prio = "realtime"
+	_, _, err = h.config()
+	require.ErrorContains(t, err, "--heavy-priority: want nice or idle")
 }
