@@ -199,10 +199,12 @@ func sameStores(t *testing.T, ctx context.Context, a, b *Store, every int) {
 		`MATCH (n:Person) RETURN labels(n) AS l, properties(n) AS p ORDER BY n.id`,
 		// each property's Cypher type
 		`MATCH (n:Person) UNWIND keys(n) AS k RETURN labels(n) AS l, k, valueType(n[k]) AS t, count(*) AS c ORDER BY l[0], k, t`,
-		// the other nodes (written by later writes) and their properties' types; a store's own
-		// bookkeeping nodes with random or counted values (the snapshot generation's shards,
-		// :SnapshotGen) are compared by label only
-		`MATCH (n) WHERE NOT n:Person UNWIND labels(n) AS l WITH n, l UNWIND CASE l WHEN 'SnapshotGen' THEN [null] ELSE keys(n) END AS k
+		// the other nodes (written by later writes) and their properties' types; the snapshot
+		// generation's shards (:SnapshotGen) are left out: they are the store's bookkeeping,
+		// made when a store opens and again when found missing, so whether the reference
+		// database holds them depends on when the shared server was last wiped
+		// (snapcache_test.go tests them)
+		`MATCH (n) WHERE NOT n:Person AND NOT n:SnapshotGen UNWIND labels(n) AS l WITH n, l UNWIND keys(n) AS k
 		 RETURN l, k, valueType(n[k]) AS t, count(DISTINCT n) AS c ORDER BY l, k, t`,
 		// how datetimes are zoned
 		`MATCH (p:Person) UNWIND ['created_at', 'updated_at', 'last_event_at'] AS k WITH k, p[k] AS v WHERE v IS NOT NULL
