@@ -74,10 +74,10 @@ func (s *Snapshot) ExactWeight(k int32) float64 {
 	return s.Weight(k)
 }
 
-// setWeights sets Weights (nil when every weight is 1) and ExactWeights
+// SetWeights sets Weights (nil when every weight is 1) and ExactWeights
 // (nil when every weight is a float32) from full-precision weights
 // parallel to Targets.
-func (s *Snapshot) setWeights(exact []float64) {
+func (s *Snapshot) SetWeights(exact []float64) {
 	s.Weights, s.ExactWeights = nil, nil
 	ones, narrow := true, true
 	for _, w := range exact {
@@ -112,7 +112,6 @@ type SnapshotBuilder struct {
 	profiles []Profile
 	friends  []tieRow
 	recruits []tieRow
-	weighted bool
 	disputed []DisputedRecord
 }
 
@@ -136,9 +135,6 @@ func (b *SnapshotBuilder) AddTie(t Tie) {
 	t = t.Normalize()
 	switch t.Kind {
 	case Friend:
-		if t.Weight != 1 {
-			b.weighted = true
-		}
 		b.friends = append(b.friends, tieRow{t.From, t.To, t.Weight})
 	case Recruited:
 		b.recruits = append(b.recruits, tieRow{t.From, t.To, 1})
@@ -170,22 +166,20 @@ func (b *SnapshotBuilder) Build(takenAt time.Time) (*Snapshot, error) {
 	}
 	s := &Snapshot{IDs: b.ids, Records: b.records, Profiles: b.profiles, TakenAt: takenAt}
 
-	offs, targets, weights := buildCSR(s, b.friends, true, b.weighted)
+	offs, targets, weights := buildCSR(s, b.friends, true)
 	s.Offsets, s.Targets = offs, targets
 	// Weights stay nil unless a tie that was kept has a weight other than 1.
-	s.setWeights(weights)
+	s.SetWeights(weights)
 	b.friends = nil
-	s.RecruitOffsets, s.RecruitTargets, _ = buildCSR(s, b.recruits, false, false)
+	s.RecruitOffsets, s.RecruitTargets, _ = buildCSR(s, b.recruits, false)
 	b.recruits = nil
 	s.Disputed = b.takeDisputed(s)
 	return s, nil
 }
 
-// buildCSR turns rows of id pairs into CSR arrays over s's indices, both
-// directions when undirected, dropping rows that name someone absent and
-// duplicate pairs.
-func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, []int32, []float64) {
-	n := len(s.IDs)
+// buildCSR turns rows of id pairs into CSR arrays over s's indices (see
+// BuildCSR), dropping rows that name someone absent and self-ties.
+func buildCSR(s *Snapshot, rows []tieRow, undirected bool) ([]int32, []int32, []float64) {
 	type pair struct {
 		u, v int32
 		w    float64
@@ -199,17 +193,32 @@ func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, [
 		}
 		pairs = append(pairs, pair{u, v, r.w})
 	}
-	deg := make([]int32, n+1)
-	for _, p := range pairs {
-		deg[p.u+1]++
-		if undirected {
-			deg[p.v+1]++
+	return BuildCSR(len(s.IDs), func(yield func(u, v int32, w float64)) {
+		for _, p := range pairs {
+			yield(p.u, p.v, p.w)
 		}
-	}
+	}, undirected)
+}
+
+// BuildCSR builds CSR arrays over n positions from the pairs ties yields
+// (it is called twice: to count, then to fill), both directions when
+// undirected; each row is sorted by target (a stable sort) and repeated
+// targets dropped, the first kept. The weights, parallel to the targets,
+// are returned only when some pair has a weight other than 1. Both stores
+// build their snapshots with it.
+func BuildCSR(n int, ties func(yield func(u, v int32, w float64)), undirected bool) ([]int32, []int32, []float64) {
+	offs := make([]int32, n+1)
+	weighted := false
+	ties(func(u, v int32, w float64) {
+		offs[u+1]++
+		if undirected {
+			offs[v+1]++
+		}
+		weighted = weighted || w != 1
+	})
 	for i := 1; i <= n; i++ {
-		deg[i] += deg[i-1]
+		offs[i] += offs[i-1]
 	}
-	offs := deg
 	next := make([]int32, n)
 	copy(next, offs[:n])
 	targets := make([]int32, offs[n])
@@ -225,43 +234,44 @@ func buildCSR(s *Snapshot, rows []tieRow, undirected, weighted bool) ([]int32, [
 		}
 		next[u]++
 	}
-	for _, p := range pairs {
-		put(p.u, p.v, p.w)
+	ties(func(u, v int32, w float64) {
+		put(u, v, w)
 		if undirected {
-			put(p.v, p.u, p.w)
+			put(v, u, w)
 		}
-	}
-	// Sort each neighbour list and drop duplicates, compacting in place.
-	w := int32(0)
-	start := int32(0)
+	})
+	next = nil
+	// Sort each row and drop repeats, compacting in place.
+	out, start := int32(0), int32(0)
 	for i := 0; i < n; i++ {
 		end := offs[i+1]
-		seg := targets[start:end]
-		var wseg []float64
+		row := targets[start:end]
+		var wrow []float64
 		if weighted {
-			wseg = weights[start:end]
-			sort.Sort(byTarget{seg, wseg})
-		} else if !slices.IsSorted(seg) {
-			slices.Sort(seg)
+			wrow = weights[start:end]
+			if !slices.IsSorted(row) {
+				sort.Stable(byTarget{row, wrow})
+			}
+		} else if !slices.IsSorted(row) {
+			slices.Sort(row)
 		}
-		newStart := w
-		for k := range seg {
-			if k > 0 && seg[k] == seg[k-1] {
+		offs[i] = out
+		for k := range row {
+			if k > 0 && row[k] == row[k-1] {
 				continue
 			}
-			targets[w] = seg[k]
+			targets[out] = row[k]
 			if weighted {
-				weights[w] = wseg[k]
+				weights[out] = wrow[k]
 			}
-			w++
+			out++
 		}
-		offs[i] = newStart
 		start = end
 	}
-	offs[n] = w
-	targets = targets[:w:w]
+	offs[n] = out
+	targets = targets[:out:out]
 	if weighted {
-		weights = weights[:w:w]
+		weights = weights[:out:out]
 	}
 	return offs, targets, weights
 }
@@ -271,9 +281,9 @@ type byTarget struct {
 	w []float64
 }
 
-func (b byTarget) Len() int           { return len(b.t) }
-func (b byTarget) Less(i, j int) bool { return b.t[i] < b.t[j] }
-func (b byTarget) Swap(i, j int) {
-	b.t[i], b.t[j] = b.t[j], b.t[i]
-	b.w[i], b.w[j] = b.w[j], b.w[i]
+func (r byTarget) Len() int           { return len(r.t) }
+func (r byTarget) Less(i, j int) bool { return r.t[i] < r.t[j] }
+func (r byTarget) Swap(i, j int) {
+	r.t[i], r.t[j] = r.t[j], r.t[i]
+	r.w[i], r.w[j] = r.w[j], r.w[i]
 }

@@ -66,7 +66,7 @@ func SnapshotOf(b Batch, takenAt time.Time) (*Snapshot, error) {
 		s.Offsets[i] += s.Offsets[i-1]
 	}
 	s.Targets = slices.Clip(s.Targets)
-	s.setWeights(slices.Clip(weights))
+	s.SetWeights(slices.Clip(weights))
 
 	// Recruitments, by recruiter then recruit.
 	type pair struct{ u, v int32 }

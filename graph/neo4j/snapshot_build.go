@@ -92,9 +92,9 @@ func buildSnapshot(pages []*snapPage, disputed map[graph.ID]disputedPerson, byPe
 		}
 	}
 	var exact []float64
-	s.Offsets, s.Targets, exact = csrOf(n, friends, true)
-	setWeights(s, exact)
-	s.RecruitOffsets, s.RecruitTargets, _ = csrOf(n, recruits, false)
+	s.Offsets, s.Targets, exact = graph.BuildCSR(n, friends, true)
+	s.SetWeights(exact)
+	s.RecruitOffsets, s.RecruitTargets, _ = graph.BuildCSR(n, recruits, false)
 	return s, nil
 }
 
@@ -162,112 +162,4 @@ func (x *nodeIndex) pos(node int64) int32 {
 		return x.dense[off]
 	}
 	return -1
-}
-
-// csrOf builds CSR arrays over n positions from the pairs ties yields
-// (called twice: to count, then to fill), both directions when
-// undirected; rows are sorted and repeated pairs dropped (the first of a
-// sorted row kept). The weights are returned only when some pair has a
-// weight other than 1.
-func csrOf(n int, ties func(yield func(u, v int32, w float64)), undirected bool) ([]int32, []int32, []float64) {
-	offs := make([]int32, n+1)
-	weighted := false
-	ties(func(u, v int32, w float64) {
-		offs[u+1]++
-		if undirected {
-			offs[v+1]++
-		}
-		weighted = weighted || w != 1
-	})
-	for i := 1; i <= n; i++ {
-		offs[i] += offs[i-1]
-	}
-	next := make([]int32, n)
-	copy(next, offs[:n])
-	targets := make([]int32, offs[n])
-	var weights []float64
-	if weighted {
-		weights = make([]float64, offs[n])
-	}
-	put := func(u, v int32, w float64) {
-		k := next[u]
-		targets[k] = v
-		if weighted {
-			weights[k] = w
-		}
-		next[u]++
-	}
-	ties(func(u, v int32, w float64) {
-		put(u, v, w)
-		if undirected {
-			put(v, u, w)
-		}
-	})
-	next = nil
-	// Sort each row and drop repeats, compacting in place.
-	out, start := int32(0), int32(0)
-	for i := 0; i < n; i++ {
-		end := offs[i+1]
-		row := targets[start:end]
-		var wrow []float64
-		if weighted {
-			wrow = weights[start:end]
-			if !slices.IsSorted(row) {
-				sort.Stable(rowByTarget{row, wrow})
-			}
-		} else if !slices.IsSorted(row) {
-			slices.Sort(row)
-		}
-		offs[i] = out
-		for k := range row {
-			if k > 0 && row[k] == row[k-1] {
-				continue
-			}
-			targets[out] = row[k]
-			if weighted {
-				weights[out] = wrow[k]
-			}
-			out++
-		}
-		start = end
-	}
-	offs[n] = out
-	targets = targets[:out:out]
-	if weighted {
-		weights = weights[:out:out]
-	}
-	return offs, targets, weights
-}
-
-type rowByTarget struct {
-	t []int32
-	w []float64
-}
-
-func (r rowByTarget) Len() int           { return len(r.t) }
-func (r rowByTarget) Less(i, j int) bool { return r.t[i] < r.t[j] }
-func (r rowByTarget) Swap(i, j int) {
-	r.t[i], r.t[j] = r.t[j], r.t[i]
-	r.w[i], r.w[j] = r.w[j], r.w[i]
-}
-
-// setWeights sets s.Weights (nil when every weight is 1) and
-// s.ExactWeights (nil when every weight is a float32) from full-precision
-// weights parallel to s.Targets, as graph.SnapshotBuilder does.
-func setWeights(s *graph.Snapshot, exact []float64) {
-	ones, narrow := true, true
-	for _, w := range exact {
-		ones = ones && w == 1
-		narrow = narrow && float64(float32(w)) == w
-	}
-	if ones {
-		return
-	}
-	s.Weights = make([]float32, len(exact))
-	for k, w := range exact {
-		s.Weights[k] = float32(w)
-	}
-	if !narrow {
-		s.ExactWeights = exact
-	}
 }
