@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/socialscore/socialscore/internal/admission"
 	"github.com/socialscore/socialscore/internal/connlimit"
 )
 
@@ -107,6 +108,29 @@ func registerConnMetrics(reg *prometheus.Registry, l *connlimit.Limiter) error {
 		Help: "Connections closed on accept because the total cap or the per-address cap was reached.",
 	}, func() float64 { st := l.Stats(); return float64(st.Refused + st.RefusedIP) })
 	for _, c := range []prometheus.Collector{open, maxc, refused} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerHeavyMetrics exposes the heavy-work pool (api/admission.go).
+func registerHeavyMetrics(reg *prometheus.Registry, p *admission.Pool) error {
+	gauge := func(name, help string, f func(admission.Stats) int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "socialscore", Subsystem: "heavy", Name: name, Help: help},
+			func() float64 { return float64(f(p.Stats())) })
+	}
+	promoted := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: "socialscore", Subsystem: "heavy", Name: "promoted_threads_total",
+		Help: "Heavy-work threads moved back from SCHED_IDLE to nice 10 because other processes left them no core.",
+	}, func() float64 { return float64(p.Stats().Promoted) })
+	for _, c := range []prometheus.Collector{
+		gauge("slots", "Heavy operations that may run at once.", func(s admission.Stats) int64 { return int64(s.Slots) }),
+		gauge("running", "Heavy operations running now.", func(s admission.Stats) int64 { return int64(s.Held) }),
+		gauge("waiting", "Heavy operations waiting for a slot.", func(s admission.Stats) int64 { return int64(s.Waiting) }),
+		promoted,
+	} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

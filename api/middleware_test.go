@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -101,6 +102,10 @@ func TestMetrics(t *testing.T) {
 		`socialscore_audit_records_total 3`,
 		`socialscore_store_up 1`,
 		`socialscore_scoring_last_run_phase_seconds{phase="pagerank"}`,
+		fmt.Sprintf("socialscore_heavy_slots %d", e.srv.heavy.Slots()),
+		"socialscore_heavy_running 0",
+		"socialscore_heavy_waiting 0",
+		"socialscore_heavy_promoted_threads_total 0",
 	} {
 		assert.Contains(t, body, want)
 	}

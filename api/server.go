@@ -414,6 +414,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := registerHeavyMetrics(reg, s.heavy); err != nil {
+		return nil, err
+	}
 	s.keys.Store(buildKeyring(&s.cfg, storedKeys))
 	if cfg.Open {
 		s.log.Warn("api: no API keys configured: /v1 is open and score reads are attributed to app " + AnonymousApp + "; configure keys in production")

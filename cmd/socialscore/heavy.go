@@ -31,7 +31,7 @@ func heavyFlagsOf(fs *flag.FlagSet) *heavyFlags {
 	fs.Float64Var(&h.share, "heavy-share", admission.DefaultShare, "share of GOMAXPROCS that heavy work (shocks, simulations, exports, network views, scoring runs) may use at once, in (0, 1]; at least one core")
 	fs.Func("heavy-budget", "largest cost of a heavy operation, op=N (every role) or role:op=N; repeatable. ops: shock, simulation, export, network, centrality, scoring_run (defaults: README, Heavy work)",
 		h.budgets.Set)
-	fs.StringVar(&h.prio, "heavy-priority", "nice", "scheduling of heavy work's threads: nice (niced to 10) or idle (also Linux's SCHED_IDLE: reads take the core at once)")
+	fs.StringVar(&h.prio, "heavy-priority", "auto", "scheduling of heavy work's threads: nice (niced to 10), idle (also Linux's SCHED_IDLE, so reads take the core at once; a thread starved for 300 ms goes back to nice 10), or auto (idle where the process may move a thread back, else nice)")
 	fs.StringVar(&h.memory, "memory-limit", envOr("SOCIALSCORE_MEMORY_LIMIT", ""), "soft memory limit of the process (GOMEMLIMIT), e.g. 1GiB or 1500MiB, or off; heavy work is refused near it (default: GOMEMLIMIT if set, else "+defaultMemoryLimit+"; env SOCIALSCORE_MEMORY_LIMIT)")
 	return h
 }
@@ -44,8 +44,12 @@ func (h *heavyFlags) config() (admission.Config, int64, error) {
 	case "nice":
 	case "idle":
 		c.Idle = true
+	case "auto":
+		// SCHED_IDLE alone can starve heavy work on a busy machine; it is
+		// the default only where a starved thread can be moved back.
+		c.Idle = admission.CanPromote(admission.DefaultNice)
 	default:
-		return c, 0, usageError{fmt.Errorf("--heavy-priority: want nice or idle, got %q", h.prio)}
+		return c, 0, usageError{fmt.Errorf("--heavy-priority: want auto, nice or idle, got %q", h.prio)}
 	}
 	if err := c.Validate(); err != nil {
 		return c, 0, usageError{fmt.Errorf("--heavy-share: %w", err)}

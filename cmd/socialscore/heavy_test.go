@@ -51,7 +51,8 @@ func TestHeavyFlags(t *testing.T) {
 	_, limit, err = h.config()
 	require.NoError(t, err)
 	assert.Zero(t, limit)
-	assert.False(t, c.Idle, "nice by default")
+	assert.Equal(t, admission.CanPromote(admission.DefaultNice), c.Idle,
+		"auto by default: idle where a starved thread can be moved back")
 
 	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -62,5 +63,9 @@ func TestHeavyFlags(t *testing.T) {
 	assert.True(t, c.Idle)
 	h.prio = "realtime"
 	_, _, err = h.config()
-	require.ErrorContains(t, err, "--heavy-priority: want nice or idle")
+	require.ErrorContains(t, err, "--heavy-priority: want auto, nice or idle")
+	h.prio = "nice"
+	c, _, err = h.config()
+	require.NoError(t, err)
+	assert.False(t, c.Idle)
 }

@@ -36,6 +36,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,10 +89,18 @@ type Config struct {
 	Nice int
 	// Idle, on Linux, also puts those threads in the SCHED_IDLE class: a
 	// thread serving reads that wakes up takes the core from heavy work
-	// at once, instead of when the niced thread's slice ends. Heavy work
-	// then runs only on cores nothing else wants (it is not starved
-	// outright: the kernel gives SCHED_IDLE a small share).
+	// at once, instead of when the niced thread's slice ends (the kernel
+	// counts a core running only SCHED_IDLE work as idle when it places a
+	// woken thread). Heavy work then runs only on cores nothing else
+	// wants; on a machine whose cores are all busy it would get almost
+	// nothing, so a watch (StarvedAfter) moves a starved thread back.
 	Idle bool
+	// StarvedAfter, with Idle, is how long a heavy thread may wait for a
+	// core more than four times as long as it runs before it is moved
+	// back to the normal class at Nice (Linux: the thread's schedstat;
+	// moving back needs CAP_SYS_NICE or RLIMIT_NICE, see CanPromote). 0
+	// means DefaultStarvedAfter; a negative value, never.
+	StarvedAfter time.Duration
 	// Hook, if set, is called under the pool's lock each time a slot is
 	// taken or given back, with the number of slots then held. Tests
 	// count the work in flight with it; it must not block.
@@ -131,6 +140,8 @@ type Pool struct {
 	hook                               func(int)
 	nice                               int
 	idle                               bool
+	starvedAfter                       time.Duration
+	promoted                           atomic.Int64
 
 	mu      sync.Mutex
 	held    int
@@ -190,6 +201,10 @@ func New(c Config) *Pool {
 		p.nice = c.Nice
 	}
 	p.idle = c.Idle && c.Nice >= 0
+	p.starvedAfter = c.StarvedAfter
+	if p.starvedAfter == 0 {
+		p.starvedAfter = DefaultStarvedAfter
+	}
 	limit := c.MemoryLimit
 	if limit == 0 {
 		limit = debug.SetMemoryLimit(-1)
@@ -245,13 +260,17 @@ func (p *Pool) MemoryLimit() uint64 { return p.memLimit }
 // Stats is a moment of the pool.
 type Stats struct {
 	Slots, Held, Waiting int
+	// Promoted counts the heavy threads moved back from SCHED_IDLE
+	// because they starved (Config.StarvedAfter), since the pool began.
+	Promoted int64
 }
 
-// Stats returns the slots, those held and the requests waiting.
+// Stats returns the slots, those held, the requests waiting and the
+// threads promoted.
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return Stats{Slots: p.slots, Held: p.held, Waiting: p.nwait}
+	return Stats{Slots: p.slots, Held: p.held, Waiting: p.nwait, Promoted: p.promoted.Load()}
 }
 
 // liveHeap reads the heap marked live by the last garbage collection.

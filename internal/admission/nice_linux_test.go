@@ -1,8 +1,12 @@
 package admission_test
 
 import (
+	"os"
+	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +63,55 @@ func TestRunIdleUsesSchedIdle(t *testing.T) {
 		return err
 	}))
 	assert.Equal(t, outside.Policy, plain.Policy, "without Idle: the class is unchanged")
+}
+
+// TestRunIdleIsPromotedWhenStarved: heavy work in SCHED_IDLE on a machine
+// whose every core is taken by a busy process of normal priority gets
+// almost no CPU (the kernel's SCHED_IDLE weight is 3 against 1,024 for
+// nice 0). The pool's watch sees it wait far longer than it runs and moves
+// it back to the normal class at its niceness, so it finishes.
+func TestRunIdleIsPromotedWhenStarved(t *testing.T) {
+	if !admission.CanPromote(admission.DefaultNice) {
+		t.Skip("this process may not raise a thread out of SCHED_IDLE (needs CAP_SYS_NICE or RLIMIT_NICE >= 10)")
+	}
+	for range runtime.NumCPU() {
+		hog := exec.Command("sh", "-c", "while :; do :; done")
+		require.NoError(t, hog.Start())
+		t.Cleanup(func() { _ = hog.Process.Kill(); _ = hog.Wait() })
+	}
+	p := admission.New(admission.Config{Slots: 1, Idle: true, StarvedAfter: 200 * time.Millisecond})
+	var policies []uint32
+	require.NoError(t, p.Run(func() error {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			a, err := unix.SchedGetAttr(0, 0)
+			if err != nil {
+				return err
+			}
+			if len(policies) == 0 || policies[len(policies)-1] != a.Policy {
+				policies = append(policies, a.Policy)
+			}
+			if a.Policy != unix.SCHED_IDLE {
+				nice, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+				require.NoError(t, err)
+				assert.Equal(t, 20-admission.DefaultNice, nice, "back at the pool's niceness, not at normal priority")
+				return nil
+			}
+		}
+		return nil
+	}))
+	assert.Equal(t, []uint32{unix.SCHED_IDLE, unix.SCHED_NORMAL}, policies, "started idle, then promoted")
+	assert.Equal(t, int64(1), p.Stats().Promoted)
+}
+
+// TestCanPromote: this process can put a thread in SCHED_IDLE and read
+// its schedstat; whether it may promote depends on its privileges, which
+// CanPromote must report as sched_setattr(2) does.
+func TestCanPromote(t *testing.T) {
+	var limit unix.Rlimit
+	require.NoError(t, unix.Getrlimit(unix.RLIMIT_NICE, &limit))
+	if os.Geteuid() == 0 || limit.Cur >= 20-admission.DefaultNice {
+		assert.True(t, admission.CanPromote(admission.DefaultNice), "root or RLIMIT_NICE >= 10")
+	}
+	assert.True(t, admission.CanPromote(admission.DefaultNice) == admission.CanPromote(admission.DefaultNice), "stable")
 }

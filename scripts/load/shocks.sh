@@ -92,6 +92,7 @@ shockers=()
 
 echo "== results"
 cat "$work/shocks.txt"
+curl -sf "$url/metrics" | grep '^socialscore_heavy_' || true
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 a=$(p99 "$work/alone.txt")
 w=$(p99 "$work/with.txt")
