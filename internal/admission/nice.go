@@ -33,8 +33,7 @@ func (p *Pool) Run(fn func() error) error {
 	// The watch starts here, on the caller's goroutine, not on the heavy
 	// thread: goroutines and threads that the heavy thread starts would
 	// come after it, behind its low priority.
-	tids := make(chan int, 1)
-	var stop func()
+	tids, watching := make(chan int), make(chan func())
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		var err error
@@ -48,16 +47,14 @@ func (p *Pool) Run(fn func() error) error {
 		tid, idled := lowerThreadPriority(p.nice, p.idle)
 		if idled && p.starvedAfter > 0 {
 			tids <- tid
-			<-tids // the watch has started
-			defer stop()
+			defer (<-watching)() // stop the watch before the thread exits
 		} else {
 			tids <- 0
 		}
 		err = fn()
 	}()
 	if tid := <-tids; tid != 0 {
-		stop = p.watch(tid)
-		tids <- 0
+		watching <- p.watch(tid)
 	}
 	err := <-done
 	if pe, ok := err.(*panicError); ok {

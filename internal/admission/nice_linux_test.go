@@ -1,9 +1,11 @@
 package admission_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -114,4 +116,27 @@ func TestCanPromote(t *testing.T) {
 		assert.True(t, admission.CanPromote(admission.DefaultNice), "root or RLIMIT_NICE >= 10")
 	}
 	assert.True(t, admission.CanPromote(admission.DefaultNice) == admission.CanPromote(admission.DefaultNice), "stable")
+}
+
+// TestRunIdleManyTimes: every Run in SCHED_IDLE with its watch returns
+// what its work returned, many at once and one after another, and a panic
+// in the work reaches the caller (a hand-off between the watch and the
+// heavy thread once let the caller wait forever).
+func TestRunIdleManyTimes(t *testing.T) {
+	p := admission.New(admission.Config{Slots: 4, Idle: true})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				want := g*1000 + i
+				var got int
+				assert.NoError(t, p.Run(func() error { got = want; return nil }))
+				assert.Equal(t, want, got)
+			}
+		})
+	}
+	wg.Wait()
+	assert.PanicsWithValue(t, "boom", func() { _ = p.Run(func() error { panic("boom") }) })
+	wantErr := errors.New("failed")
+	assert.Equal(t, wantErr, p.Run(func() error { return wantErr }))
 }
