@@ -21,7 +21,8 @@
 //     Acquire refuses at once (a *BusyError: the API's 429). Waiters are
 //     served round-robin across keys, so a key with many waiters does not
 //     starve a key with one. Run runs the work on an OS thread of lower
-//     priority (nice), so that the kernel prefers the threads serving
+//     priority (nice, and with Config.Idle Linux's SCHED_IDLE, watched
+//     for starvation), so that the kernel prefers the threads serving
 //     reads when both want a core.
 //
 // docs/architecture.md (Heavy work) says how the API uses it.
