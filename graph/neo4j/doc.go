@@ -227,8 +227,8 @@
 // other helpers, load average 5–11): 51.0 s end to end, 104,100
 // relationships/s (CSV 2.0 s, stop 2.5 s, the importer 28.2 s and 38.6
 // s of its CPU, start 9.5 s, schema 7.8 s). The importer's CPU, 35–43 s
-// in every run, is the bound: on two cores it alone needs 19 s, 280,000
-// relationships/s, so the 500,000/s end to end is out of reach
+// in every run, is the bound: on two cores it alone needs 17.5 s or more,
+// at most 300,000 relationships/s, so the 500,000/s end to end is out of reach
 // with neo4j-admin here whatever the other parts cost. Before this
 // measurement neo4j.sh import restarted the server with its default
 // memory (1 GiB heap, 512 MiB page cache, less than the 0.5 GB store);
