@@ -20,8 +20,8 @@
 # Environment (all optional):
 #   NEO4J_PASSWORD       initial password for user neo4j (default socialscore-test, 8+ chars)
 #   NEO4J_AUTH_ENABLED   true (default) or false
-#   NEO4J_HEAP           JVM -Xms/-Xmx (default 1g)
-#   NEO4J_PAGECACHE      server.memory.pagecache.size (default 512m)
+#   NEO4J_HEAP           JVM -Xms/-Xmx (default 1g; `import` restarts with the dir's last one)
+#   NEO4J_PAGECACHE      server.memory.pagecache.size (default 512m; likewise)
 #   NEO4J_START_TIMEOUT  seconds to wait for RETURN 1 (default 180)
 #   NEO4J_JAVA           java binary to use (must be Java 17 or 21)
 #   NEO4J_ADMIN_HEAP     JVM -Xmx of the importer (default 1g)
@@ -196,10 +196,14 @@ kill_pid() { # SIGTERM, wait up to $2 s, then SIGKILL
   fi
 }
 
-build_ready() { # compile the readiness checker once (go build cache makes rebuilds cheap)
+build_ready() { # compile the readiness checker when it is missing or older than its sources
   command -v go >/dev/null 2>&1 || die "go not found: needed for the readiness check (deploy/neo4j/ready)"
   local bin="$STATE_DIR/bin/ready"
   mkdir -p "$STATE_DIR/bin"
+  # A restart (import) skips `go build`: under load even a cached build cost 1-3 s of CPU.
+  if [[ -x "$bin" && -z "$(find "$SCRIPT_DIR/ready" "$REPO_ROOT/go.mod" "$REPO_ROOT/go.sum" -newer "$bin" 2>/dev/null | head -n1)" ]]; then
+    echo "$bin"; return 0
+  fi
   (cd "$REPO_ROOT" && go build -o "$bin.tmp.$$" ./deploy/neo4j/ready) >&2 || die "building deploy/neo4j/ready failed"
   mv -f "$bin.tmp.$$" "$bin"
   echo "$bin"
@@ -337,6 +341,8 @@ cmd_start() {
     pid=$!
     echo "$pid" >"$dir/neo4j.pid"
     echo "bolt://127.0.0.1:$port" >"$dir/bolt_uri"
+    # The memory it runs with: `import` restarts the server with the same (see cmd_import).
+    printf 'heap=%s\npagecache=%s\n' "$HEAP" "$PAGECACHE" >"$dir/memory"
     # Which script manages this dir: `socialscore ... --bulk --neo4j-dir DIR` runs its `import`.
     echo "$SCRIPT_DIR/neo4j.sh" >"$dir/script"
     # Only a start without --dir moves .neo4j/current: callers that pass --dir (tests running
@@ -520,6 +526,11 @@ cmd_import() {
   fi
   if [[ "$was_running" == true ]]; then
     t=$EPOCHREALTIME
+    # Restart with the heap and page cache the server had (recorded by start), unless the
+    # environment says otherwise: the defaults (1g, 512m) hold less than a million people's
+    # store, and a page cache smaller than the store made every later read fault pages in.
+    if [[ -z "${NEO4J_HEAP:-}" ]]; then HEAP="$(sed -n 's/^heap=//p' "$dir/memory" 2>/dev/null)"; HEAP="${HEAP:-1g}"; fi
+    if [[ -z "${NEO4J_PAGECACHE:-}" ]]; then PAGECACHE="$(sed -n 's/^pagecache=//p' "$dir/memory" 2>/dev/null)"; PAGECACHE="${PAGECACHE:-512m}"; fi
     cmd_start --dir "$dir"
     echo "NEO4J_START_SECONDS=$(elapsed "$t")"
   else

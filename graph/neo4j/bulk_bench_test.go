@@ -27,7 +27,9 @@ import (
 //
 // Reported: rels/s end to end; import-rels/s by the importer's JVM's wall
 // clock (NEO4J_IMPORT_SECONDS) and import-cpu-s its user + system time;
-// csv-s, admin-s (stop, import, start) and schema-s the parts.
+// csv-s, admin-s (stop, import, start) and schema-s the parts, and of
+// admin-s stop-s and start-s (neo4j.sh's NEO4J_STOP_SECONDS and
+// NEO4J_START_SECONDS). NEO4J_BENCH_LOG=1 shows the importer's output.
 func BenchmarkBulkLoad(b *testing.B) {
 	ctx := context.Background()
 	srv := benchBulkServer(b)
@@ -39,12 +41,15 @@ func BenchmarkBulkLoad(b *testing.B) {
 		Config: Config{URI: srv.URI, User: srv.User, Password: srv.Password},
 		Admin:  []string{"bash", script, "import", "--dir", srv.Dir, "--"},
 	}
+	if os.Getenv("NEO4J_BENCH_LOG") == "1" {
+		cfg.Log = os.Stderr
+	}
 	net, err := seed.Generate(seed.Config{People: benchPeople, Seed: 7})
 	if err != nil {
 		b.Fatal(err)
 	}
 	rels := float64(len(net.Ties))
-	var total, imp, cpu, csv, admin, schema float64
+	var total, imp, cpu, csv, admin, schema, stop, start float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -62,6 +67,8 @@ func BenchmarkBulkLoad(b *testing.B) {
 		schema += st.Open.Seconds()
 		imp += adminFigure(st, "NEO4J_IMPORT_SECONDS")
 		cpu += adminFigure(st, "NEO4J_IMPORT_CPU_SECONDS")
+		stop += adminFigure(st, "NEO4J_STOP_SECONDS")
+		start += adminFigure(st, "NEO4J_START_SECONDS")
 		b.StartTimer()
 	}
 	n := float64(b.N)
@@ -73,6 +80,8 @@ func BenchmarkBulkLoad(b *testing.B) {
 	b.ReportMetric(csv/n, "csv-s")
 	b.ReportMetric(admin/n, "admin-s")
 	b.ReportMetric(schema/n, "schema-s")
+	b.ReportMetric(stop/n, "stop-s")
+	b.ReportMetric(start/n, "start-s")
 }
 
 // adminFigure returns a KEY=seconds line of the admin command's output, or 0.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -95,6 +96,36 @@ func bulkServer(t *testing.T) neo4jtest.Server {
 	return srv
 }
 
+// serverMemory returns the -Xmx option of the server neo4j.sh runs in dir
+// (from its command line; Linux only) and its page cache size (from its
+// configuration).
+func serverMemory(t *testing.T, dir string) (heap, pagecache string) {
+	t.Helper()
+	pid, err := os.ReadFile(filepath.Join(dir, "neo4j.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdline, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/cmdline")
+	if err != nil && runtime.GOOS == "linux" {
+		t.Fatal(err)
+	}
+	for _, a := range strings.Split(string(cmdline), "\x00") {
+		if strings.HasPrefix(a, "-Xmx") {
+			heap = a
+		}
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, "conf", "neo4j.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(conf), "\n") {
+		if v, ok := strings.CutPrefix(l, "server.memory.pagecache.size="); ok {
+			pagecache = v
+		}
+	}
+	return heap, pagecache
+}
+
 // adminOf returns the command that imports into srv: neo4j.sh import.
 func adminOf(t *testing.T, srv neo4jtest.Server) []string {
 	t.Helper()
@@ -124,7 +155,14 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatalf("apply batch: %v", err)
 	}
 
+	// The server runs with a heap and page cache other than neo4j.sh's
+	// defaults, which the import must restart it with although the
+	// environment no longer names them.
+	t.Setenv("NEO4J_HEAP", "768m")
+	t.Setenv("NEO4J_PAGECACHE", "160m")
 	srv := bulkServer(t)
+	os.Unsetenv("NEO4J_HEAP") // t.Setenv restores both at the end
+	os.Unsetenv("NEO4J_PAGECACHE")
 	var log strings.Builder
 	cfg := BulkConfig{
 		Config: Config{URI: srv.URI, User: srv.User, Password: srv.Password, Clock: clock},
@@ -142,6 +180,11 @@ func TestBulkLoad(t *testing.T) {
 	}
 	if !slices.ContainsFunc(st.AdminOutput, func(l string) bool { return strings.HasPrefix(l, "NEO4J_IMPORT_SECONDS=") }) {
 		t.Errorf("admin output lacks NEO4J_IMPORT_SECONDS: %q", st.AdminOutput)
+	}
+
+	heap, pagecache := serverMemory(t, srv.Dir)
+	if (heap != "-Xmx768m" && runtime.GOOS == "linux") || pagecache != "160m" {
+		t.Errorf("after the import the server runs with %s and page cache %s, want -Xmx768m and 160m as before", heap, pagecache)
 	}
 
 	sameStores(t, ctx, ref, bulk, 1)
