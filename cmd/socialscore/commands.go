@@ -108,14 +108,11 @@ func loadNetwork(ctx context.Context, store graph.Store, net *seed.Network, bar 
 		return store.ApplyBatch(ctx, net.Batch())
 	}
 	if es, ok := store.(*embedded.Store); ok {
-		if _, err := es.Load(ctx, net); err != nil {
-			return err
-		}
-		// The snapshot image, from the arrays just loaded, so the first
-		// score need not decode the store. Without it the first Snapshot
-		// reads the records and saves the image itself: a failure here
-		// costs time, never correctness.
-		snap, err := embedded.LoadedSnapshot(net, time.Now().UTC().Round(0))
+		// The snapshot image, from the arrays as they are loaded, so the
+		// first score need not decode the store. Without it the first
+		// Snapshot reads the records and saves the image itself: a failure
+		// here costs time, never correctness.
+		_, snap, err := es.LoadSnapshot(ctx, net, time.Now().UTC().Round(0))
 		if err != nil {
 			return err
 		}

@@ -151,9 +151,14 @@ func TestLoadImportEqualsApplyBatch(t *testing.T) {
 	assert.Equal(t, int64(1), nstats.Offset)
 	assert.Equal(t, 2, nstats.OnlyInPeople)
 	b := openAt(t, filepath.Join(dir, "load.db"))
-	st, err := b.Load(ctx, net)
+	st, snap, err := b.LoadSnapshot(ctx, net, loadClock())
+	require.NoError(t, err)
+	fresh, err := b.FreshSnapshot(ctx)
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
+	snap.TakenAt = fresh.TakenAt
+	assert.Equal(t, fresh, snap, "the snapshot built while loading is the store's")
+	assert.Less(t, fresh.Len(), net.Len(), "someone does not consent")
 	assert.Equal(t, nstats.People, st.People)
 	assert.Equal(t, nstats.Friendships, st.Friendships)
 	assert.Equal(t, net0.Friendships(), st.Friendships, "the edge list's friendships, duplicates and self-loops dropped")
@@ -201,6 +206,91 @@ func testLoadedSnapshot(t *testing.T, consent float64) {
 	assert.Equal(t, built.TakenAt, fromImage.TakenAt, "read from the image")
 	fromImage.TakenAt = fresh.TakenAt
 	assert.Equal(t, fresh, fromImage)
+}
+
+// TestLoadSnapshot: LoadSnapshot leaves the store Load leaves and returns
+// the snapshot the store then reads back from its records, with small
+// transactions (many friend-key slabs and transactions) and with
+// everyone or not everyone consenting.
+func TestLoadSnapshot(t *testing.T) {
+	defer embedded.SetLoadTxSizes(3001, 70_001)()
+	for _, consent := range []float64{0, 0.8} {
+		t.Run(fmt.Sprintf("consent=%g", consent), func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			net, err := seed.Stream(seed.Config{People: 30_000, Seed: 5, ConsentShare: consent})
+			require.NoError(t, err)
+			require.Greater(t, 2*net.Friendships(), 2*70_001, "the keys span several transactions")
+			a := openAt(t, filepath.Join(dir, "load.db"))
+			want, err := a.Load(ctx, net)
+			require.NoError(t, err)
+			require.NoError(t, a.Close())
+
+			b := openAt(t, filepath.Join(dir, "snap.db"))
+			st, snap, err := b.LoadSnapshot(ctx, net, loadClock())
+			require.NoError(t, err)
+			assert.Equal(t, [4]int{want.People, want.Consenting, want.Friendships, want.Recruitments},
+				[4]int{st.People, st.Consenting, st.Friendships, st.Recruitments})
+			assert.Greater(t, st.Transactions, want.Transactions, "smaller friend transactions beside the snapshot")
+			fresh, err := b.FreshSnapshot(ctx)
+			require.NoError(t, err)
+			require.NoError(t, b.Close())
+			snap.TakenAt = fresh.TakenAt
+			assert.Equal(t, fresh, snap)
+			requireSameBuckets(t, filepath.Join(dir, "load.db"), filepath.Join(dir, "snap.db"))
+		})
+	}
+}
+
+// badFriends is a network whose person at gives the friend list fr.
+type badFriends struct {
+	*seed.Network
+	at int
+	fr []int32
+}
+
+func (b badFriends) Friends(i int) []int32 {
+	if i == b.at {
+		return b.fr
+	}
+	return b.Network.Friends(i)
+}
+
+// TestLoadRejectsBadFriends: a friend index out of range, the person's own
+// or not ascending fails Load and LoadSnapshot with graph.ErrInvalid
+// naming the entry, after the keys before it were encoded ahead of the
+// writer.
+func TestLoadRejectsBadFriends(t *testing.T) {
+	defer embedded.SetLoadTxSizes(1000, 5000)()
+	net, err := seed.Stream(seed.Config{People: 20_000, Seed: 1})
+	require.NoError(t, err)
+	at := 15_000
+	ok := net.Friends(at)
+	require.GreaterOrEqual(t, len(ok), 2)
+	for name, fr := range map[string][]int32{
+		"out of range":  {ok[0], int32(net.Len())},
+		"own":           {int32(at)},
+		"not ascending": {ok[1], ok[0]},
+		"negative":      {-1, ok[0]},
+	} {
+		for _, withSnap := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/snapshot=%v", name, withSnap), func(t *testing.T) {
+				s := openAt(t, filepath.Join(t.TempDir(), "s.db"))
+				defer s.Close()
+				src := badFriends{net, at, fr}
+				if withSnap {
+					_, snap, err := s.LoadSnapshot(context.Background(), src, loadClock())
+					require.ErrorIs(t, err, graph.ErrInvalid)
+					require.ErrorContains(t, err, fmt.Sprintf("friends/%d/", at))
+					require.Nil(t, snap)
+				} else {
+					_, err = s.Load(context.Background(), src)
+					require.ErrorIs(t, err, graph.ErrInvalid)
+					require.ErrorContains(t, err, fmt.Sprintf("friends/%d/", at))
+				}
+			})
+		}
+	}
 }
 
 // TestLoadRefusesNonEmpty: Load writes only into an empty store.
