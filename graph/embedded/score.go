@@ -141,13 +141,38 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 		_ = s.updateQuiet(context.WithoutCancel(ctx), clearPending)
 		return err
 	}
-	for lo := 0; lo < n; lo += resultsPerTx {
-		hi := min(lo+resultsPerTx, n)
-		recs, err := enc.encode(lo, hi)
-		if err != nil {
-			return fail(err)
+	// Encoding a batch (computing the results: CPU) overlaps writing the
+	// one before (a transaction's spill, write and fsync: mostly waiting
+	// on the disk), in two buffers: the encoder fills one while the other
+	// is written, and hands it over only once the previous write is done.
+	batches := make(chan encodedBatch) // unbuffered: the handover
+	stop := make(chan struct{})
+	var encoding sync.WaitGroup
+	encoding.Go(func() {
+		bufs := [2][]byte{enc.buf, make([]byte, len(enc.buf))}
+		for b, lo := 0, 0; lo < n; b, lo = b+1, lo+resultsPerTx {
+			enc.buf = bufs[b%2]
+			recs, err := enc.encode(lo, min(lo+resultsPerTx, n))
+			select {
+			case batches <- encodedBatch{recs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		if err := s.updateQuiet(ctx, func(t *tx) error { return s.putChunks(t, seq, recs) }); err != nil {
+		close(batches)
+	})
+	defer func() {
+		close(stop)
+		encoding.Wait()
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return fail(b.err)
+		}
+		if err := s.updateQuiet(ctx, func(t *tx) error { return s.putChunks(t, seq, b.recs) }); err != nil {
 			return fail(err)
 		}
 	}
@@ -167,6 +192,13 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 		return fail(err)
 	}
 	return nil
+}
+
+// encodedBatch is a batch of records encoded by resultEncoder.encode, or
+// its error.
+type encodedBatch struct {
+	recs []byte
+	err  error
 }
 
 // resultEncoder encodes results into one reused buffer, checking them.
