@@ -135,19 +135,20 @@ func pageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions) 
 	}
 	bounds := partition(inOff, workerCount(o.Workers, n))
 
-	// invOut[u] = 1/outdeg(u), 0 for a dangling vertex.
-	// contrib[u] = PR_t(u)·invOut[u], the mass u sends along each out-edge.
-	invOut := make([]float64, n)
+	// pr holds PR_t; out receives PR_{t+1} and, in convergence mode on an
+	// undirected graph, holds PR_{t−1} until then: the Chebyshev step
+	// (see chebyshev) reads PR_{t−1}(v) and PR_t(v) at v alone, so PR_{t+1}
+	// can overwrite PR_{t−1} in place, and two vectors serve where three
+	// did. contrib[u] = PR_t(u)/outdeg(u), the mass u sends along each
+	// out-edge, is gathered from anywhere, so it has two buffers. 1/outdeg
+	// is recomputed from the offsets (a division per vertex rather than a
+	// vector of N more floats to stream every iteration); it is the same
+	// value.
 	pr := make([]float64, n)
-	next := make([]float64, n)
-	// In convergence mode on an undirected graph the iteration matrix has
-	// a real spectrum in [−d, d], and Chebyshev acceleration applies: it
-	// keeps the previous iterate too.
+	out := make([]float64, n)
 	var cheb chebyshev
-	var prev []float64
 	if o.Iterations == 0 && o.Undirected {
 		cheb = newChebyshev(d)
-		prev = make([]float64, n)
 	}
 	contrib := make([]float64, n)
 	nextContrib := make([]float64, n)
@@ -175,8 +176,7 @@ func pageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions) 
 			for u := blk; u < min(blk+blockSize, hi); u++ {
 				if deg := offsets[u+1] - offsets[u]; deg > 0 {
 					pr[u] = startOther
-					invOut[u] = 1 / float64(deg)
-					contrib[u] = startOther * invOut[u]
+					contrib[u] = startOther * (1 / float64(deg))
 				} else {
 					pr[u] = startIsolated
 					dang += startIsolated
@@ -197,20 +197,13 @@ func pageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions) 
 		}
 		base := (1-d)/nf + d*dangling/nf
 		k := prStep{
-			inOff: inOff, inTgt: inTgt, invOut: invOut,
-			pr: pr, prev: prev, contrib: contrib, next: next, nextContrib: nextContrib,
+			outOff: offsets, inOff: inOff, inTgt: inTgt,
+			pr: pr, contrib: contrib, out: out, nextContrib: nextContrib,
 			blockDangling: blockDangling, blockChange: blockChange,
 			base: base, d: d, omega: cheb.next(),
 		}
-		if it == 1 {
-			k.prev = pr // ω₁ = 1: the first step is a plain one
-		}
 		runRanges(bounds, k.run)
-		if prev != nil {
-			prev, pr, next = pr, next, prev
-		} else {
-			pr, next = next, pr
-		}
+		pr, out = out, pr
 		contrib, nextContrib = nextContrib, contrib
 		if o.Iterations > 0 {
 			continue
@@ -228,24 +221,30 @@ func pageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions) 
 
 // prStep is one pull iteration of PageRank over a range of vertices.
 type prStep struct {
-	inOff, inTgt               []int32
-	invOut, pr, prev, contrib  []float64 // read
-	next, nextContrib          []float64 // written
+	outOff, inOff, inTgt       []int32
+	pr, contrib                []float64 // read
+	out                        []float64 // PR_{t−1} when ω ≠ 1; overwritten by PR_{t+1}
+	nextContrib                []float64 // written
 	blockDangling, blockChange []float64 // written, per block
 	base, d                    float64
-	omega                      float64 // Chebyshev weight; 1: plain step
+	omega                      float64 // Chebyshev weight; 1: plain step (the first one too)
 }
 
-// run computes y = base + d·Σ_{u→v} contrib[u] for v in [lo,hi) and next
-// = prev + ω·(y − prev) (= y when ω = 1), the mass each v will send along
-// its out-edges, and the dangling mass and L1 change of every block.
+// run computes y = base + d·Σ_{u→v} contrib[u] for v in [lo,hi) and
+// PR_{t+1}(v) = PR_{t−1}(v) + ω·(y − PR_{t−1}(v)) (= y when ω = 1) into
+// out[v], where PR_{t−1}(v) was, the mass each v will send along its
+// out-edges, and the dangling mass and L1 change of every block, in one
+// pass.
 func (k *prStep) run(lo, hi int) {
-	inOff, inTgt, contrib := k.inOff, k.inTgt, k.contrib
-	invOut, pr, prev, next, nextContrib := k.invOut, k.pr, k.prev, k.next, k.nextContrib
+	outOff, inOff, inTgt, contrib := k.outOff, k.inOff, k.inTgt, k.contrib
+	pr, out, nextContrib := k.pr, k.out, k.nextContrib
 	base, d, omega := k.base, k.d, k.omega
 	for blk := lo; blk < hi; blk += blockSize {
 		var dang, change float64
 		end := min(blk+blockSize, hi)
+		// Bounds checks hoisted out of the row loop.
+		_, _, _ = pr[end-1], out[end-1], nextContrib[end-1]
+		_, _ = outOff[end], inOff[end]
 		for v := blk; v < end; v++ {
 			var acc float64
 			for _, u := range inTgt[inOff[v]:inOff[v+1]] {
@@ -253,12 +252,12 @@ func (k *prStep) run(lo, hi int) {
 			}
 			x := base + d*acc
 			if omega != 1 {
-				x = prev[v] + omega*(x-prev[v])
+				x = out[v] + omega*(x-out[v])
 			}
 			change += math.Abs(x - pr[v])
-			next[v] = x
-			if iv := invOut[v]; iv != 0 {
-				nextContrib[v] = x * iv
+			out[v] = x
+			if deg := outOff[v+1] - outOff[v]; deg != 0 {
+				nextContrib[v] = x * (1 / float64(deg))
 			} else {
 				dang += x
 			}

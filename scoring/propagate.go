@@ -89,8 +89,10 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 		}
 	})
 
-	next := make([]float64, n)
-	prev := make([]float64, n)
+	// out holds s_{t−1} and receives s_{t+1} in place: the Chebyshev step
+	// reads s_{t−1} at row u alone (relaxed), while s_t, gathered from
+	// anywhere, stays untouched in cur. Two vectors serve where three did.
+	out := make([]float64, n)
 	blockMax := make([]float64, numBlocks(n))
 	cheb := newChebyshev(alpha)
 	var first float64
@@ -98,12 +100,10 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 		if err := ctx.Err(); err != nil {
 			return nil, it - 1, fmt.Errorf("propagation: %w", err)
 		}
-		k := propStep{csr: &csr, inv: inv, b: b, cur: cur, prev: prev, next: next, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
-		if it == 1 {
-			k.prev = cur // ω₁ = 1: the first step is a plain one
-		}
+		// ω₁ = 1: the first step is a plain one and reads no s_{t−1}.
+		k := propStep{csr: &csr, inv: inv, b: b, cur: cur, prev: out, next: out, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
 		runRanges(bounds, k.run)
-		prev, cur, next = cur, next, prev
+		cur, out = out, cur
 		change := slices.Max(blockMax)
 		if change < PropagationTol {
 			return cur, it, nil
@@ -124,8 +124,8 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 // propStep is one Jacobi iteration of Propagate over a range of rows.
 type propStep struct {
 	csr               *graph.CSR
-	inv, b, cur, prev []float64 // read
-	next, blockMax    []float64 // written
+	inv, b, cur, prev []float64 // read; prev at row u only
+	next, blockMax    []float64 // written; next may be prev (row u written after prev[u] is read)
 	alpha, omega      float64   // omega: Chebyshev weight; 1: plain step
 }
 

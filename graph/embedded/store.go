@@ -216,6 +216,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
+	// bolt.Open rebuilt the freelist (NoFreelistSync) by walking every
+	// page of the file through its mapping: the whole file (4+ GB at 10
+	// million people) would stay in the process's resident set, unused.
+	_ = db.View(func(btx *bolt.Tx) error { dropResident(db, btx); return nil })
 	// Times are handed out as they read back from disk: UTC, without a
 	// monotonic reading, so a value returned by a write equals the one a
 	// later read returns.
