@@ -396,6 +396,10 @@ func (s *Store) LatestRun(ctx context.Context) (graph.Run, []graph.Result, error
 	return run, results, nil
 }
 
+// dropEvery is how many bytes of the file EachLatestResult reads between
+// two drops of its pages from the resident set.
+const dropEvery = 64 << 20
+
 // EachLatestResult is LatestRun without holding the results: it calls
 // start with the latest run and its number of results, then each with
 // every result in id order (r is reused between calls), all in one read
@@ -421,13 +425,21 @@ func (s *Store) EachLatestResult(ctx context.Context, start func(run graph.Run, 
 			}
 			total += n
 		}
+		dropResident(s.db, t.Tx)
 		if err := start(run, total); err != nil {
 			return err
 		}
 		var r graph.Result
+		read := 0 // bytes of chunks read since the file's pages were last dropped
 		for ck, cv := c.Seek(k); ck != nil && bytes.HasPrefix(ck, k); ck, cv = c.Next() {
 			if err := t.ctx.Err(); err != nil {
 				return err
+			}
+			// Drop the pages read as the stream goes, not only at its end, so
+			// they never add up beside what the caller builds from them.
+			if read += len(cv); read >= dropEvery {
+				dropResident(s.db, t.Tx)
+				read = 0
 			}
 			recs, n, size, _ := chunkRecords(cv)
 			for i := 0; i < n; i++ {
