@@ -32,7 +32,7 @@ start() { # start SIDE STORE -> port_SIDE pid_SIDE
   local side=$1 store=$2 port
   port=$(free_port)
   SOCIALSCORE_API_KEYS="bench:$key" "$work/socialscore" serve --store "$store" --addr "127.0.0.1:$port" \
-    --audit-log "$work/$side-audit.jsonl" >"$work/$side.log" 2>&1 &
+    --audit-log "$work/$side-audit.jsonl" ${SERVE_ARGS:-} >"$work/$side.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 1 1200); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.1; done
