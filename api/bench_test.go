@@ -73,21 +73,13 @@ func (w *discardWriter) reset() {
 }
 
 // BenchmarkGetScore measures GET /v1/people/{id}/score in-process: routing,
-// middleware (request id, metrics, auth), lookup, explanation (cached
-// after the first read of each of the 1024 people read), audit record and
+// middleware (request id, metrics, auth), lookup, explanation (afresh on
+// every read, as a person's first read after a run), audit record and
 // encoding. Requests are built once and reused (a real server pools its
 // request buffers too); see BenchmarkGetScoreHTTP for the cost with
-// net/http and a loopback connection, and BenchmarkGetScoreUncached for
-// the cost of explaining every read.
+// net/http and a loopback connection.
 func BenchmarkGetScore(b *testing.B) {
 	benchGetScore(b, newBenchServer(b))
-}
-
-// BenchmarkGetScoreUncached is BenchmarkGetScore without the explanation
-// cache: every read is explained afresh, as the first read of each person
-// after a scoring run is.
-func BenchmarkGetScoreUncached(b *testing.B) {
-	benchGetScore(b, newBenchServer(b, func(c *Config) { c.NoExplanationCache = true }))
 }
 
 // BenchmarkGetScoreApp is BenchmarkGetScore as an app reads: with an app

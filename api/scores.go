@@ -227,9 +227,11 @@ func errNoScore(field string, id graph.ID) *apiError {
 }
 
 // getScore is GET /v1/people/{id}/score. It reads only the in-memory view:
-// no store access on this path. Explanations are cached per view
-// (explCache); visibility is decided by the runner on every read, before
-// the cache.
+// no store access on this path. Every read explains the score afresh
+// (scoring.ExplainInto, into a buffer on the stack: no allocation, well
+// under a microsecond), so a person's first read costs what any other
+// does and the server keeps nothing per person beyond the view;
+// visibility is decided by the runner on every read.
 func (s *Server) getScore(c *gin.Context) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -239,7 +241,7 @@ func (s *Server) getScore(c *gin.Context) {
 	if s.getLiveScore(c, id) { // api/live.go
 		return
 	}
-	res, idx, view, ok := s.runner.LookupIndex(id)
+	res, view, ok := s.runner.Lookup(id)
 	if !ok {
 		s.writeError(c, errNoScore("id", id))
 		return
@@ -249,30 +251,13 @@ func (s *Server) getScore(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	var eb explBuf
-	e := s.explain(s.expls.forView(view), idx, res, view, &eb)
+	var eb scoring.ExplainBuf
+	e := scoring.ExplainInto(res, view.Policy, &eb)
 	bp := bufPool.Get().(*[]byte)
 	b := s.scores.append((*bp)[:0], res, view, &e, !s.storeUp.Load())
 	writeJSONBytes(c, http.StatusOK, b)
 	*bp = b
 	bufPool.Put(bp)
-}
-
-// explain returns the explanation of res, the result at position idx of
-// view: from the cache ve (nil: none) when it holds it, else from
-// scoring.Explain, which is then cached. Its slices may point into buf.
-func (s *Server) explain(ve *viewExpl, idx int, res graph.Result, view *scoring.View, buf *explBuf) scoring.Explanation {
-	if ve != nil {
-		if e, ok := ve.get(idx, buf); ok {
-			e.Score, e.Individual = res.Score, res.Individual
-			return e
-		}
-	}
-	e := scoring.Explain(res, view.Policy)
-	if ve != nil {
-		ve.put(idx, &e)
-	}
-	return e
 }
 
 // recordReads fills in and submits audit records of score reads. A read
@@ -327,7 +312,7 @@ func (s *Server) batchScores(c *gin.Context) {
 	if s.batchLiveScores(c, ids) { // api/live.go
 		return
 	}
-	results, idxs, view, err := s.lookupAll(ids)
+	results, view, err := s.lookupAll(ids)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -341,15 +326,14 @@ func (s *Server) batchScores(c *gin.Context) {
 		return
 	}
 	stale := !s.storeUp.Load()
-	ve := s.expls.forView(view)
 	b := make([]byte, 0, 64+len(results)*1024)
 	b = append(b, `{"scores":[`...)
-	var eb explBuf
+	var eb scoring.ExplainBuf
 	for i, r := range results {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		e := s.explain(ve, idxs[i], r, view, &eb)
+		e := scoring.ExplainInto(r, view.Policy, &eb)
 		b = s.scores.append(b, r, view, &e, stale)
 	}
 	b = append(b, "]}"...)
@@ -396,19 +380,18 @@ func parseJSONID(m json.RawMessage) (graph.ID, error) {
 	return graph.ID(v), nil
 }
 
-// lookupAll finds every id's result, and its position, in one view. A run
+// lookupAll finds every id's result in one view. A run
 // that completes during the lookups makes it start over, so a batch never
 // mixes runs.
-func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, []int, *scoring.View, error) {
+func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, *scoring.View, error) {
 	for attempt := 0; ; attempt++ {
 		results := make([]graph.Result, len(ids))
-		idxs := make([]int, len(ids))
 		var view *scoring.View
 		mixed := false
 		for i, id := range ids {
-			r, idx, v, ok := s.runner.LookupIndex(id)
+			r, v, ok := s.runner.Lookup(id)
 			if !ok {
-				return nil, nil, nil, errNoScore("ids/"+strconv.Itoa(i), id)
+				return nil, nil, errNoScore("ids/"+strconv.Itoa(i), id)
 			}
 			if view == nil {
 				view = v
@@ -416,15 +399,15 @@ func (s *Server) lookupAll(ids []graph.ID) ([]graph.Result, []int, *scoring.View
 				mixed = true
 				break
 			}
-			results[i], idxs[i] = r, idx
+			results[i] = r
 		}
 		if !mixed || attempt == 2 {
 			if mixed {
-				return nil, nil, nil, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
+				return nil, nil, &apiError{status: http.StatusServiceUnavailable, typ: typeUnavailable,
 					title: "Service unavailable", detail: "scores changed while the batch was read; retry",
 					header: map[string]string{"Retry-After": "1"}}
 			}
-			return results, idxs, view, nil
+			return results, view, nil
 		}
 	}
 }

@@ -153,10 +153,6 @@ type Config struct {
 	// SimulationQueue is how many simulation jobs may wait to run (429
 	// beyond); 0 means DefaultSimulationQueue.
 	SimulationQueue int
-	// NoExplanationCache turns off the cache of explanations that score
-	// reads share (about 60 bytes per person of the current view, filled
-	// in as people are read): every read then explains the score afresh.
-	NoExplanationCache bool
 	// Live serves scores from the live view (scoring/live; api/live.go):
 	// every acknowledged write moves the affected scores at once, and
 	// what-if and advice answer.
@@ -317,7 +313,6 @@ type Server struct {
 	engine  *gin.Engine
 	metrics *metrics
 	scores  scoreEncoder
-	expls   explCache // explanations of the current view's people
 	jobs    *jobs.Manager
 	limits  *limiter // nil when RateLimits.Off
 
@@ -398,7 +393,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.storeUp.Store(true)
 	s.scores.disputes = &s.disputes
-	s.expls.off = cfg.NoExplanationCache
 	m, err := newMetrics(reg, s.peopleScored, func() float64 { return b2f(s.storeUp.Load()) })
 	if err != nil {
 		return nil, err

@@ -144,31 +144,84 @@ const MaxReasons = 4
 // Band is Policy.BandOf(Score); Perks is Policy.PerksOf(Score, Friends,
 // FriendMean).
 func Explain(r graph.Result, p Policy) Explanation {
+	var buf ExplainBuf
+	e := ExplainInto(r, p, &buf)
+	// The explanation owns its slices (ExplainInto's point into buf).
+	e.Components = slices.Clone(e.Components)
+	for i := range e.Components {
+		if m := e.Components[i].Max; m != nil {
+			v := *m
+			e.Components[i].Max = &v
+		}
+	}
+	e.Reasons = append([]Reason{}, e.Reasons...)
+	e.Perks = append([]string{}, e.Perks...)
+	if e.Network != nil {
+		n := *e.Network
+		e.Network = &n
+	}
+	return e
+}
+
+// maxComponents is the most components an explanation has (seven, and
+// friend_defaults).
+const maxComponents = 8
+
+// ExplainBuf is where the slices of an explanation made by ExplainInto
+// point. A score read keeps one on its stack, so that explaining a score
+// allocates nothing: every read of a person can be explained afresh, at
+// the cost a cached explanation had, and nothing per person is kept.
+type ExplainBuf struct {
+	comps   [maxComponents]Component
+	reasons [MaxReasons]Reason
+	perks   [8]string // more perks than these are appended to the heap
+	network NetworkSplit
+}
+
+// maxValues[v] is v: a component's Max points here rather than into an
+// ExplainBuf, which would make the buffer escape to the heap (a pointer
+// into it stored in it). Maxima beyond Span (a result that does not fit
+// its policy) get an int of their own.
+var maxValues = func() (a [Span + 1]int) {
+	for i := range a {
+		a[i] = i
+	}
+	return a
+}()
+
+// ExplainInto is Explain with the explanation's slices and Network in buf
+// (valid until buf is reused) and Max pointing to shared, read-only ints:
+// the same explanation, without allocating. Callers must not modify it.
+func ExplainInto(r graph.Result, p Policy, buf *ExplainBuf) Explanation {
 	own := Span * (1 - p.Centrality)
-	comps := components(r, p)
+	var compsArr [maxComponents]comp
+	comps := componentsInto(r, p, &compsArr)
 	const network = 5
 	target := r.Score - MinScore
 
-	exact := make([]float64, len(comps))
+	var exactArr [maxComponents]float64
+	exact := exactArr[:len(comps)]
 	for i, k := range comps {
 		exact[i] = k.exact
 	}
-	points := largestRemainder(exact, target)
+	var pointsArr [maxComponents]int
+	points := pointsArr[:len(comps)]
+	largestRemainderInto(exact, target, points)
 
 	e := Explanation{
 		Score:      r.Score,
 		Individual: r.Individual,
 		Band:       p.BandOf(r.Score),
-		Components: make([]Component, len(comps)),
-		Reasons:    []Reason{},
-		Perks:      p.PerksOf(r.Score, r.Friends, r.FriendMean),
+		Components: buf.comps[:len(comps)],
+		Reasons:    buf.reasons[:0],
+		Perks:      p.appendPerks(buf.perks[:0], r.Score, r.Friends, r.FriendMean),
 	}
 	type cand struct {
 		Reason
 		loss float64
 	}
-	var adverse []cand
-	maxes := make([]int, len(comps))
+	var adverseArr [maxComponents]cand
+	adverse := adverseArr[:0]
 	for i, k := range comps {
 		e.Components[i] = Component{Name: k.name, Points: points[i]}
 		var loss float64
@@ -179,10 +232,14 @@ func Explain(r graph.Result, p Policy) Explanation {
 				continue
 			}
 		} else {
-			maxes[i] = max(int(math.Ceil(k.max-1e-9)), points[i])
-			e.Components[i].Max = &maxes[i]
+			m := max(int(math.Ceil(k.max-1e-9)), points[i])
+			if m >= 0 && m < len(maxValues) {
+				e.Components[i].Max = &maxValues[m]
+			} else {
+				e.Components[i].Max = &[]int{m}[0]
+			}
 			loss = k.max - k.exact
-			pts, missing = -int(math.Round(loss)), maxes[i]-points[i]
+			pts, missing = -int(math.Round(loss)), m-points[i]
 			if pts > -1 {
 				continue
 			}
@@ -214,10 +271,11 @@ func Explain(r graph.Result, p Policy) Explanation {
 	}
 	if sh := r.Share; sh.Known {
 		rp, lp := splitPoints(own*sh.Raise, own*sh.Lower, netPts)
-		e.Network = &NetworkSplit{
+		buf.network = NetworkSplit{
 			Raise: FriendsPoints{Friends: int(sh.Raising), Points: rp},
 			Lower: FriendsPoints{Friends: int(sh.Lowering), Points: lp},
 		}
+		e.Network = &buf.network
 	}
 	return e
 }
@@ -270,6 +328,13 @@ func reasonCode(code string, r graph.Result) (string, bool) {
 // is rounded to nearest instead.
 func largestRemainder(x []float64, target int) []int {
 	p := make([]int, len(x))
+	largestRemainderInto(x, target, p)
+	return p
+}
+
+// largestRemainderInto is largestRemainder into p (len(p) == len(x)); it
+// allocates nothing for up to maxComponents values.
+func largestRemainderInto(x []float64, target int, p []int) {
 	sum := 0
 	for i, v := range x {
 		p[i] = int(math.Floor(v))
@@ -280,9 +345,14 @@ func largestRemainder(x []float64, target int) []int {
 		for i, v := range x {
 			p[i] = int(math.Round(v))
 		}
-		return p
+		return
 	}
-	order := make([]int, len(x))
+	var orderArr [maxComponents]int
+	order := orderArr[:0]
+	if len(x) > maxComponents {
+		order = make([]int, 0, len(x))
+	}
+	order = order[:len(x)]
 	for i := range order {
 		order[i] = i
 	}
@@ -292,7 +362,6 @@ func largestRemainder(x []float64, target int) []int {
 	for _, i := range order[:rem] {
 		p[i]++
 	}
-	return p
 }
 
 // comp is one component of a score before rounding.
@@ -305,10 +374,16 @@ type comp struct {
 // components returns the exact points of each component of r under p, in
 // Explain's order (see Explain for the formulas).
 func components(r graph.Result, p Policy) []comp {
+	var a [maxComponents]comp
+	return slices.Clone(componentsInto(r, p, &a))
+}
+
+// componentsInto is components in dst's array.
+func componentsInto(r graph.Result, p Policy, dst *[maxComponents]comp) []comp {
 	c := p.Centrality
 	own := Span * (1 - c)
 	w := p.Weights
-	comps := []comp{
+	*dst = [maxComponents]comp{
 		{ComponentPurchase, ReasonPurchase, own * w.Purchase * r.Pillars.Purchase, own * w.Purchase},
 		{ComponentInfo, ReasonInfo, own * w.Info * r.Pillars.Info, own * w.Info},
 		{ComponentBills, ReasonBills, own * w.Bills * r.Pillars.Bills, own * w.Bills},
@@ -317,6 +392,7 @@ func components(r graph.Result, p Policy) []comp {
 		{ComponentNetwork, ReasonNetworkLowers, own * (r.Network - r.Base), math.NaN()},
 		{ComponentCentrality, ReasonCentrality, Span * c * r.Percentile / 100, Span * c},
 	}
+	comps := dst[:7]
 	if p.FriendDefaultPenalty > 0 {
 		var sum float64
 		for _, k := range comps {

@@ -268,7 +268,11 @@ func (p Policy) BandOf(score int) string {
 // (MinFriendMean > 0) is met only by someone with at least one friend whose
 // friends' mean score is at least MinFriendMean.
 func (p Policy) PerksOf(score int, friends int32, friendMean float64) []string {
-	out := []string{}
+	return p.appendPerks([]string{}, score, friends, friendMean)
+}
+
+// appendPerks appends the names of PerksOf to out.
+func (p *Policy) appendPerks(out []string, score int, friends int32, friendMean float64) []string {
 	for _, k := range p.Perks {
 		if k.MinScore > score {
 			continue

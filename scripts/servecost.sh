@@ -11,7 +11,10 @@
 # server measures cold explanations), then scoreload reads both at the
 # same time (RATE reads/s each, random ids, -pid: server CPU per read) and
 # the servers' VmRSS, VmHWM, RssAnon and RssFile are printed.
-# Environment: RATE (2000), DURATION (20s), CONNS (8).
+# Environment: RATE (2000), DURATION (20s), CONNS (8); COLD=1 skips the
+# batch reads, so that most reads of the big store are a person's first
+# (what a server sees after a run or a restart); SOCIALSCORE_BIN runs that
+# binary instead of building the work tree's (to compare two revisions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 small=${1:?usage: scripts/servecost.sh SMALL_STORE_URL SMALL_PEOPLE BIG_STORE_URL BIG_PEOPLE [ROUNDS]}
@@ -21,7 +24,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/servecost.XXXXXX")
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-go build -o "$work/socialscore" ./cmd/socialscore
+if [ -n "${SOCIALSCORE_BIN:-}" ]; then cp "$SOCIALSCORE_BIN" "$work/socialscore"; else go build -o "$work/socialscore" ./cmd/socialscore; fi
 go build -o "$work/scoreload" ./cmd/scoreload
 key=0123456789abcdef0123
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -29,7 +32,7 @@ start() { # start SIDE STORE -> port_SIDE pid_SIDE
   local side=$1 store=$2 port
   port=$(free_port)
   SOCIALSCORE_API_KEYS="bench:$key" "$work/socialscore" serve --store "$store" --addr "127.0.0.1:$port" \
-    --audit-log "$work/$side-audit.jsonl" >"$work/$side.log" 2>&1 &
+    --audit-log "$work/$side-audit.jsonl" ${SERVE_ARGS:-} >"$work/$side.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 1 1200); do curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && break; sleep 0.1; done
@@ -50,7 +53,7 @@ PY
 }
 mem() { awk '/VmRSS|VmHWM|RssAnon|RssFile/{printf "%s %d MiB  ", $1, $2/1024}' "/proc/$1/status"; echo; }
 start s "$small"; start b "$big"
-warm s "$small_n"; warm b "$big_n"
+if [ "${COLD:-0}" != 1 ]; then warm s "$small_n"; warm b "$big_n"; fi
 load() { # load SIDE N -> µs per read
   local side=$1 n=$2 port pid
   eval "port=\$port_$side pid=\$pid_$side"

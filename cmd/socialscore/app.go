@@ -11,7 +11,9 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/socialscore/socialscore/api"
@@ -72,9 +74,13 @@ type Main struct {
 	conns                                           *connlimit.Limiter
 	// Heavy and HeavyBudgets configure heavy work (api.Config); MemoryLimit,
 	// when positive, is set as the process's soft memory limit by Serve.
-	Heavy        admission.Config
-	HeavyBudgets admission.Budgets
-	MemoryLimit  int64
+	// MemoryLimitFollowsStore (the default limit: neither --memory-limit
+	// nor GOMEMLIMIT given) raises MemoryLimit, once the scores are
+	// loaded, to that much above the heap they hold (storeMemoryLimit).
+	Heavy                   admission.Config
+	HeavyBudgets            admission.Budgets
+	MemoryLimit             int64
+	MemoryLimitFollowsStore bool
 
 	Store  graph.Store
 	Runner *scoring.Runner
@@ -102,6 +108,12 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Runner = scoring.NewRunner(store, nil)
 	if err := m.Runner.Load(ctx); err != nil {
 		return err
+	}
+	if m.MemoryLimitFollowsStore && m.MemoryLimit > 0 {
+		if l := storeMemoryLimit(m.MemoryLimit); l > m.MemoryLimit {
+			m.Logger.Info("memory limit raised above the loaded scores", "limit_bytes", l, "default_bytes", m.MemoryLimit)
+			m.MemoryLimit, m.Heavy.MemoryLimit = l, l
+		}
 	}
 	ks, _ := store.(graph.KeyStore)
 	if m.InitKeysFile != "" && ks != nil {
@@ -305,4 +317,19 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// storeMemoryLimit returns the default soft memory limit of a server whose
+// store is loaded: base (the default limit, 1 GiB) above the live heap,
+// which is then mostly the view of the latest run (about 190 bytes a
+// person: 1.9 GB at 10 million people). A fixed 1 GiB would be below the
+// live heap of a large store, and the collector would run back to back.
+func storeMemoryLimit(base int64) int64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return base
+	}
+	return base + int64(s[0].Value.Uint64())
 }

@@ -23,7 +23,8 @@ type heavyFlags struct {
 }
 
 // defaultMemoryLimit is --memory-limit when neither it nor GOMEMLIMIT is
-// given.
+// given; serve then adds the live heap of the loaded scores to it
+// (storeMemoryLimit), so that a large store works with the defaults.
 const defaultMemoryLimit = "1GiB"
 
 func heavyFlagsOf(fs *flag.FlagSet) *heavyFlags {
@@ -32,7 +33,7 @@ func heavyFlagsOf(fs *flag.FlagSet) *heavyFlags {
 	fs.Func("heavy-budget", "largest cost of a heavy operation, op=N (every role) or role:op=N; repeatable. ops: shock, simulation, export, network, centrality, scoring_run (defaults: README, Heavy work)",
 		h.budgets.Set)
 	fs.StringVar(&h.prio, "heavy-priority", "auto", "scheduling of heavy work's threads: nice (niced to 10), idle (also Linux's SCHED_IDLE, so reads take the core at once; a thread starved for 300 ms goes back to nice 10), or auto (idle where the process may move a thread back, else nice)")
-	fs.StringVar(&h.memory, "memory-limit", envOr("SOCIALSCORE_MEMORY_LIMIT", ""), "soft memory limit of the process (GOMEMLIMIT), e.g. 1GiB or 1500MiB, or off; heavy work is refused near it (default: GOMEMLIMIT if set, else "+defaultMemoryLimit+"; env SOCIALSCORE_MEMORY_LIMIT)")
+	fs.StringVar(&h.memory, "memory-limit", envOr("SOCIALSCORE_MEMORY_LIMIT", ""), "soft memory limit of the process (GOMEMLIMIT), e.g. 1GiB or 1500MiB, or off; heavy work is refused near it (default: GOMEMLIMIT if set, else "+defaultMemoryLimit+" above the heap of the loaded scores; env SOCIALSCORE_MEMORY_LIMIT)")
 	return h
 }
 

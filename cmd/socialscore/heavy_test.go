@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,4 +69,21 @@ func TestHeavyFlags(t *testing.T) {
 	c, _, err = h.config()
 	require.NoError(t, err)
 	assert.False(t, c.Idle)
+}
+
+// TestStoreMemoryLimitCountsTheLiveHeap: the default limit of a loaded
+// server is the base above the live heap, as the runtime's own count of
+// allocated bytes after a collection says.
+func TestStoreMemoryLimitCountsTheLiveHeap(t *testing.T) {
+	const base = 1 << 30
+	held := make([]byte, 256<<20)
+	for i := 0; i < len(held); i += 4096 {
+		held[i] = 1
+	}
+	got := storeMemoryLimit(base)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	runtime.KeepAlive(held)
+	assert.GreaterOrEqual(t, got, int64(base+len(held)))
+	assert.InDelta(t, float64(base)+float64(ms.HeapAlloc), float64(got), 32<<20)
 }
