@@ -69,7 +69,7 @@ func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) f
 		return b[u] // no friends; x may then hold nothing at all (scoring/live's one-row CSR)
 	}
 	var y [1]float64
-	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), nil)
+	propagationRows(c, inv, b, x, nil, y[:], alpha, 1, int(u), nil, nil)
 	return y[0]
 }
 
@@ -77,7 +77,7 @@ func PropagationRow(c *graph.CSR, inv, b, x []float64, alpha float64, u int32) f
 // a step over some of the rows only (a shock's neighbourhood), and
 // returns the largest |y[i] − x[rows[i]]|. y must be as long as rows.
 func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows []int32) float64 {
-	return propagationRows(c, inv, b, x, nil, y[:len(rows)], alpha, 1, 0, rows)
+	return propagationRows(c, inv, b, x, nil, y[:len(rows)], alpha, 1, 0, rows, nil)
 }
 
 // propagationRows sets y[i], for every i < len(y), to row u of the
@@ -87,6 +87,8 @@ func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows [
 //
 // except for a person without friends (inv_u = 0), who gets b_u; u is
 // rows[i], or lo+i when rows is nil. It returns the largest |y[i] − x_u|.
+// sums, when not nil, gives the unweighted row sums Σ_v x_v of rows lo+i
+// (a rowGather's; rows nil, no weights) in place of summing the CSR's rows.
 // It is the one place the row of the propagation is written (warmRows
 // repeats its range loop for warm-started sweeps): rowValue,
 // relaxed and the row sums unitSum and weightedSum hold the formula, and
@@ -95,7 +97,7 @@ func PropagationRows(c *graph.CSR, inv, b, x, y []float64, alpha float64, rows [
 // each keeps its arrays in registers and makes no call per row: Propagate's
 // hot loop (a range, ω the Chebyshev weight) and a shock's steps (listed
 // rows) run as fast as when each had its own copy of the formula.
-func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo int, rows []int32) float64 {
+func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega float64, lo int, rows []int32, sums []float64) float64 {
 	offsets, targets, weights := c.Offsets, c.Targets, c.Weights
 	var dmax float64
 	switch {
@@ -118,6 +120,17 @@ func propagationRows(c *graph.CSR, inv, b, x, prev, y []float64, alpha, omega fl
 			if iu := inv[u]; iu != 0 {
 				a, e := offsets[u], offsets[u+1]
 				v = rowValue(v, iu, weightedSum(targets[a:e], weights[a:e], x), alpha)
+			}
+			dmax = maxChange(dmax, v, x[u])
+			y[i] = v
+		}
+	case sums != nil: // rows lo, lo+1, …, their sums given
+		sums = sums[:len(y)]
+		for i := range y {
+			u := lo + i
+			v := b[u]
+			if iu := inv[u]; iu != 0 {
+				v = relaxed(prev, u, rowValue(v, iu, sums[i], alpha), omega)
 			}
 			dmax = maxChange(dmax, v, x[u])
 			y[i] = v
@@ -245,7 +258,7 @@ func PropagateCSR(ctx context.Context, c graph.CSR, b []float64, alpha float64, 
 	if len(b) == 0 {
 		return []float64{}, 0, nil
 	}
-	return propagate(ctx, c.Offsets, c.Targets, c.Weights, b, alpha, workers)
+	return propagate(ctx, c.Offsets, c.Targets, c.Weights, b, alpha, workers, nil)
 }
 
 // PenaltyFor returns the friend-default penalty of someone with k friends

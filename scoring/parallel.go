@@ -48,15 +48,21 @@ func partition(offsets []int32, k int) []int {
 // runRanges calls fn(lo, hi) for each range of bounds, each in its own
 // goroutine (the last in the caller's), and waits for all of them.
 func runRanges(bounds []int, fn func(lo, hi int)) {
+	runRangesIndexed(bounds, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// runRangesIndexed is runRanges with each range's index j passed to fn as
+// fn(j, bounds[j], bounds[j+1]).
+func runRangesIndexed(bounds []int, fn func(j, lo, hi int)) {
 	k := len(bounds) - 1
 	var wg sync.WaitGroup
 	for j := 0; j < k-1; j++ {
 		if bounds[j] == bounds[j+1] {
 			continue
 		}
-		wg.Go(func() { fn(bounds[j], bounds[j+1]) })
+		wg.Go(func() { fn(j, bounds[j], bounds[j+1]) })
 	}
-	fn(bounds[k-1], bounds[k])
+	fn(k-1, bounds[k-1], bounds[k])
 	wg.Wait()
 }
 

@@ -67,17 +67,22 @@ func Propagate(ctx context.Context, s *graph.Snapshot, b []float64, alpha float6
 	if err := checkSnapshot(s); err != nil {
 		return nil, 0, err
 	}
-	return propagate(ctx, s.Offsets, s.Targets, s.Weights, b, alpha, workers)
+	return propagate(ctx, s.Offsets, s.Targets, s.Weights, b, alpha, workers, nil)
 }
 
-// propagate is Propagate on checked CSR arrays.
-func propagate(ctx context.Context, offsets, targets []int32, weights []float32, b []float64, alpha float64, workers int) ([]float64, int, error) {
+// propagate is Propagate on checked CSR arrays. On a large network it sums
+// rows by bins (rowGather): through g, the caller's for this CSR, or one
+// of its own when g is nil.
+func propagate(ctx context.Context, offsets, targets []int32, weights []float32, b []float64, alpha float64, workers int, g *rowGather) ([]float64, int, error) {
 	n := len(b)
 	cur := slices.Clone(b)
 	if alpha == 0 || n == 0 {
 		return cur, 0, nil
 	}
 	bounds := partition(offsets, workerCount(workers, n))
+	if g == nil {
+		g = newRowGather(offsets, targets, weights, bounds)
+	}
 
 	// inv[u] = 1/Σ_v w_uv, or 0 for a person without (weighted) friends,
 	// who keeps s_u = b_u.
@@ -102,7 +107,12 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 		}
 		// ω₁ = 1: the first step is a plain one and reads no s_{t−1}.
 		k := propStep{csr: &csr, inv: inv, b: b, cur: cur, prev: out, next: out, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
-		runRanges(bounds, k.run)
+		if g != nil {
+			g.scatter(cur)
+			g.sums(k.rows)
+		} else {
+			runRanges(bounds, k.run)
+		}
 		cur, out = out, cur
 		change := slices.Max(blockMax)
 		if change < PropagationTol {
@@ -132,10 +142,18 @@ type propStep struct {
 // run computes y = PropagationRow (b[u] for a person without friends) and
 // next[u] = prev[u] + ω·(y − prev[u]) for u in [lo,hi), and each block's
 // largest change, through propagationRows a block at a time.
-func (k *propStep) run(lo, hi int) {
+func (k *propStep) run(lo, hi int) { k.rows(lo, hi, nil) }
+
+// rows is run with the row sums of rows lo..hi−1 given in sums (a
+// rowGather's), or summed over the CSR when sums is nil.
+func (k *propStep) rows(lo, hi int, sums []float64) {
 	for blk := lo; blk < hi; blk += blockSize {
 		end := min(blk+blockSize, hi)
-		k.blockMax[blk/blockSize] = propagationRows(k.csr, k.inv, k.b, k.cur, k.prev, k.next[blk:end], k.alpha, k.omega, blk, nil)
+		var bs []float64
+		if sums != nil {
+			bs = sums[blk-lo : end-lo]
+		}
+		k.blockMax[blk/blockSize] = propagationRows(k.csr, k.inv, k.b, k.cur, k.prev, k.next[blk:end], k.alpha, k.omega, blk, nil, bs)
 	}
 }
 
