@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +227,22 @@ func TestLimitFlags(t *testing.T) {
 		var ue usageError
 		assert.ErrorAs(t, err, &ue, "%v", bad)
 	}
+}
+
+// TestScoreGC checks that a one-shot scoring run collects at
+// scoreGCPercent while it runs and restores the previous GOGC afterwards,
+// and that a GOGC in the environment is left alone.
+func TestScoreGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	restore := scoreGC()
+	assert.Equal(t, scoreGCPercent, debug.SetGCPercent(scoreGCPercent), "while scoring")
+	restore()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "restored")
+
+	t.Setenv("GOGC", "300")
+	debug.SetGCPercent(300)
+	scoreGC()()
+	assert.Equal(t, 300, debug.SetGCPercent(100), "GOGC set: left alone")
 }
