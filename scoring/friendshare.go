@@ -32,39 +32,50 @@ func friendTerm(alpha, w, inv, sj, bi float64) float64 {
 // friendTerm factored, so that a run (which calls it for everyone) pays
 // one pass over the ties and no more.
 func networkShare(offsets, targets []int32, weights []float32, b, s []float64, alpha float64, i int32) graph.NetworkShare {
-	sh := graph.NetworkShare{Known: true}
 	inv := InvStrength(&graph.CSR{Offsets: offsets, Weights: weights}, i)
 	if inv == 0 || alpha == 0 {
-		return sh
+		return graph.NetworkShare{Known: true}
 	}
 	a, e := offsets[i], offsets[i+1]
 	bi := b[i]
-	var pos, neg float64
-	var np, nn int32
+	var sums shareSums
 	if weights == nil {
 		for _, j := range targets[a:e] {
-			if d := s[j] - bi; d > 0 {
-				pos += d
-				np++
-			} else if d < 0 {
-				neg += d
-				nn++
-			}
+			sums.add(s[j] - bi)
 		}
 	} else {
 		for k := a; k < e; k++ {
-			if d := float64(weights[k]) * (s[targets[k]] - bi); d > 0 {
-				pos += d
-				np++
-			} else if d < 0 {
-				neg += d
-				nn++
-			}
+			sums.add(float64(weights[k]) * (s[targets[k]] - bi))
 		}
 	}
-	sh.Raise, sh.Lower = friendTerm(alpha, pos, inv, 1, 0), friendTerm(alpha, neg, inv, 1, 0)
-	sh.Raising, sh.Lowering = np, nn
-	return sh
+	return sums.share(alpha, inv)
+}
+
+// shareSums gathers one person's friends' terms w_ij·(s_j − b_i) by sign,
+// in the order of the person's friends (networkShare, and the scoring
+// run's friendsPass summing by bins, where the terms come in that order).
+type shareSums struct {
+	pos, neg float64
+	np, nn   int32
+}
+
+// add counts the term d of one friend.
+func (a *shareSums) add(d float64) {
+	if d > 0 {
+		a.pos += d
+		a.np++
+	} else if d < 0 {
+		a.neg += d
+		a.nn++
+	}
+}
+
+// share is the person's graph.NetworkShare from the terms added, given α
+// and inv = 1/Σ_x w_ix (not 0).
+func (a *shareSums) share(alpha, inv float64) graph.NetworkShare {
+	return graph.NetworkShare{Known: true,
+		Raise: friendTerm(alpha, a.pos, inv, 1, 0), Lower: friendTerm(alpha, a.neg, inv, 1, 0),
+		Raising: a.np, Lowering: a.nn}
 }
 
 // NetworkShareOf returns how the friends of person i (a snapshot position)

@@ -175,20 +175,28 @@ func (g *rowGather) scatter(x []float64) {
 // sum of row lo+i of the values last scattered (phase 2), bins split
 // between workers; fn must only write rows lo..hi−1 (and their blocks).
 func (g *rowGather) sums(fn func(lo, hi int, acc []float64)) {
-	runRanges(g.binBounds, func(blo, bhi int) {
+	g.bins(func(lo, hi int, pos []uint16, vals []float64) {
 		acc := g.accs.Get().([]float64)
 		defer g.accs.Put(acc)
+		a := acc[:hi-lo]
+		clear(a)
+		for i, p := range pos {
+			a[p] += vals[i]
+		}
+		fn(lo, hi, a)
+	})
+}
+
+// bins calls fn(lo, hi, pos, vals) for every bin, rows lo..hi−1, with the
+// bin's slots as written by the last scatter: vals[k] went to row
+// lo+pos[k], and a row's values come in the order of its row of the CSR.
+// Bins are split between workers; fn must only write rows lo..hi−1.
+func (g *rowGather) bins(fn func(lo, hi int, pos []uint16, vals []float64)) {
+	runRanges(g.binBounds, func(blo, bhi int) {
 		for b := blo; b < bhi; b++ {
 			lo := b << g.shift
-			hi := min(lo+1<<g.shift, g.n)
-			a := acc[:hi-lo]
-			clear(a)
 			s, e := g.binLo[b], g.binLo[b+1]
-			vals := g.vals[s:e]
-			for i, p := range g.pos[s:e] {
-				a[p] += vals[i]
-			}
-			fn(lo, hi, a)
+			fn(lo, min(lo+1<<g.shift, g.n), g.pos[s:e], g.vals[s:e])
 		}
 	})
 }

@@ -58,22 +58,24 @@ func ScoreSnapshot(ctx context.Context, s *graph.Snapshot, p Policy, o Options) 
 }
 
 // Scored is the outcome of a scoring run in arrays: per person b, s,
-// PageRank, percentile and the final score (36 bytes a person), beside the
-// snapshot it was computed on. Every other field of a person's
-// graph.Result (pillars, individual score, facts, friends, friends' mean
-// and shares) is a function of the snapshot and these arrays, and Result
-// computes it when asked with the same functions ScoreSnapshot used, so
-// Result(i) equals ScoreSnapshot's i-th result bit for bit. A run that
-// streams its results to the store (Runner.Run with a StreamSaver) keeps
-// only this, not 184 bytes of graph.Result a person.
+// PageRank, percentile, the final score and the friends' mean score and
+// shares of s − b (76 bytes a person), beside the snapshot it was computed
+// on. Every other field of a person's graph.Result (pillars, individual
+// score, facts, friends) is a function of the snapshot and these arrays,
+// and Result computes it when asked with the same functions ScoreSnapshot
+// used, so Result(i) equals ScoreSnapshot's i-th result bit for bit. A run
+// that streams its results to the store (Runner.Run with a StreamSaver)
+// keeps only this, not 184 bytes of graph.Result a person.
 type Scored struct {
 	snap     *graph.Snapshot // with the records the policy scores (RecordsUnder)
-	policy   Policy
 	recruits graph.CSR
 	offsets  []int32
 	// Per person, in snapshot order.
 	B, S, PageRank, Percentile []float64
 	Scores                     []int32
+	// The friends' mean score and their shares of s − b, per person.
+	friendMean []float64
+	shares     []graph.NetworkShare
 }
 
 // Len returns the number of people scored.
@@ -84,17 +86,66 @@ func (sc *Scored) ID(i int) graph.ID { return sc.snap.IDs[i] }
 
 // Result returns the whole result of the person at position i.
 func (sc *Scored) Result(i int) graph.Result {
-	s, p := sc.snap, &sc.policy
+	s := sc.snap
 	pl := PillarsIn(&sc.recruits, s.Records, s.Profiles, int32(i))
 	friends := s.Targets[sc.offsets[i]:sc.offsets[i+1]]
 	return graph.Result{
 		ID: s.IDs[i], Score: int(sc.Scores[i]), Individual: IndividualScore(sc.B[i]),
 		Pillars: pl, Base: sc.B[i], Network: sc.S[i], PageRank: sc.PageRank[i], Percentile: sc.Percentile[i],
 		Friends:    int32(len(friends)),
-		FriendMean: FriendMean(friends, sc.Scores),
+		FriendMean: sc.friendMean[i],
 		Facts:      graph.FactsOf(s.Records[i]),
-		Share:      networkShare(sc.offsets, s.Targets, s.Weights, sc.B, sc.S, p.Alpha, int32(i)),
+		Share:      sc.shares[i],
 	}
+}
+
+// friendsPass returns every person's friends' mean score (FriendMean) and
+// their shares of s − b (networkShare), by the CSR's rows split as bounds,
+// or through g's bins when g is not nil; the values are the same either
+// way, the terms of a row coming in its order.
+func friendsPass(offsets, targets []int32, weights []float32, scores []int32, b, s []float64, alpha float64, bounds []int, g *rowGather) ([]float64, []graph.NetworkShare) {
+	n := len(b)
+	mean := make([]float64, n)
+	shares := make([]graph.NetworkShare, n)
+	if g == nil {
+		runRanges(bounds, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				mean[i] = FriendMean(targets[offsets[i]:offsets[i+1]], scores)
+				shares[i] = networkShare(offsets, targets, weights, b, s, alpha, int32(i))
+			}
+		})
+		return mean, shares
+	}
+	// The scores as float64: their sums are integers below 2^53, exact,
+	// so mean[v] is FriendMean's int64 sum over the degree.
+	x := make([]float64, n)
+	for i, sc := range scores {
+		x[i] = float64(sc)
+	}
+	g.scatter(x)
+	g.sums(func(lo, hi int, acc []float64) {
+		for v := lo; v < hi; v++ {
+			if deg := offsets[v+1] - offsets[v]; deg > 0 {
+				mean[v] = acc[v-lo] / float64(deg)
+			}
+		}
+	})
+	g.scatter(s)
+	g.bins(func(lo, hi int, pos []uint16, vals []float64) {
+		sums := make([]shareSums, hi-lo)
+		for k, p := range pos {
+			sums[p].add(vals[k] - b[lo+int(p)])
+		}
+		for v := lo; v < hi; v++ {
+			inv := InvStrength(&graph.CSR{Offsets: offsets}, int32(v))
+			if inv == 0 || alpha == 0 {
+				shares[v] = graph.NetworkShare{Known: true}
+			} else {
+				shares[v] = sums[v-lo].share(alpha, inv)
+			}
+		}
+	})
+	return mean, shares
 }
 
 // Results returns every result, in snapshot order, computed by workers
@@ -112,7 +163,7 @@ func (sc *Scored) Results(workers int) []graph.Result {
 
 // ScoreArrays is ScoreSnapshot without building the results: it returns
 // them as a Scored, whose Result(i) is ScoreSnapshot's i-th result. It
-// allocates 36 bytes a person that outlive it (b, s, PageRank, percentile,
+// allocates 76 bytes a person that outlive it (b, s, PageRank, percentile,
 // score) besides the iterations' own arrays; the snapshot must not change
 // while the Scored is in use.
 func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*Scored, Stats, error) {
@@ -166,6 +217,7 @@ func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*
 	}
 
 	var sv, pr []float64
+	var g *rowGather
 	if o.Engine != nil {
 		// 2 and 3 on another engine, with the same definitions.
 		t = time.Now()
@@ -191,11 +243,11 @@ func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*
 			return nil, st, err
 		}
 	} else {
-		// 2. Propagation. On a large network both kernels sum rows by
-		// bins, through one rowGather (1 GB at 50 million friendships),
-		// dropped before the final scores.
+		// 2. Propagation. On a large network both kernels, and the
+		// friends' pass of the final scores, sum rows by bins, through
+		// one rowGather (1 GB at 50 million friendships).
 		t = time.Now()
-		g := newRowGather(offsets, s.Targets, s.Weights, bounds)
+		g = newRowGather(offsets, s.Targets, s.Weights, bounds)
 		var iters int
 		var err error
 		sv, iters, err = propagate(ctx, offsets, s.Targets, s.Weights, b, p.Alpha, o.Workers, g)
@@ -210,7 +262,6 @@ func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*
 		// 3. PageRank.
 		t = time.Now()
 		pr, iters, err = pageRank(ctx, offsets, s.Targets, PageRankOptions{Undirected: true, Workers: o.Workers}, g)
-		g = nil
 		st.PageRankIterations = iters
 		if err != nil {
 			return nil, st, fmt.Errorf("scoring: %w", err)
@@ -227,8 +278,8 @@ func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*
 		return nil, st, err
 	}
 
-	// 5. Final scores; the friends' means and shares are computed from
-	// them by Scored.Result.
+	// 5. Final scores, then the friends' means (of the final scores) and
+	// shares; Scored.Result computes the rest of a result.
 	t = time.Now()
 	defaulted := p.Defaulted(s.Records, nil)
 	c := p.Centrality
@@ -239,12 +290,14 @@ func ScoreArrays(ctx context.Context, s *graph.Snapshot, p Policy, o Options) (*
 			scores[i] = int32(RoundScore(FinalValue(sv[i], pct[i], p.FriendPenalty(friends, defaulted), c)))
 		}
 	})
+	mean, shares := friendsPass(offsets, s.Targets, s.Weights, scores, b, sv, p.Alpha, bounds, g)
 	if err := endPhase("finalize", &st.Finalize, t); err != nil {
 		return nil, st, err
 	}
 	st.Total = time.Since(t0)
-	return &Scored{snap: s, policy: p, recruits: recruits, offsets: offsets,
-		B: b, S: sv, PageRank: pr, Percentile: pct, Scores: scores}, st, nil
+	return &Scored{snap: s, recruits: recruits, offsets: offsets,
+		B: b, S: sv, PageRank: pr, Percentile: pct, Scores: scores,
+		friendMean: mean, shares: shares}, st, nil
 }
 
 // checkSnapshot verifies the shape of the snapshot's arrays, so that a
