@@ -33,12 +33,12 @@ func friendTerm(alpha, w, inv, sj, bi float64) float64 {
 // one pass over the ties and no more.
 func networkShare(offsets, targets []int32, weights []float32, b, s []float64, alpha float64, i int32) graph.NetworkShare {
 	inv := InvStrength(&graph.CSR{Offsets: offsets, Weights: weights}, i)
+	var sums shareSums
 	if inv == 0 || alpha == 0 {
-		return graph.NetworkShare{Known: true}
+		return sums.share(alpha, inv) // no share: the terms need not be read
 	}
 	a, e := offsets[i], offsets[i+1]
 	bi := b[i]
-	var sums shareSums
 	if weights == nil {
 		for _, j := range targets[a:e] {
 			sums.add(s[j] - bi)
@@ -71,8 +71,12 @@ func (a *shareSums) add(d float64) {
 }
 
 // share is the person's graph.NetworkShare from the terms added, given α
-// and inv = 1/Σ_x w_ix (not 0).
+// and inv = 1/Σ_x w_ix: no share at all when either is 0 (no friends, or
+// no contagion).
 func (a *shareSums) share(alpha, inv float64) graph.NetworkShare {
+	if inv == 0 || alpha == 0 {
+		return graph.NetworkShare{Known: true}
+	}
 	return graph.NetworkShare{Known: true,
 		Raise: friendTerm(alpha, a.pos, inv, 1, 0), Lower: friendTerm(alpha, a.neg, inv, 1, 0),
 		Raising: a.np, Lowering: a.nn}

@@ -339,12 +339,18 @@ func IndividualScore(b float64) int {
 // FriendMean returns the mean of the friends' scores (unweighted), 0
 // without friends (graph.Result.FriendMean).
 func FriendMean(friends []int32, score []int32) float64 {
-	if len(friends) == 0 {
-		return 0
-	}
 	var sum int64
 	for _, j := range friends {
 		sum += int64(score[j])
 	}
-	return float64(sum) / float64(len(friends))
+	return meanScore(float64(sum), len(friends))
+}
+
+// meanScore is the mean of n scores summing to sum, 0 when n is 0
+// (FriendMean, and a scoring run's friends' pass summing by bins).
+func meanScore(sum float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }

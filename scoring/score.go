@@ -125,9 +125,7 @@ func friendsPass(offsets, targets []int32, weights []float32, scores []int32, b,
 	g.scatter(x)
 	g.sums(func(lo, hi int, acc []float64) {
 		for v := lo; v < hi; v++ {
-			if deg := offsets[v+1] - offsets[v]; deg > 0 {
-				mean[v] = acc[v-lo] / float64(deg)
-			}
+			mean[v] = meanScore(acc[v-lo], int(offsets[v+1]-offsets[v]))
 		}
 	})
 	g.scatter(s)
@@ -137,12 +135,7 @@ func friendsPass(offsets, targets []int32, weights []float32, scores []int32, b,
 			sums[p].add(vals[k] - b[lo+int(p)])
 		}
 		for v := lo; v < hi; v++ {
-			inv := InvStrength(&graph.CSR{Offsets: offsets}, int32(v))
-			if inv == 0 || alpha == 0 {
-				shares[v] = graph.NetworkShare{Known: true}
-			} else {
-				shares[v] = sums[v-lo].share(alpha, inv)
-			}
+			shares[v] = sums[v-lo].share(alpha, InvStrength(&graph.CSR{Offsets: offsets}, int32(v)))
 		}
 	})
 	return mean, shares
