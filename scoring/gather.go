@@ -154,6 +154,19 @@ func newRowGather(offsets, targets []int32, weights []float32, bounds []int) *ro
 	return g
 }
 
+// sumRows calls rows(lo, hi, sums) over every row of the CSR, once: by
+// g's bins, x scattered and sums[i] the sum of row lo+i, when g is not
+// nil; else over the ranges of bounds with sums nil, rows then summing x
+// over the CSR itself. The one sweep of PageRank and of the propagation.
+func sumRows(g *rowGather, x []float64, bounds []int, rows func(lo, hi int, sums []float64)) {
+	if g == nil {
+		runRanges(bounds, func(lo, hi int) { rows(lo, hi, nil) })
+		return
+	}
+	g.scatter(x)
+	g.sums(rows)
+}
+
 // scatter writes x_u into every slot of u's friendship ends (phase 1).
 func (g *rowGather) scatter(x []float64) {
 	offsets, targets, vals, shift := g.offsets, g.targets, g.vals, g.shift

@@ -211,12 +211,7 @@ func pageRank(ctx context.Context, offsets, targets []int32, o PageRankOptions, 
 			blockDangling: blockDangling, blockChange: blockChange,
 			base: base, d: d, omega: cheb.next(),
 		}
-		if g != nil {
-			g.scatter(contrib)
-			g.sums(k.rows)
-		} else {
-			runRanges(bounds, k.run)
-		}
+		sumRows(g, contrib, bounds, k.rows)
 		pr, out = out, pr
 		contrib, nextContrib = nextContrib, contrib
 		if o.Iterations > 0 {
@@ -244,15 +239,12 @@ type prStep struct {
 	omega                      float64 // Chebyshev weight; 1: plain step (the first one too)
 }
 
-// run computes y = base + d·Σ_{u→v} contrib[u] for v in [lo,hi) and
+// rows computes y = base + d·Σ_{u→v} contrib[u] for v in [lo,hi) and
 // PR_{t+1}(v) = PR_{t−1}(v) + ω·(y − PR_{t−1}(v)) (= y when ω = 1) into
 // out[v], where PR_{t−1}(v) was, the mass each v will send along its
 // out-edges, and the dangling mass and L1 change of every block, in one
-// pass.
-func (k *prStep) run(lo, hi int) { k.rows(lo, hi, nil) }
-
-// rows is run with the sums Σ_{u→v} contrib[u] of rows lo..hi−1 given in
-// sums (a rowGather's), or pulled from the CSR when sums is nil.
+// pass; the sums Σ_{u→v} contrib[u] are given in sums (a rowGather's), or
+// pulled from the CSR when sums is nil.
 func (k *prStep) rows(lo, hi int, sums []float64) {
 	outOff, inOff, inTgt, contrib := k.outOff, k.inOff, k.inTgt, k.contrib
 	pr, out, nextContrib := k.pr, k.out, k.nextContrib

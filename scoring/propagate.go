@@ -107,12 +107,7 @@ func propagate(ctx context.Context, offsets, targets []int32, weights []float32,
 		}
 		// ω₁ = 1: the first step is a plain one and reads no s_{t−1}.
 		k := propStep{csr: &csr, inv: inv, b: b, cur: cur, prev: out, next: out, blockMax: blockMax, alpha: alpha, omega: cheb.next()}
-		if g != nil {
-			g.scatter(cur)
-			g.sums(k.rows)
-		} else {
-			runRanges(bounds, k.run)
-		}
+		sumRows(g, cur, bounds, k.rows)
 		cur, out = out, cur
 		change := slices.Max(blockMax)
 		if change < PropagationTol {
@@ -139,13 +134,11 @@ type propStep struct {
 	alpha, omega      float64   // omega: Chebyshev weight; 1: plain step
 }
 
-// run computes y = PropagationRow (b[u] for a person without friends) and
-// next[u] = prev[u] + ω·(y − prev[u]) for u in [lo,hi), and each block's
-// largest change, through propagationRows a block at a time.
-func (k *propStep) run(lo, hi int) { k.rows(lo, hi, nil) }
-
-// rows is run with the row sums of rows lo..hi−1 given in sums (a
-// rowGather's), or summed over the CSR when sums is nil.
+// rows computes y = PropagationRow (b[u] for a person without friends)
+// and next[u] = prev[u] + ω·(y − prev[u]) for u in [lo,hi), and each
+// block's largest change, through propagationRows a block at a time; the
+// row sums are given in sums (a rowGather's), or summed over the CSR when
+// sums is nil.
 func (k *propStep) rows(lo, hi int, sums []float64) {
 	for blk := lo; blk < hi; blk += blockSize {
 		end := min(blk+blockSize, hi)
