@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -275,7 +277,14 @@ var schema = []string{
 func (s *Store) ensureSchema(ctx context.Context) error {
 	sess := s.session(ctx, drv.AccessModeWrite)
 	defer sess.Close(context.WithoutCancel(ctx))
-	for _, q := range schema {
+	// Indexes first: each is populated in the background, while a
+	// constraint's CREATE waits for its own index to be populated, so on a
+	// database loaded by the importer the scans of the people for
+	// person_consent and person_id run at the same time.
+	ordered := slices.Concat(
+		slices.DeleteFunc(slices.Clone(schema), func(q string) bool { return !strings.HasPrefix(q, "CREATE INDEX") }),
+		slices.DeleteFunc(slices.Clone(schema), func(q string) bool { return strings.HasPrefix(q, "CREATE INDEX") }))
+	for _, q := range ordered {
 		if err := execTx(ctx, autoCommit{sess}, q, nil); err != nil {
 			// Two processes creating the same schema at once: the loser
 			// sees an equivalent constraint or index already there.
