@@ -150,15 +150,21 @@
 //
 //	(:SnapshotGen {shard, n, epoch})
 //
-// FreshSnapshot splits the people into pages of 5,000 by id (bounds from
-// the person_id index alone) and reads Config.SnapshotReaders pages at
-// once (default 4), each in a session of its own; one query per page
-// returns, in one record, its consenting people (read with properties(p):
-// one walk of the property chain instead of one per field) and the ties
-// that start at them as parallel lists, each tie's far end as its
-// internal node id. buildSnapshot maps node ids to positions through an
-// array and builds the CSR arrays by counting, with neither a map nor a
-// search per tie.
+// FreshSnapshot reads by ids, Config.SnapshotReaders pages at once
+// (default 4), each reader in a session of its own, each page one query
+// answering in one record of parallel lists. First the people: ranges of
+// 5,000 node ids up to the highest node id of a person (the first entry
+// of the Person label's index scanned in descending order), each a seek
+// of node ids answering with its consenting people (read with
+// properties(p): one walk of the property chain instead of one per
+// field). Their node ids, in the order of their person ids, are mapped to
+// positions through an array. Then the ties: the friendships by ranges of
+// 50,000 relationship ids up to the highest of a friendship, each a seek
+// of relationship ids answering with both ends' node ids (and weights,
+// read only for the ranges that have some), and the recruitments in one
+// query over their type's index. Each reader maps its ties to positions
+// as it reads them, so what is left after the last page is counting and
+// filling the CSR arrays.
 //
 // Pages read in several read-committed transactions are consistent only
 // if no write committed meanwhile. Every write transaction of people,
@@ -247,7 +253,7 @@
 // each: old 36.7 s (145,000 relationships/s, 28.5 s of server CPU),
 // FreshSnapshot 15.9 s (334,000 relationships/s, 14.1 s of server CPU,
 // 2.5 s in the client, whose peak RSS was 0.8 GiB), cached 0.15 s. The
-// issue's target, 1,000,000 relationships/s, is not met: the server's CPU
+// issue's target, 1,000,000 relationships/s, was not met: the server's CPU
 // alone, 14 s, is more than 7 s on two cores.
 // What was measured to matter, per 100,000 people (server CPU): reading
 // each tie's far end by node id rather than its id property (0.5 s rather
@@ -265,12 +271,35 @@
 // 10.5 s; the people alone 2.8–3.7 s and friendships without weights
 // 5.5–6.2 s. None reads the same network for less; the read's cost is
 // Neo4j expanding each relationship (about 1 µs of server CPU) in the
-// slotted runtime of the Community edition. The best warm read took
+// slotted runtime of the Community edition, hence the read by ids below.
+// The best warm read of that shape took
 // 4.5 s (1,170,000 relationships/s), with the load average near 6;
 // BenchmarkSnapshot's fresh reads on the server a bulk load restarted
 // (heap 1 GiB, page cache 512 MiB) took 18.4 s of server CPU for the
 // first read after the start (JIT and page faults) and 10.7 s for the
 // next, 285,000 and 428,000 relationships/s.
+//
+// The read by ids (BenchmarkSnapshot/fresh with NEO4J_BENCH_REUSE=any on
+// the network `seed --people 1000000 --bulk` loads, 5,299,655
+// relationships; heap 2 GiB, page cache 2 GiB, warm; the read before it
+// and this one alternating in one session, load average 2–3.5): before,
+// 7.5–11.4 s a read (467,000–703,000 relationships/s), 10.7–15.7 s of
+// server CPU and 2.9–4.6 s in the client; by ids, 4.5–6.2 s (857,000–
+// 1,171,000 relationships/s), 5.7–7.9 s of server CPU and 2.4–3.4 s in the
+// client. Query shapes for the 5,000,000 friendships alone (server CPU,
+// one reader): expanded from pages of people by the person_id index 5.1
+// s; relationship ids sought in ranges of 50,000 2.2–3.0 s (ranges of
+// 20,000 and 200,000 no better); each further list of a range's length
+// (type names, a recruited flag, weight-is-null flags, or the weights)
+// 0.6–0.8 s more, hence the weights only where a range has one (count of
+// f.weight costs nothing measurable); the RECRUITED ranges sought apart
+// 1.5 s, against 0.16–0.19 s through the type's index; the type's index
+// in one record for all friendships 3.0–3.2 s of server CPU but 12 s in
+// the client, which grows one list of 5,000,000 values. People by node id
+// 3.8–4.5 s of server CPU against 4.3–5.0 s by the person_id index: the
+// read of each person's properties is the cost. Mapping node ids to
+// positions in the readers rather than after the last page took the
+// client's assembly from 2.2–2.6 s to about 0.5 s.
 //
 // The generation's bump (BenchmarkWriteGeneration, blocks with and
 // without it alternating, 4 writers, the shared test server with a 1 GiB

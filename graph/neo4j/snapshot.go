@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	drv "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -19,31 +20,43 @@ const snapshotPage = 5000
 // recruitments among them, from the database (never from the snapshot
 // image; see Snapshot), as a consistent view.
 //
-// The people are split into pages of snapshotPage people by id: one
-// goroutine finds the pages' bounds by walking the person_id index
-// (qSnapshotBound: index entries only), and Config.SnapshotReaders
-// goroutines read the pages, each in a session of its own. One page is one
-// query (qSnapshotPage) answering in one record: its consenting people
-// with their record and profile, and the friendships and recruitments
-// that start at them as parallel lists. The other end of each tie is
-// returned as its internal node id, mapped to a position through the
-// people read: reading the person id property of every tie's far end
-// would cost the server about as much again (graph/neo4j/doc.go,
-// Measured). The CSR arrays are assembled from the pages (buildSnapshot)
-// without a map or an id search per tie.
+// The read is split into pages read by Config.SnapshotReaders goroutines,
+// each in a session of its own, one query a page answering in one record
+// of parallel lists (one record per person or per tie would cost the
+// client several times as much). First the people, by node id: the ids 0
+// to the highest node id of a person in ranges of snapshotPage
+// (qSnapshotPeople), each a seek of node ids answering with the consenting
+// people's records and profiles. Their node ids, in the order of their
+// person ids, give each person's position. Then the ties:
+//
+//   - friendships by relationship id: the ids 0 to the highest of a
+//     friendship in ranges ten times as long (qSnapshotFriends), each a
+//     seek of relationship ids giving both ends' node ids;
+//   - recruitments, far fewer, in one query over the RECRUITED type's
+//     index, grouped into records of one range each (qSnapshotRecruits).
+//
+// Each reader maps the ties it read to positions as it goes, leaving out a
+// tie with an end that is not a consenting person, so that what is left
+// once the pages are in is building the CSR arrays. The highest ids come
+// from the token indexes scanned in descending order (qSnapshotLast: one
+// entry each). Seeking relationships by id costs Neo4j about half the CPU
+// of expanding them from their people, which is what the read did before
+// (graph/neo4j/doc.go, Measured).
 //
 // Consistency. Neo4j reads at read-committed isolation, and the pages are
 // read in several transactions, so a write that commits during the read
-// may be seen by some pages and not others. Every write transaction of
-// this store bumps the generation (generation.go) in the same
-// transaction, so the read takes the generation before and after: when
-// they are equal no write committed in between and the pages together are
-// the network as of that generation. When they differ the read is
-// repeated; if writes keep coming, the last attempt reads each tie's far
-// end by its person id instead of its node id (safeRead), which is what
-// the snapshot read always did before: a mix of states at read-committed
-// isolation, but never a tie between two people who were never tied (a
-// node id can be reused by a new node once its node is deleted).
+// may be seen by some pages and not others (or take an id above the
+// highest read first). Every write transaction of this store bumps the
+// generation (generation.go) in the same transaction, so the read takes
+// the generation before and after: when they are equal no write committed
+// in between and the pages together are the network as of that
+// generation. When they differ the read is repeated; if writes keep
+// coming, the last attempt pages people by person id and reads each tie
+// from its first person, its far end by person id (safeRead), which is
+// what the snapshot read did before issue 15: a mix of states at
+// read-committed isolation, but never a tie between two people who were
+// never tied (a node id can be reused by a new node once its node is
+// deleted).
 func (s *Store) FreshSnapshot(ctx context.Context) (*graph.Snapshot, error) {
 	snap, _, _, err := s.freshSnapshot(ctx, nil)
 	return snap, err
@@ -93,30 +106,67 @@ func (s *Store) freshSnapshot(ctx context.Context, before *generation) (*graph.S
 }
 
 const (
+	// qSnapshotLast returns the highest node id of a person and the
+	// highest relationship id of a friendship, or -1: each is the first
+	// entry of its token index scanned in descending order (no sort).
+	qSnapshotLast = `
+CALL () { OPTIONAL MATCH (p:Person) WITH p ORDER BY id(p) DESC LIMIT 1 RETURN coalesce(id(p), -1) AS lastNode }
+CALL () { OPTIONAL MATCH ()-[f:FRIEND]->() WITH f ORDER BY id(f) DESC LIMIT 1 RETURN coalesce(id(f), -1) AS lastFriend }
+RETURN lastNode, lastFriend`
+
+	// qSnapshotPeople returns the consenting people among the nodes with
+	// ids in [$lo, $hi]. properties(p) reads a node's properties once;
+	// each p.x would walk its property chain again (a third more server
+	// CPU for the page).
+	qSnapshotPeople = `
+MATCH (p:Person) WHERE id(p) IN range($lo, $hi)
+WITH p, properties(p) AS m WHERE m.consent = true
+RETURN collect(id(p)) AS nodes, collect([` + snapshotFields + `]) AS people`
+
+	// qSnapshotFriends returns the friendships with relationship ids in
+	// [$lo, $hi] as their ends' node ids, and how many have a weight;
+	// qSnapshotFriendsWeighted the same with every weight (an absent one
+	// is 1), read instead for a range that has weights: a third list of a
+	// range's length costs the server as much again as counting.
+	qSnapshotFriends = `
+MATCH (a)-[f:FRIEND]->(b) WHERE id(f) IN range($lo, $hi)
+RETURN collect(id(a)) AS fa, collect(id(b)) AS fb, count(f.weight) AS weighted`
+	qSnapshotFriendsWeighted = `
+MATCH (a)-[f:FRIEND]->(b) WHERE id(f) IN range($lo, $hi)
+RETURN collect(id(a)) AS fa, collect(id(b)) AS fb, collect(coalesce(f.weight, 1.0)) AS fw`
+
+	// qSnapshotRecruits returns every recruitment as its ends' node ids,
+	// one record per range of $per relationship ids, from the RECRUITED
+	// type's index: seeking every relationship id for them would cost as
+	// much as reading the friendships again.
+	qSnapshotRecruits = `
+MATCH (a)-[r:RECRUITED]->(b)
+WITH id(r) / $per AS k, id(a) AS a, id(b) AS b
+RETURN k, collect(a) AS ra, collect(b) AS rb`
+
 	// qSnapshotBound returns the id that ends the page after $after: the
-	// $skip+1-th person id above it, from the person_id index alone.
+	// $skip+1-th person id above it, from the person_id index alone (the
+	// safe read's pages).
 	qSnapshotBound = `
 MATCH (p:Person) WHERE p.id > $after
 WITH p.id AS id ORDER BY id SKIP $skip LIMIT 1
 RETURN id`
 
-	// qSnapshotPage returns the consenting people with ids in
-	// ($after, $last] and the ties that start at them. properties(p)
-	// reads a node's properties once; each p.x would walk its property
-	// chain again (a third more server CPU for the page). fb and rb are
-	// node ids (or person ids: qSnapshotPageSafe). collect skips nulls, so an
-	// absent weight (1) is given as 1.0.
-	qSnapshotPage = `
+	// qSnapshotPageSafe returns the consenting people with ids in
+	// ($after, $last] and the ties that start at them, the far end of each
+	// by its person id. collect skips nulls, so an absent weight (1) is
+	// given as 1.0.
+	qSnapshotPageSafe = `
 MATCH (p:Person) WHERE p.id > $after AND p.id <= $last
 WITH p, properties(p) AS m WHERE m.consent = true
 WITH collect(id(p)) AS nodes, collect([` + snapshotFields + `]) AS people, collect(p) AS ps
 CALL (ps) {
   UNWIND ps AS a MATCH (a)-[f:FRIEND]->(b)
-  RETURN collect(id(a)) AS fa, collect(id(b)) AS fb, collect(coalesce(f.weight, 1.0)) AS fw
+  RETURN collect(id(a)) AS fa, collect(b.id) AS fb, collect(coalesce(f.weight, 1.0)) AS fw
 }
 CALL (ps) {
   UNWIND ps AS a MATCH (a)-[:RECRUITED]->(b)
-  RETURN collect(id(a)) AS ra, collect(id(b)) AS rb
+  RETURN collect(id(a)) AS ra, collect(b.id) AS rb
 }
 RETURN nodes, people, fa, fb, fw, ra, rb`
 
@@ -127,29 +177,11 @@ RETURN nodes, people, fa, fb, fw, ra, rb`
   m.bills_on_time, m.bills_late, m.bill_days_late,
   m.credit_on_time, m.credit_late, m.credit_days_late,
   m.defaults, m.default_amount, m.last_event_at`
+
+	// friendPages is how many times longer a range of friendships' ids is
+	// than a range of people's node ids.
+	friendPages = 10
 )
-
-// qSnapshotPageSafe is qSnapshotPage with the far end of each tie as its
-// person id.
-var qSnapshotPageSafe = func() string {
-	q := qSnapshotPage
-	for _, r := range [][2]string{
-		{"collect(id(b)) AS fb", "collect(b.id) AS fb"},
-		{"collect(id(b)) AS rb", "collect(b.id) AS rb"},
-	} {
-		q = replaceOnce(q, r[0], r[1])
-	}
-	return q
-}()
-
-func replaceOnce(s, old, new string) string {
-	for i := 0; i+len(old) <= len(s); i++ {
-		if s[i:i+len(old)] == old {
-			return s[:i] + new + s[i+len(old):]
-		}
-	}
-	panic("neo4j: replaceOnce: " + old + " not found")
-}
 
 // snapPage is one page of a snapshot read, decoded into typed slices.
 type snapPage struct {
@@ -158,11 +190,19 @@ type snapPage struct {
 	records  []graph.Record
 	profiles []graph.Profile
 	fa, fb   []int64   // friendships: node ids (fb: person ids when safe)
-	fw       []float64 // weights parallel to fa, nil when every one is 1
+	fw       []float64 // weights parallel to fa (then fu), nil when every one is 1
 	ra, rb   []int64   // recruitments: node ids (rb: person ids when safe)
+	// The ties as positions once mapped (toPositions), which clears fa,
+	// fb, ra and rb.
+	fu, fv, ru, rv []int32
 }
 
-// readSnapshot reads every page and assembles the snapshot.
+// snapJob reads one part of a snapshot in tx: one page, or (the
+// recruitments) several.
+type snapJob func(ctx context.Context, tx drv.ManagedTransaction) ([]*snapPage, error)
+
+// readSnapshot reads every page and assembles the snapshot; safe pages by
+// person id (see FreshSnapshot).
 func (s *Store) readSnapshot(ctx context.Context, safe bool) (*graph.Snapshot, error) {
 	s.freshReads.Add(1)
 	takenAt := s.now()
@@ -173,23 +213,84 @@ func (s *Store) readSnapshot(ctx context.Context, safe bool) (*graph.Snapshot, e
 		return nil, err
 	}
 	disputed := dv.(map[graph.ID]disputedPerson)
+	if safe {
+		pages, err := s.readPages(ctx, s.safePages)
+		if err != nil {
+			return nil, err
+		}
+		return buildSnapshot(pages, disputed, true, takenAt)
+	}
 
+	v, err := s.read(ctx, func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+		rec, err := single(ctx, tx, qSnapshotLast, nil)
+		if err != nil {
+			return nil, err
+		}
+		return [2]int64{asInt(rec.Values[0]), asInt(rec.Values[1])}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	last := v.([2]int64)
+	people, friends := int64(s.snapshotPage), int64(s.snapshotPage)*friendPages
+	pages, err := s.readPages(ctx, func(ctx context.Context, send func(snapJob) error) error {
+		for lo := int64(0); lo <= last[0]; lo += people {
+			if err := send(func(ctx context.Context, tx drv.ManagedTransaction) ([]*snapPage, error) {
+				return readPeople(ctx, tx, lo, lo+people-1)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap, nodes, err := assemblePeople(pages, disputed, takenAt)
+	if err != nil {
+		return nil, err
+	}
+	near := newNodeIndex(nodes)
+	var weighted atomic.Bool // a range had weights: read the later ones with theirs
+	ties, err := s.readPages(ctx, func(ctx context.Context, send func(snapJob) error) error {
+		if err := send(func(ctx context.Context, tx drv.ManagedTransaction) ([]*snapPage, error) {
+			return readRecruits(ctx, tx, friends, near)
+		}); err != nil {
+			return err
+		}
+		for lo := int64(0); lo <= last[1]; lo += friends {
+			if err := send(func(ctx context.Context, tx drv.ManagedTransaction) ([]*snapPage, error) {
+				return readFriends(ctx, tx, lo, lo+friends-1, &weighted, near)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	buildTies(snap, ties)
+	return snap, nil
+}
+
+// readPages runs the jobs that produce sends, Config.SnapshotReaders at a
+// time, each reader in a session of its own, and returns their pages in
+// the order the jobs were sent. The first error cancels the rest.
+func (s *Store) readPages(ctx context.Context, produce func(context.Context, func(snapJob) error) error) ([]*snapPage, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	type job struct {
-		i           int
-		after, last int64
+		i    int
+		read snapJob
 	}
 	jobs := make(chan job)
 	var (
 		mu    sync.Mutex
-		pages []*snapPage
+		parts [][]*snapPage // by job
+		done  []bool        // by job: read (a job may read no page)
 		wg    sync.WaitGroup
 	)
-	q := qSnapshotPage
-	if safe {
-		q = qSnapshotPageSafe
-	}
 	for range s.cfg.SnapshotReaders {
 		wg.Add(1)
 		go func() {
@@ -202,55 +303,37 @@ func (s *Store) readSnapshot(ctx context.Context, safe bool) (*graph.Snapshot, e
 			defer sess.Close(context.WithoutCancel(ctx))
 			for j := range jobs {
 				v, err := sess.ExecuteRead(ctx, func(tx drv.ManagedTransaction) (any, error) {
-					rec, err := single(ctx, tx, q, map[string]any{"after": j.after, "last": j.last})
-					if err != nil {
-						return nil, err
-					}
-					return decodeSnapPage(rec)
+					return j.read(ctx, tx)
 				})
 				if err != nil {
 					cancel(err)
 					continue // drain jobs
 				}
 				mu.Lock()
-				for len(pages) <= j.i {
-					pages = append(pages, nil)
+				for len(parts) <= j.i {
+					parts, done = append(parts, nil), append(done, false)
 				}
-				pages[j.i] = v.(*snapPage)
+				parts[j.i], done[j.i] = v.([]*snapPage), true
 				mu.Unlock()
 			}
 		}()
 	}
-	// Page bounds, in order.
-	err = func() error {
+	n := 0
+	send := func(read snapJob) error {
+		select {
+		case jobs <- job{n, read}:
+			n++
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	err := func() error {
 		defer close(jobs)
 		if s.closed.Load() {
 			return errClosed
 		}
-		sess := s.session(ctx, drv.AccessModeRead)
-		defer sess.Close(context.WithoutCancel(ctx))
-		after := int64(math.MinInt64)
-		for i := 0; ; i++ {
-			v, err := sess.ExecuteRead(ctx, func(tx drv.ManagedTransaction) (any, error) {
-				return optional(ctx, tx, qSnapshotBound, map[string]any{"after": after, "skip": int64(s.snapshotPage - 1)})
-			})
-			if err != nil {
-				return err
-			}
-			last := int64(math.MaxInt64)
-			if rec := v.(*drv.Record); rec != nil {
-				last = asInt(rec.Values[0])
-			}
-			select {
-			case jobs <- job{i, after, last}:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			if last == math.MaxInt64 {
-				return nil
-			}
-			after = last
-		}
+		return produce(ctx, send)
 	}()
 	if err != nil {
 		cancel(err)
@@ -259,33 +342,163 @@ func (s *Store) readSnapshot(ctx context.Context, safe bool) (*graph.Snapshot, e
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	return buildSnapshot(pages, disputed, safe, takenAt)
+	var pages []*snapPage
+	for i := range n {
+		if i >= len(done) || !done[i] {
+			return nil, fmt.Errorf("snapshot: part %d missing", i)
+		}
+		pages = append(pages, parts[i]...)
+	}
+	return pages, nil
 }
 
-// decodeSnapPage turns a qSnapshotPage record into a page.
+// safePages sends the jobs of a read by person id: one walk of the
+// person_id index finds each page's bounds, and each page reads its
+// consenting people and the ties that start at them (qSnapshotPageSafe).
+func (s *Store) safePages(ctx context.Context, send func(snapJob) error) error {
+	sess := s.session(ctx, drv.AccessModeRead)
+	defer sess.Close(context.WithoutCancel(ctx))
+	after := int64(math.MinInt64)
+	for {
+		v, err := sess.ExecuteRead(ctx, func(tx drv.ManagedTransaction) (any, error) {
+			return optional(ctx, tx, qSnapshotBound, map[string]any{"after": after, "skip": int64(s.snapshotPage - 1)})
+		})
+		if err != nil {
+			return err
+		}
+		last := int64(math.MaxInt64)
+		if rec := v.(*drv.Record); rec != nil {
+			last = asInt(rec.Values[0])
+		}
+		lo := after
+		if err := send(func(ctx context.Context, tx drv.ManagedTransaction) ([]*snapPage, error) {
+			rec, err := single(ctx, tx, qSnapshotPageSafe, map[string]any{"after": lo, "last": last})
+			if err != nil {
+				return nil, err
+			}
+			p, err := decodeSnapPage(rec)
+			return []*snapPage{p}, err
+		}); err != nil {
+			return err
+		}
+		if last == math.MaxInt64 {
+			return nil
+		}
+		after = last
+	}
+}
+
+// readPeople reads the consenting people among the node ids lo..hi.
+func readPeople(ctx context.Context, tx drv.ManagedTransaction, lo, hi int64) ([]*snapPage, error) {
+	rec, err := single(ctx, tx, qSnapshotPeople, map[string]any{"lo": lo, "hi": hi})
+	if err != nil {
+		return nil, err
+	}
+	p := &snapPage{}
+	if err := p.decodePeople(rec.Values[0], rec.Values[1]); err != nil {
+		return nil, err
+	}
+	return []*snapPage{p}, nil
+}
+
+// readFriends reads the friendships among the relationship ids lo..hi,
+// with their weights when the range has any (or weighted is set: an
+// earlier range had some, as a network with weights has them throughout),
+// and maps them to positions through near.
+func readFriends(ctx context.Context, tx drv.ManagedTransaction, lo, hi int64, weighted *atomic.Bool, near *nodeIndex) ([]*snapPage, error) {
+	params := map[string]any{"lo": lo, "hi": hi}
+	p := &snapPage{}
+	if !weighted.Load() {
+		rec, err := single(ctx, tx, qSnapshotFriends, params)
+		if err != nil {
+			return nil, err
+		}
+		if asInt(rec.Values[2]) == 0 {
+			fa, fb := asList(rec.Values[0]), asList(rec.Values[1])
+			if len(fa) != len(fb) {
+				return nil, fmt.Errorf("snapshot friendships: lists differ in length")
+			}
+			p.fa, p.fb = ints(fa), ints(fb)
+			p.toPositions(near.pos, near.pos)
+			return []*snapPage{p}, nil
+		}
+		weighted.Store(true)
+	}
+	rec, err := single(ctx, tx, qSnapshotFriendsWeighted, params)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.decodeFriends(rec.Values[0], rec.Values[1], rec.Values[2]); err != nil {
+		return nil, err
+	}
+	p.toPositions(near.pos, near.pos)
+	return []*snapPage{p}, nil
+}
+
+// readRecruits reads every recruitment, in pages of the relationship id
+// ranges of length per, mapped to positions through near.
+func readRecruits(ctx context.Context, tx drv.ManagedTransaction, per int64, near *nodeIndex) ([]*snapPage, error) {
+	var pages []*snapPage
+	err := each(ctx, tx, qSnapshotRecruits, map[string]any{"per": per}, func(rec *drv.Record) error {
+		ra, rb := asList(rec.Values[1]), asList(rec.Values[2])
+		if len(ra) != len(rb) {
+			return fmt.Errorf("snapshot recruitments: lists differ in length")
+		}
+		p := &snapPage{ra: ints(ra), rb: ints(rb)}
+		p.toPositions(near.pos, near.pos)
+		pages = append(pages, p)
+		return nil
+	})
+	return pages, err
+}
+
+// decodeSnapPage turns a qSnapshotPageSafe record into a page.
 func decodeSnapPage(rec *drv.Record) (*snapPage, error) {
 	if len(rec.Values) != 7 {
 		return nil, fmt.Errorf("snapshot page has %d columns, want 7", len(rec.Values))
 	}
-	nodes, people := asList(rec.Values[0]), asList(rec.Values[1])
-	fa, fb, fw := asList(rec.Values[2]), asList(rec.Values[3]), asList(rec.Values[4])
+	p := &snapPage{}
+	if err := p.decodePeople(rec.Values[0], rec.Values[1]); err != nil {
+		return nil, err
+	}
+	if err := p.decodeFriends(rec.Values[2], rec.Values[3], rec.Values[4]); err != nil {
+		return nil, err
+	}
 	ra, rb := asList(rec.Values[5]), asList(rec.Values[6])
-	if len(nodes) != len(people) || len(fb) != len(fa) || len(fw) != len(fa) || len(rb) != len(ra) {
+	if len(rb) != len(ra) {
 		return nil, fmt.Errorf("snapshot page: lists differ in length")
 	}
-	p := &snapPage{
-		nodes:    ints(nodes),
-		ids:      make([]graph.ID, len(people)),
-		records:  make([]graph.Record, len(people)),
-		profiles: make([]graph.Profile, len(people)),
-		fa:       ints(fa), fb: ints(fb),
-		ra: ints(ra), rb: ints(rb),
+	p.ra, p.rb = ints(ra), ints(rb)
+	return p, nil
+}
+
+// decodePeople sets the page's people from parallel lists of node ids
+// and snapshotFields rows.
+func (p *snapPage) decodePeople(nodesV, peopleV any) error {
+	nodes, people := asList(nodesV), asList(peopleV)
+	if len(nodes) != len(people) {
+		return fmt.Errorf("snapshot people: lists differ in length")
 	}
+	p.nodes = ints(nodes)
+	p.ids = make([]graph.ID, len(people))
+	p.records = make([]graph.Record, len(people))
+	p.profiles = make([]graph.Profile, len(people))
 	for i, row := range people {
 		if err := decodeSnapshotPerson(asList(row), &p.ids[i], &p.records[i], &p.profiles[i]); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
+
+// decodeFriends sets the page's friendships from parallel lists of their
+// ends and weights; fw stays nil when every weight is 1.
+func (p *snapPage) decodeFriends(faV, fbV, fwV any) error {
+	fa, fb, fw := asList(faV), asList(fbV), asList(fwV)
+	if len(fb) != len(fa) || len(fw) != len(fa) {
+		return fmt.Errorf("snapshot friendships: lists differ in length")
+	}
+	p.fa, p.fb = ints(fa), ints(fb)
 	for i, w := range fw {
 		if x := weightOf(w); x != 1 {
 			if p.fw == nil {
@@ -297,7 +510,7 @@ func decodeSnapPage(rec *drv.Record) (*snapPage, error) {
 			p.fw[i] = x
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // decodeSnapshotPerson decodes a snapshotFields row as decodePerson does

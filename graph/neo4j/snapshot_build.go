@@ -12,17 +12,43 @@ import (
 // buildSnapshot assembles a graph.Snapshot from the pages of a snapshot
 // read, equal field for field (nil or empty alike) to what
 // graph.SnapshotBuilder builds from the same people and ties, but with
-// neither a map nor a search per tie: a tie's near end is a node id of its
-// own page, its far end a node id (or, when byPersonID, a person id), and
-// both are mapped to positions through an array indexed by node id. Ties
-// to someone not in the snapshot are dropped, and so are repeated pairs.
-// The people of the pages are in ascending id order (each page's ids
-// above the previous page's); they are sorted if not.
+// neither a map nor a search per tie: a tie's first end is a node id of a
+// person of the pages, its far end a node id (or, when byPersonID, a
+// person id), and both are mapped to positions through an array indexed
+// by node id (toPositions). Ties to someone not in the snapshot are
+// dropped, and so are repeated pairs. The people are sorted by id if the
+// pages do not give them in that order. A snapshot read by ids maps each
+// page's ties as it is read and calls assemblePeople and buildTies itself.
 func buildSnapshot(pages []*snapPage, disputed map[graph.ID]disputedPerson, byPersonID bool, takenAt time.Time) (*graph.Snapshot, error) {
+	s, nodes, err := assemblePeople(pages, disputed, takenAt)
+	if err != nil {
+		return nil, err
+	}
+	near := newNodeIndex(nodes)
+	far := near.pos
+	if byPersonID {
+		far = func(id int64) int32 {
+			if i, ok := graph.Position(s.IDs, graph.ID(id)); ok {
+				return int32(i)
+			}
+			return -1
+		}
+	}
+	for _, p := range pages {
+		p.toPositions(near.pos, far)
+	}
+	buildTies(s, pages)
+	return s, nil
+}
+
+// assemblePeople returns a snapshot of the pages' people, in the order of
+// their ids, with the records of the disputed replaced by what they are
+// without the disputed events, and the node id of each.
+func assemblePeople(pages []*snapPage, disputed map[graph.ID]disputedPerson, takenAt time.Time) (*graph.Snapshot, []int64, error) {
 	n := 0
 	for i, p := range pages {
 		if p == nil {
-			return nil, fmt.Errorf("snapshot: page %d missing", i)
+			return nil, nil, fmt.Errorf("snapshot: page %d missing", i)
 		}
 		n += len(p.ids)
 	}
@@ -45,7 +71,7 @@ func buildSnapshot(pages []*snapPage, disputed map[graph.ID]disputedPerson, byPe
 	}
 	for i := 1; i < n; i++ {
 		if s.IDs[i] == s.IDs[i-1] {
-			return nil, fmt.Errorf("snapshot: person %d read twice", s.IDs[i])
+			return nil, nil, fmt.Errorf("snapshot: person %d read twice", s.IDs[i])
 		}
 	}
 	for i, id := range s.IDs {
@@ -54,48 +80,60 @@ func buildSnapshot(pages []*snapPage, disputed map[graph.ID]disputedPerson, byPe
 			s.Records[i] = d.without
 		}
 	}
+	return s, nodes, nil
+}
 
-	near := newNodeIndex(nodes)
-	far := near.pos
-	if byPersonID {
-		far = func(id int64) int32 {
-			if i, ok := graph.Position(s.IDs, graph.ID(id)); ok {
-				return int32(i)
-			}
-			return -1
+// toPositions maps the page's ties to positions, first ends through near
+// and far ends through far, leaving out a tie with an end that is not a
+// consenting person (-1) and a tie of someone to themselves.
+func (p *snapPage) toPositions(near, far func(int64) int32) {
+	p.fu, p.fv, p.fw = mapTies(p.fa, p.fb, p.fw, near, far)
+	p.ru, p.rv, _ = mapTies(p.ra, p.rb, nil, near, far)
+	p.fa, p.fb, p.ra, p.rb = nil, nil, nil, nil
+}
+
+func mapTies(a, b []int64, w []float64, near, far func(int64) int32) (u, v []int32, uw []float64) {
+	u, v = make([]int32, 0, len(a)), make([]int32, 0, len(a))
+	if w != nil {
+		uw = make([]float64, 0, len(a))
+	}
+	for k := range a {
+		x, y := near(a[k]), far(b[k])
+		if x < 0 || y < 0 || x == y {
+			continue
+		}
+		u, v = append(u, x), append(v, y)
+		if w != nil {
+			uw = append(uw, w[k])
 		}
 	}
+	return u, v, uw
+}
+
+// buildTies sets s's CSR arrays from the pages' ties, mapped to positions.
+func buildTies(s *graph.Snapshot, pages []*snapPage) {
 	friends := func(yield func(u, v int32, w float64)) {
 		for _, p := range pages {
-			for k, a := range p.fa {
-				u, v := near.pos(a), far(p.fb[k])
-				if u < 0 || v < 0 || u == v {
-					continue
-				}
+			for k, u := range p.fu {
 				w := 1.0
 				if p.fw != nil {
 					w = p.fw[k]
 				}
-				yield(u, v, w)
+				yield(u, p.fv[k], w)
 			}
 		}
 	}
 	recruits := func(yield func(u, v int32, w float64)) {
 		for _, p := range pages {
-			for k, a := range p.ra {
-				u, v := near.pos(a), far(p.rb[k])
-				if u < 0 || v < 0 || u == v {
-					continue
-				}
-				yield(u, v, 1)
+			for k, u := range p.ru {
+				yield(u, p.rv[k], 1)
 			}
 		}
 	}
 	var exact []float64
-	s.Offsets, s.Targets, exact = graph.BuildCSR(n, friends, true)
+	s.Offsets, s.Targets, exact = graph.BuildCSR(len(s.IDs), friends, true)
 	s.SetWeights(exact)
-	s.RecruitOffsets, s.RecruitTargets, _ = graph.BuildCSR(n, recruits, false)
-	return s, nil
+	s.RecruitOffsets, s.RecruitTargets, _ = graph.BuildCSR(len(s.IDs), recruits, false)
 }
 
 // sortPeople sorts the people of s by id, carrying records, profiles and

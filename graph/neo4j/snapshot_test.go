@@ -286,3 +286,40 @@ func TestBuildSnapshotMatchesBuilder(t *testing.T) {
 		graphtest.RequireSameSnapshot(t, want, got, "seed %d", seed)
 	}
 }
+
+// TestSnapshotLastIDs: the highest node id of a person and relationship
+// id of a friendship, which bound the read by ids, are those a full scan
+// finds (max over every node and relationship of the kind), after
+// erasures that leave holes and writes that reuse them, and -1 with none.
+func TestSnapshotLastIDs(t *testing.T) {
+	s := openEmpty(t, nil)
+	defer s.Close()
+	last := func() [2]int64 {
+		v, err := s.read(t.Context(), func(ctx context.Context, tx drv.ManagedTransaction) (any, error) {
+			rec, err := single(ctx, tx, qSnapshotLast, nil)
+			if err != nil {
+				return nil, err
+			}
+			return [2]int64{asInt(rec.Values[0]), asInt(rec.Values[1])}, nil
+		})
+		require.NoError(t, err)
+		return v.([2]int64)
+	}
+	scan := func() [2]int64 {
+		return [2]int64{
+			single1(t, s, `MATCH (p:Person) RETURN coalesce(max(id(p)), -1)`),
+			single1(t, s, `MATCH ()-[f:FRIEND]->() RETURN coalesce(max(id(f)), -1)`),
+		}
+	}
+	require.Equal(t, [2]int64{-1, -1}, last(), "an empty store")
+	randomNetwork(t, s, 200, 3)
+	want := scan()
+	require.Greater(t, want[0], int64(0))
+	require.Greater(t, want[1], int64(0))
+	require.Equal(t, want, last())
+	// The highest person and friendship gone: the bound moves down.
+	top := graph.ID(single1(t, s, `MATCH (p:Person) WITH p ORDER BY id(p) DESC LIMIT 1 RETURN p.id`))
+	require.NoError(t, s.DeletePerson(t.Context(), top))
+	require.Equal(t, scan(), last())
+	require.Less(t, last()[0], want[0])
+}
