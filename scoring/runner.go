@@ -29,6 +29,15 @@ type StreamSaver interface {
 	SaveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error
 }
 
+// SnapshotSaver is a StreamSaver that is also told which of its snapshots
+// the results were computed from, one result per person of snap in its
+// order (graph/embedded's Store: when nothing was written since it read
+// the snapshot, it need not check each person's consent again). It saves
+// as SaveRunFrom does. Runner.Run prefers it.
+type SnapshotSaver interface {
+	SaveRunOf(ctx context.Context, run graph.Run, snap *graph.Snapshot, at func(i int) graph.Result) error
+}
+
 // ErrRunInProgress is returned by Runner.Run while another run is going.
 var ErrRunInProgress = errors.New("a scoring run is already in progress")
 
@@ -245,7 +254,9 @@ func (r *Runner) Run(ctx context.Context, p Policy, o Options) (Report, error) {
 	}
 	t1 := time.Now()
 	var results []graph.Result
-	if ss, ok := r.store.(StreamSaver); ok {
+	if ss, ok := r.store.(SnapshotSaver); ok && sc.Len() == snap.Len() {
+		err = ss.SaveRunOf(ctx, run, snap, sc.Result)
+	} else if ss, ok := r.store.(StreamSaver); ok {
 		err = ss.SaveRunFrom(ctx, run, sc.Len(), sc.Result)
 	} else {
 		results = sc.Results(o.Workers)

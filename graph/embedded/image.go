@@ -118,6 +118,7 @@ func (s *Store) Snapshot(ctx context.Context) (*graph.Snapshot, error) {
 		release()
 		return nil, err
 	}
+	s.lastSnap.Store(&snapStamp{snap, gen})
 	s.imageMu.Lock()
 	if s.closed.Load() { // Close is waiting for saves already: skip this one
 		s.imageMu.Unlock()
@@ -170,6 +171,7 @@ func (s *Store) currentImage(ctx context.Context) (*graph.Snapshot, bool, error)
 	if gen != cur {
 		return nil, false, nil
 	}
+	s.lastSnap.Store(&snapStamp{snap, gen})
 	return snap, true, nil
 }
 

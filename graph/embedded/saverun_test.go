@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -279,4 +280,109 @@ func TestLatestRunLeavesPagesNotResident(t *testing.T) {
 	_, again, err := s.LatestRun(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, rs, again)
+}
+
+// TestSaveRunOf: a run saved with the snapshot it was computed from is
+// stored exactly as SaveRunFrom stores it. When nothing was written since
+// the snapshot, no batch is merged with the people; a consent withdrawn or
+// a person erased after the snapshot (before the save, or between its
+// transactions) leaves that person out, as does a snapshot the store did
+// not return.
+func TestSaveRunOf(t *testing.T) {
+	ctx := context.Background()
+	s := newSaveRunStore(t, filepath.Join(t.TempDir(), "s.db"))
+	resultsOf := func(snap *graph.Snapshot, k int) []graph.Result {
+		out := make([]graph.Result, snap.Len())
+		for i, id := range snap.IDs {
+			out[i] = graph.Result{ID: id, Score: 400 + int(id) + k, Individual: 500, Friends: int32(i)}
+		}
+		return out
+	}
+	without := func(rs []graph.Result, ids ...graph.ID) []graph.Result {
+		var out []graph.Result
+		for _, r := range rs {
+			if !slices.Contains(ids, r.ID) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	latest := func() []graph.Result {
+		_, got, err := s.LatestRun(ctx)
+		require.NoError(t, err)
+		return got
+	}
+	withdraw := func(id graph.ID) {
+		p, err := s.Person(ctx, id)
+		require.NoError(t, err)
+		p.Consent = false
+		_, err = s.PutPerson(ctx, p)
+		require.NoError(t, err)
+	}
+
+	// Unchanged since the snapshot: no merge, the same run as SaveRunFrom.
+	snap, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Greater(t, snap.Len(), 3*7, "the run spans several transactions")
+	rs := resultsOf(snap, 0)
+	merges := s.merges.Load()
+	require.NoError(t, s.SaveRunOf(ctx, graph.Run{ID: "r1"}, snap, func(i int) graph.Result { return rs[i] }))
+	assert.Equal(t, merges, s.merges.Load(), "no batch merged with the people")
+	assert.Equal(t, rs, latest())
+	require.NoError(t, s.SaveRunFrom(ctx, graph.Run{ID: "r1b"}, len(rs), func(i int) graph.Result { return rs[i] }))
+	assert.Greater(t, s.merges.Load(), merges, "SaveRunFrom merges")
+	assert.Equal(t, rs, latest())
+
+	// Consent withdrawn and a person erased after the snapshot: both left
+	// out, every batch merged.
+	snap, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	rs = resultsOf(snap, 1)
+	withdraw(snap.IDs[2])
+	require.NoError(t, s.DeletePerson(ctx, snap.IDs[20]))
+	merges = s.merges.Load()
+	require.NoError(t, s.SaveRunOf(ctx, graph.Run{ID: "r2"}, snap, func(i int) graph.Result { return rs[i] }))
+	assert.Equal(t, without(rs, snap.IDs[2], snap.IDs[20]), latest())
+	assert.Equal(t, int64((len(rs)+6)/7), s.merges.Load()-merges, "every batch merged")
+
+	// Withdrawn while the run is written, after the batch holding the
+	// person was stored unmerged: the person is in none of its chunks.
+	snap, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	rs = resultsOf(snap, 2)
+	gone := snap.IDs[1]
+	merges = s.merges.Load()
+	require.NoError(t, s.SaveRunOf(ctx, graph.Run{ID: "r3"}, snap, func(i int) graph.Result {
+		if i == 3*7 { // the first batches were written
+			withdraw(gone)
+		}
+		return rs[i]
+	}))
+	assert.Equal(t, without(rs, gone), latest())
+	assert.Greater(t, s.merges.Load(), merges, "the batches after the withdrawal merged")
+
+	// A snapshot this store did not return (a copy naming someone who does
+	// not consent): merged, that person left out.
+	snap, err = s.Snapshot(ctx)
+	require.NoError(t, err)
+	const refuser = graph.ID(48) // every third person does not consent
+	cp := *snap
+	cp.IDs = append(slices.DeleteFunc(slices.Clone(snap.IDs), func(id graph.ID) bool { return id >= refuser }), refuser)
+	rs = resultsOf(&cp, 3)
+	merges = s.merges.Load()
+	require.NoError(t, s.SaveRunOf(ctx, graph.Run{ID: "r4"}, &cp, func(i int) graph.Result { return rs[i] }))
+	assert.Equal(t, rs[:len(rs)-1], latest())
+	assert.Greater(t, s.merges.Load(), merges)
+
+	// Results that are not the snapshot's people in its order (one of them
+	// replaced by someone who does not consent): merged, that one left out.
+	rs = resultsOf(snap, 4)
+	i := slices.IndexFunc(rs, func(r graph.Result) bool { return r.ID%3 == 1 && r.ID > 12 }) // 3k+1: 3k is between it and the one before
+	require.Positive(t, i)
+	require.Equal(t, rs[i].ID-2, rs[i-1].ID)
+	rs[i].ID--
+	merges = s.merges.Load()
+	require.NoError(t, s.SaveRunOf(ctx, graph.Run{ID: "r5"}, snap, func(k int) graph.Result { return rs[k] }))
+	assert.Greater(t, s.merges.Load(), merges)
+	assert.Equal(t, slices.Delete(slices.Clone(rs), i, i+1), latest())
 }

@@ -74,13 +74,36 @@ var saveLocks sync.Map
 // not ascending, score beyond 32 bits) is an error naming its index, and
 // nothing of the run becomes visible.
 func (s *Store) SaveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error {
-	if err := s.saveRunFrom(ctx, run, n, at); err != nil {
+	if err := s.saveRunFrom(ctx, run, n, at, nil); err != nil {
 		return fmt.Errorf("embedded: save run %q: %w", run.ID, err)
 	}
 	return nil
 }
 
-func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result) error {
+// SaveRunOf is SaveRunFrom for a run computed from snap, with one result
+// per person of snap in its order: at(i) is the result of snap.IDs[i].
+// When snap is the snapshot this store returned last (Snapshot or
+// FreshSnapshot) and nothing that moves the generation (image.go) was
+// written since it was read, the people of snap are exactly the people who
+// exist and consent, so a transaction that finds the generation unchanged
+// and its results' ids equal to snap's skips merging them with the people
+// bucket, which at ten million people is most of the save. Any other
+// case, and any transaction that finds the generation moved, merges as
+// SaveRunFrom does; the stored run is the same either way.
+func (s *Store) SaveRunOf(ctx context.Context, run graph.Run, snap *graph.Snapshot, at func(i int) graph.Result) error {
+	var known *snapStamp
+	if st := s.lastSnap.Load(); st != nil && st.snap == snap {
+		known = st
+	}
+	if err := s.saveRunFrom(ctx, run, snap.Len(), at, known); err != nil {
+		return fmt.Errorf("embedded: save run %q: %w", run.ID, err)
+	}
+	return nil
+}
+
+// saveRunFrom saves the run; known, when not nil, is the snapshot the
+// results were computed from, one per person in its order (SaveRunOf).
+func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i int) graph.Result, known *snapStamp) error {
 	if run.ID == "" {
 		return graph.Invalid("run/id", "must not be empty")
 	}
@@ -109,7 +132,7 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 			if err != nil {
 				return err
 			}
-			if err := s.putChunks(t, seq, recs); err != nil {
+			if err := s.putChunks(t, seq, recs, known.ids(0, n)); err != nil {
 				return err
 			}
 			return s.storeRun(t, seq, meta)
@@ -152,9 +175,10 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 		bufs := [2][]byte{enc.buf, make([]byte, len(enc.buf))}
 		for b, lo := 0, 0; lo < n; b, lo = b+1, lo+resultsPerTx {
 			enc.buf = bufs[b%2]
-			recs, err := enc.encode(lo, min(lo+resultsPerTx, n))
+			hi := min(lo+resultsPerTx, n)
+			recs, err := enc.encode(lo, hi)
 			select {
-			case batches <- encodedBatch{recs, err}:
+			case batches <- encodedBatch{recs, known.ids(lo, hi), err}:
 			case <-stop:
 				return
 			}
@@ -172,7 +196,7 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 		if b.err != nil {
 			return fail(b.err)
 		}
-		if err := s.updateQuiet(ctx, func(t *tx) error { return s.putChunks(t, seq, b.recs) }); err != nil {
+		if err := s.updateQuiet(ctx, func(t *tx) error { return s.putChunks(t, seq, b.recs, b.known) }); err != nil {
 			return fail(err)
 		}
 	}
@@ -197,7 +221,8 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 // encodedBatch is a batch of records encoded by resultEncoder.encode, or
 // its error.
 type encodedBatch struct {
-	recs []byte
+	recs  []byte
+	known *knownIDs // the snapshot's people of the batch (SaveRunOf), or nil
 	err  error
 }
 
@@ -286,11 +311,68 @@ func clearPending(t *tx) error {
 	return t.meta.Delete(keyPendingRun)
 }
 
+// knownIDs is the people of a batch of results computed from a snapshot
+// the store returned, and the generation the snapshot was read at.
+type knownIDs struct {
+	ids []graph.ID
+	gen uint64
+}
+
+// ids returns the snapshot's people lo..hi-1, or nil for a nil stamp.
+func (st *snapStamp) ids(lo, hi int) *knownIDs {
+	if st == nil || hi > len(st.snap.IDs) {
+		return nil
+	}
+	return &knownIDs{st.snap.IDs[lo:hi], st.gen}
+}
+
+// current reports whether the records are exactly the results of the
+// batch's people and nothing moved the generation since the snapshot was
+// read: then they are the results of people who exist and consent.
+func (k *knownIDs) current(t *tx, recs []byte) bool {
+	if k == nil || len(recs) != len(k.ids)*resultSize || u64(t.meta.Get(keyGeneration)) != k.gen {
+		return false
+	}
+	for i, id := range k.ids {
+		if graph.ID(binary.BigEndian.Uint64(recs[i*resultSize:])) != id {
+			return false
+		}
+	}
+	return true
+}
+
 // putChunks writes the records (ascending ids) of run seq as chunks,
 // dropping the results of people who are gone or have not consented: it
 // merges the ids with a cursor over people, stepping when the next id is
-// near and seeking when it is far. recs is overwritten.
-func (s *Store) putChunks(t *tx, seq uint64, recs []byte) error {
+// near and seeking when it is far, unless known says they all are
+// (knownIDs.current). recs is overwritten.
+func (s *Store) putChunks(t *tx, seq uint64, recs []byte, known *knownIDs) error {
+	if !known.current(t, recs) {
+		var err error
+		if recs, err = s.keepConsenting(t, recs); err != nil {
+			return err
+		}
+	}
+	// Appends only: runs and results are keyed by an increasing sequence
+	// number.
+	t.results.FillPercent = 1
+	for off := 0; off < len(recs); off += s.chunkSize * resultSize {
+		end := min(off+s.chunkSize*resultSize, len(recs))
+		chunk := make([]byte, 1+end-off)
+		chunk[0] = chunkV2
+		copy(chunk[1:], recs[off:end])
+		first := graph.ID(binary.BigEndian.Uint64(recs[off:]))
+		if err := t.results.Put(chunkKey(seq, first), chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keepConsenting returns the records of the people who exist and consent,
+// compacted in place: it merges the ids with a cursor over people.
+func (s *Store) keepConsenting(t *tx, recs []byte) ([]byte, error) {
+	s.merges.Add(1)
 	n := len(recs) / resultSize
 	pc := t.people.Cursor()
 	k, v := pc.First()
@@ -300,7 +382,7 @@ func (s *Store) putChunks(t *tx, seq uint64, recs []byte) error {
 	kept := 0
 	for i := 0; i < n; i++ {
 		if err := t.checkCtx(i); err != nil {
-			return err
+			return nil, err
 		}
 		rec := recs[i*resultSize : (i+1)*resultSize]
 		id := graph.ID(binary.BigEndian.Uint64(rec))
@@ -319,25 +401,11 @@ func (s *Store) putChunks(t *tx, seq uint64, recs []byte) error {
 		}
 		kept++
 	}
-	recs = recs[:kept*resultSize]
 	// The people's pages were read once for this batch: out of the
 	// resident set with them (dropResident), or a run over 10 million
 	// people leaves the whole people bucket there.
 	dropResident(s.db, t.Tx)
-	// Appends only: runs and results are keyed by an increasing sequence
-	// number.
-	t.results.FillPercent = 1
-	for off := 0; off < len(recs); off += s.chunkSize * resultSize {
-		end := min(off+s.chunkSize*resultSize, len(recs))
-		chunk := make([]byte, 1+end-off)
-		chunk[0] = chunkV2
-		copy(chunk[1:], recs[off:end])
-		first := graph.ID(binary.BigEndian.Uint64(recs[off:]))
-		if err := t.results.Put(chunkKey(seq, first), chunk); err != nil {
-			return err
-		}
-	}
-	return nil
+	return recs[:kept*resultSize], nil
 }
 
 // storeRun stores the run record of seq, which makes the run the latest,

@@ -19,7 +19,10 @@ import (
 // Weights is nil whenever every tie in the snapshot has weight 1) and
 // builds with graph.SnapshotBuilder.
 func (s *Store) FreshSnapshot(ctx context.Context) (*graph.Snapshot, error) {
-	snap, _, err := s.freshSnapshot(ctx)
+	snap, gen, err := s.freshSnapshot(ctx)
+	if err == nil {
+		s.lastSnap.Store(&snapStamp{snap, gen})
+	}
 	return snap, err
 }
 

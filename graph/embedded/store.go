@@ -82,6 +82,19 @@ type Store struct {
 	imageMu sync.Mutex
 	// noImage turns the snapshot image off (WithoutImage).
 	noImage bool
+	// lastSnap is the last snapshot Snapshot or FreshSnapshot returned,
+	// with the generation of the state it reflects (SaveRunOf).
+	lastSnap atomic.Pointer[snapStamp]
+	// merges counts the batches of results merged with the people
+	// (keepConsenting), for tests.
+	merges atomic.Int64
+}
+
+// snapStamp is a snapshot this store returned and the generation it was
+// read at.
+type snapStamp struct {
+	snap *graph.Snapshot
+	gen  uint64
 }
 
 // config collects the options.
