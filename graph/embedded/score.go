@@ -223,7 +223,7 @@ func (s *Store) saveRunFrom(ctx context.Context, run graph.Run, n int, at func(i
 type encodedBatch struct {
 	recs  []byte
 	known *knownIDs // the snapshot's people of the batch (SaveRunOf), or nil
-	err  error
+	err   error
 }
 
 // resultEncoder encodes results into one reused buffer, checking them.
