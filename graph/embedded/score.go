@@ -353,6 +353,11 @@ func (s *Store) putChunks(t *tx, seq uint64, recs []byte, known *knownIDs) error
 			return err
 		}
 	}
+	// The pages this batch read through the mapping (the people's, once,
+	// when merged; the results' branch pages): out of the resident set
+	// (dropResident), or a run over 10 million people leaves the whole
+	// people bucket there.
+	dropResident(s.db, t.Tx)
 	// Appends only: runs and results are keyed by an increasing sequence
 	// number.
 	t.results.FillPercent = 1
@@ -401,10 +406,6 @@ func (s *Store) keepConsenting(t *tx, recs []byte) ([]byte, error) {
 		}
 		kept++
 	}
-	// The people's pages were read once for this batch: out of the
-	// resident set with them (dropResident), or a run over 10 million
-	// people leaves the whole people bucket there.
-	dropResident(s.db, t.Tx)
 	return recs[:kept*resultSize], nil
 }
 
