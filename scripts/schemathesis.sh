@@ -4,7 +4,9 @@
 # throwaway embedded store, once per role (a key of each role, made by
 # --init-keys). The operator's run must reach at least MIN_OPERATOR_REQUESTS
 # requests as the server counts them (its socialscore_http_requests_total).
-# Exits non-zero on any failure, error, too few requests or a 5xx.
+# Exits non-zero on any failure, error, too few requests or a 5xx; a role
+# whose only failures are responses over the time limit (ST112) is run
+# again once, on a fresh server, and the second run decides.
 #
 # The few rules OpenAPI cannot state (two parameters tied together, "not
 # in the future") are stated in words in the document and checked by Go
@@ -132,8 +134,10 @@ summary=()
 failed=0
 runs_passed=0
 runs_failed=0
-for role in $ROLES; do
-  dir="$work/$role"
+# run_role runs schemathesis as $1 against a fresh server in $2, sets rc,
+# served and errors5xx, and prints the role's line (also kept in line).
+run_role() {
+  local role=$1 dir=$2 n key
   serve_fresh "$dir"
   key=$(awk -v r="$role" '$2 == r {print $3; exit}' "$dir/keys")
   if [ -z "$key" ]; then echo "no $role key in $dir/keys" >&2; exit 1; fi
@@ -171,6 +175,36 @@ print(f"{role:<10} requests served {served:>6} (5xx {e5}), test cases {tc['gener
 EOF
 )
   echo "$line"
+}
+
+# only_slow says whether the run in $1 failed on nothing but the response
+# time limit (ST112) and had no error.
+only_slow() {
+  "$venv/bin/python" - "$1/report.json" <<'EOF'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except Exception:
+    sys.exit(1)
+sys.exit(0 if r["failures"] and not r["errors"] and all(f["code"] == "ST112" for f in r["failures"]) else 1)
+EOF
+}
+
+for role in $ROLES; do
+  dir="$work/$role"
+  run_role "$role" "$dir"
+  # Over the response time limit and nothing else wrong: the role is run
+  # again once, on a fresh server. A slow operation is slow again; a pause
+  # of the whole machine is not (a snapshot of the virtual machine stopped
+  # every process for 28 s once, failing two requests). Both runs are
+  # printed; the second decides.
+  if [ "$rc" -ne 0 ] && [ "$errors5xx" -eq 0 ] && only_slow "$dir"; then
+    echo "---- $role: over the response time limit only; its failures, then the role again ----"
+    sed -n '/= FAILURES =/,$p' "$dir/schemathesis.out" | cut -c1-600 | head -60
+    summary+=("$line (then run again:)")
+    dir="$work/$role-again"
+    run_role "$role" "$dir"
+  fi
   summary+=("$line")
   if [ "$rc" -ne 0 ] || [ "$errors5xx" -ne 0 ]; then
     failed=1
