@@ -179,7 +179,7 @@ type Store struct {
 	driver drv.DriverWithContext
 	closed atomic.Bool
 
-	snapshotPage int // consenting people per snapshot page
+	snapshotPage int // node ids per page of people in a snapshot read (person ids in the safe read)
 
 	// afterTx, when set (tests only), is called after each committed write
 	// transaction of a multi-transaction ApplyBatch with the number of
